@@ -1,0 +1,67 @@
+/**
+ * Every error this project throws or rejects with. Each has a stable `code` that callers and the
+ * local API can switch on; Runware's own error codes are kept verbatim where a task failed upstream.
+ * (sdk-js rejects with strings and plain objects, sdk-anchors.md §2.11; we never do.)
+ */
+
+/** Runware's error object, as it appears in an `errors` array. */
+export interface RunwareErrorObject {
+  code: string;
+  message: string;
+  parameter?: string | string[];
+  taskUUID?: string;
+  taskType?: string;
+  [extra: string]: unknown;
+}
+
+export class RunwareDaemonError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  /** The Runware-shaped error object for an `errors` array. */
+  toRunwareError(extra?: { taskUUID?: string; taskType?: string; parameter?: string }): RunwareErrorObject {
+    return { code: this.code, message: this.message, ...extra };
+  }
+}
+
+/** A frame from upstream (or a local client) that is not valid JSON or not Runware-shaped. */
+export class ProtocolError extends RunwareDaemonError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("protocolError", message, options);
+  }
+}
+
+/** A task's input was refused before anything was sent. `code` is Runware-style (`invalid*`, `missing*`). */
+export class ValidationError extends RunwareDaemonError {
+  readonly parameter: string | undefined;
+  constructor(code: string, message: string, parameter?: string) {
+    super(code, message);
+    this.parameter = parameter;
+  }
+  override toRunwareError(extra?: { taskUUID?: string; taskType?: string }): RunwareErrorObject {
+    return { code: this.code, message: this.message, ...(this.parameter ? { parameter: this.parameter } : {}), ...extra };
+  }
+}
+
+/** Runware answered a task with one or more errors. `code` is the first error's code. */
+export class TaskFailedError extends RunwareDaemonError {
+  readonly errors: RunwareErrorObject[];
+  readonly transient: boolean;
+  constructor(errors: RunwareErrorObject[], transient: boolean) {
+    const first = errors[0] ?? { code: "unknownError", message: "task failed with no error detail" };
+    super(first.code, first.message);
+    this.errors = errors;
+    this.transient = transient;
+  }
+}
+
+/** Upstream rejected the API key; reconnecting cannot help (contract §3.8). */
+export class AuthError extends RunwareDaemonError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
