@@ -69,7 +69,7 @@ function addFrame(out: SplitFrame, raw: unknown): void {
   const parsed = InboundFrameSchema.safeParse(raw);
   if (!parsed.success) throw new ProtocolError(`frame is not Runware-shaped: ${parsed.error.issues[0]?.message ?? "?"}`);
   const frame = parsed.data;
-  const data = frame.data === undefined ? [] : Array.isArray(frame.data) ? frame.data : [frame.data];
+  const data = frame.data == null ? [] : Array.isArray(frame.data) ? frame.data : [frame.data];
   for (const item of data) {
     if (typeof item.taskUUID === "string" && item.taskUUID) sliceFor(out.tasks, item.taskUUID).items.push(item);
     else if (item.taskType === AUTH_TASK_TYPE) out.auth.items.push(item);
@@ -86,6 +86,7 @@ function addFrame(out: SplitFrame, raw: unknown): void {
         if (p.success) addError(out, p.data);
       }
     } else if (frame.error === true) addError(out, legacyError(frame));
+    else if (typeof frame.error === "string") addError(out, { code: "unknownError", message: frame.error });
   }
 }
 

@@ -13,7 +13,8 @@ export type Task = z.infer<typeof TaskSchema>;
 
 /** Runware's error object (runware-protocol.md §5). `parameter` may be an array for cross-field errors. */
 export const ErrorObjectSchema = z.looseObject({
-  code: z.string(),
+  // A malformed entry must not sink the rest of its frame (other tasks' results ride along).
+  code: z.string().catch("unknownError"),
   message: z.string().default(""),
   parameter: z.union([z.string(), z.array(z.string())]).optional(),
   taskUUID: z.string().optional(),
@@ -33,8 +34,9 @@ export type DataItem = z.infer<typeof DataItemSchema>;
  * tolerated and ignored here.
  */
 export const InboundFrameSchema = z.looseObject({
-  data: z.union([z.array(DataItemSchema), DataItemSchema]).optional(),
-  errors: z.array(ErrorObjectSchema).optional(),
+  // `null` is tolerated like a missing field: some backends send empty lists as null.
+  data: z.union([z.array(DataItemSchema), DataItemSchema]).nullish(),
+  errors: z.array(ErrorObjectSchema).nullish(),
   error: z.union([z.array(ErrorObjectSchema), ErrorObjectSchema, z.unknown()]).optional(),
 });
 export type InboundFrame = z.infer<typeof InboundFrameSchema>;

@@ -1,0 +1,27 @@
+/**
+ * The root pino logger. The API key must be impossible to log at any level, in any field (contract
+ * §2): it is redacted wherever it could sit, and the code never passes it to a logger on purpose.
+ */
+import { pino, type Logger, type LevelWithSilent } from "pino";
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  "apiKey",
+  "*.apiKey",
+  "*.*.apiKey",
+  "[*].apiKey",
+  "*[*].apiKey",
+  "key",
+  "*.key",
+  "headers.authorization",
+  "*.headers.authorization",
+];
+
+export function createLogger(level: LevelWithSilent = "info", destination?: pino.DestinationStream): Logger {
+  const opts: pino.LoggerOptions = { level, redact: { paths: REDACT_PATHS, censor: "[redacted]" }, base: { pid: process.pid } };
+  return destination ? pino(opts, destination) : pino(opts);
+}
+
+/** A logger that writes nothing: the default for library use and tests. */
+export const silentLogger: Logger = pino({ level: "silent" });
