@@ -56,6 +56,18 @@ export const DEFAULTS = {
   recoveryGraceMs: 2_000,
   /** Stop writing to the socket while this many bytes are queued in it. */
   sendHighWaterBytes: 4 * 1024 * 1024,
+
+  // --- local API ----------------------------------------------------------------------------------
+  /** Finished tasks stay readable (`GET /v1/tasks/{uuid}`) this long, so a caller that went away can come back. */
+  resultRetentionMs: 600_000,
+  /** ...and at most this many of them (oldest dropped first), so memory stays bounded. */
+  resultRetentionMax: 10_000,
+  /** Largest request body. Runware tasks may carry base64 images (seedImage, ...), hence generous. */
+  maxBodyBytes: 32 * 1024 * 1024,
+  /** On SIGTERM, in-flight tasks get this long to finish before they are answered as in doubt. */
+  drainTimeoutMs: 30_000,
+  /** Log level of the daemon (pino levels). */
+  logLevel: "info",
 } as const;
 
 export type Defaults = typeof DEFAULTS;

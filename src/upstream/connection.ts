@@ -16,6 +16,7 @@ import { Backoff, type RandomSource } from "./backoff.js";
 import { Heartbeat } from "./heartbeat.js";
 import { ALLOWED, isWritable, type ConnState } from "./state.js";
 import { wsDialer, type Dialer, type Transport } from "./transport.js";
+import { systemClock, type Clock, type Timer } from "../util/clock.js";
 
 export interface ConnectionOptions {
   url: string;
@@ -32,6 +33,7 @@ export interface ConnectionOptions {
   maxMissedPongs: number;
   dialer?: Dialer;
   random?: RandomSource;
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -58,8 +60,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private _epoch = 0;
   private socket: Transport | undefined;
   private _sessionUUID: string | undefined;
-  private authTimer: NodeJS.Timeout | undefined;
-  private backoffTimer: NodeJS.Timeout | undefined;
+  private authTimer: Timer | undefined;
+  private backoffTimer: Timer | undefined;
+  private readonly clock: Clock;
   private readonly backoff: Backoff;
   private readonly heartbeat: Heartbeat;
   private readonly dialer: Dialer;
@@ -77,6 +80,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   constructor(private readonly opts: ConnectionOptions) {
     super();
     this.dialer = opts.dialer ?? wsDialer;
+    this.clock = opts.clock ?? systemClock;
     this.log = (opts.logger ?? silentLogger).child({ mod: "connection" });
     this.backoff = new Backoff(
       {
@@ -87,6 +91,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         minUptimeMs: opts.minUptimeMs,
       },
       opts.random,
+      () => this.clock.now(),
     );
     this.heartbeat = new Heartbeat(
       { intervalMs: opts.pingIntervalMs, pongTimeoutMs: opts.pongTimeoutMs, maxMissed: opts.maxMissedPongs },
@@ -94,6 +99,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         sendPing: () => this.socket?.send(PING_FRAME),
         onStale: () => this.drop("heartbeat: pong missed, link is half-open"),
       },
+      this.clock,
     );
   }
 
@@ -187,9 +193,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           if (live()) this.drop(`socket closed (${code}${why ? ` ${why}` : ""})`);
         },
         onError: (err) => {
-          if (!live()) return;
-          this.lastError = err.message;
-          this.drop(`socket error: ${err.message}`);
+          if (live()) this.drop(`socket error: ${err.message}`);
         },
       },
       { handshakeTimeoutMs: this.opts.handshakeTimeoutMs },
@@ -207,8 +211,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.transition("authenticating", "socket open");
     // The key goes on the wire and nowhere else: never into a log line.
     this.socket?.send(encodeAuth(this.opts.apiKey, this._sessionUUID));
-    this.authTimer = setTimeout(() => this.drop(`no authentication reply within ${this.opts.authTimeoutMs} ms`), this.opts.authTimeoutMs);
-    this.authTimer.unref();
+    this.authTimer = this.clock.setTimeout(
+      () => this.drop(`no authentication reply within ${this.opts.authTimeoutMs} ms`),
+      this.opts.authTimeoutMs,
+    );
   }
 
   private onMessage(text: string): void {
@@ -232,7 +238,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   private onAuthReply(items: ReadonlyArray<Record<string, unknown>>, errors: readonly RunwareErrorObject[]): void {
-    if (this.authTimer) clearTimeout(this.authTimer);
+    this.clock.clearTimeout(this.authTimer);
     this.authTimer = undefined;
     const err = errors[0];
     if (err) {
@@ -258,7 +264,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const resumed = asked !== undefined && asked === session;
     if (this.everReady) this.reconnects++;
     this.everReady = true;
-    this.connectedSince = Date.now();
+    this.connectedSince = this.clock.now();
     this.backoff.up();
     this.heartbeat.start();
     this.transition(this.draining ? "draining" : "ready", resumed ? "authenticated, session resumed" : "authenticated");
@@ -270,17 +276,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this._state === "closed" || this._state === "auth-failed" || this._state === "backoff") return;
     const epoch = this._epoch;
     const wasUp = isWritable(this._state);
+    this.lastError = reason;
     this.stopSocket();
     if (wasUp) this.backoff.down();
     this.connectedSince = undefined;
     const delay = this.backoff.next();
     this.transition("backoff", `${reason}; retry in ${delay} ms`);
     this.emit("down", epoch, reason);
-    this.backoffTimer = setTimeout(() => {
+    this.backoffTimer = this.clock.setTimeout(() => {
       this.backoffTimer = undefined;
       this.dial(`attempt ${this.backoff.attempts}`);
     }, delay);
-    this.backoffTimer.unref();
   }
 
   /** Forget the current socket: epoch moves on, timers stop, the socket is destroyed. */
@@ -294,8 +300,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private clearTimers(): void {
     this.heartbeat.stop();
-    if (this.authTimer) clearTimeout(this.authTimer);
-    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+    this.clock.clearTimeout(this.authTimer);
+    this.clock.clearTimeout(this.backoffTimer);
     this.authTimer = undefined;
     this.backoffTimer = undefined;
   }

@@ -31,6 +31,7 @@ import {
   TASK_TIMEOUT_CODE,
 } from "./errors.js";
 import { FairQueue } from "./queue.js";
+import { systemClock, type Clock, type Timer } from "../util/clock.js";
 import type { ConnState } from "./state.js";
 import {
   resultIdentity,
@@ -42,7 +43,7 @@ import {
   type TaskSnapshot,
 } from "./task.js";
 
-export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logger"> {
+export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logger" | "clock"> {
   maxInFlight: number;
   maxQueued: number;
   taskTimeoutMs: number;
@@ -55,6 +56,7 @@ export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logge
   recoveryGraceMs: number;
   sendHighWaterBytes: number;
   random?: RandomSource;
+  clock?: Clock;
   logger?: Logger;
 }
 
@@ -103,13 +105,15 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private authFailure: RunwareErrorObject | undefined;
   private readonly log: Logger;
   private readonly random: RandomSource;
+  private readonly clock: Clock;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: EngineOptions) {
     super();
     this.log = (opts.logger ?? silentLogger).child({ mod: "engine" });
     this.random = opts.random ?? Math.random;
-    this.connection = new Connection({ ...opts, random: this.random, logger: opts.logger ?? silentLogger });
+    this.clock = opts.clock ?? systemClock;
+    this.connection = new Connection({ ...opts, random: this.random, clock: this.clock, logger: opts.logger ?? silentLogger });
     this.connection.on("frame", (f) => this.onFrame(f));
     this.connection.on("ready", (info) => this.onReady(info));
     this.connection.on("down", (epoch) => this.onDown(epoch));
@@ -170,12 +174,26 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       return handle;
     }
     this.pending.set(taskUUID, t);
-    t.deadline = setTimeout(() => this.onDeadline(t), this.opts.taskTimeoutMs);
-    t.deadline.unref();
+    t.deadline = this.clock.setTimeout(() => this.onDeadline(t), this.opts.taskTimeoutMs);
     this.queue.push(t.client, t);
     this.log.debug({ taskUUID, taskType: t.taskType, client: t.client }, "task accepted");
     this.pump();
     return handle;
+  }
+
+  /** The handle of a pending task (a second reader attaching to it). */
+  handle(taskUUID: string): TaskHandle | undefined {
+    const t = this.pending.get(taskUUID);
+    return t ? this.handleOf(t) : undefined;
+  }
+
+  /** How many more tasks a submit may bring now before the queue refuses them. */
+  capacity(): number {
+    return this.authFailure ? Number.POSITIVE_INFINITY : this.opts.maxQueued - this.queue.size;
+  }
+
+  get accepting(): boolean {
+    return !this.draining && !this.closed;
   }
 
   /** The live record of a pending task, as a snapshot. */
@@ -211,14 +229,14 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.draining = true;
     this.connection.drain();
     if (this.pending.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       await Promise.race([
         new Promise<void>((r) => this.idleWaiters.push(r)),
         new Promise<void>((r) => {
-          timer = setTimeout(r, timeoutMs);
+          timer = this.clock.setTimeout(r, timeoutMs);
         }),
       ]);
-      if (timer) clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
     await this.close("drained");
   }
@@ -330,6 +348,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       } else if (t.async && !t.acked && resultIdentity(item) === undefined && status !== "success") {
         t.acked = true; // the async acknowledgement: {taskType, taskUUID}
         processing = true;
+        this.notify(t, { type: "ack", item });
       } else {
         this.addItem(t, item, t.phase === "polling" ? `poll#${index}` : undefined);
       }
@@ -394,13 +413,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       t.phase = "retry-wait";
       t.acked = false;
       t.pollDelayMs = this.opts.pollInitialMs;
-      t.timer = setTimeout(() => {
+      t.timer = this.clock.setTimeout(() => {
         t.timer = undefined;
         t.phase = "queued";
         this.queue.unshift(t.client, t);
         this.pump();
       }, delay);
-      t.timer.unref();
       return;
     }
     this.settle(t, "failed", errors);
@@ -422,12 +440,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   private armPoll(t: TaskRecord, delayMs: number): void {
-    if (t.timer) clearTimeout(t.timer);
-    t.timer = setTimeout(() => {
+    this.clock.clearTimeout(t.timer);
+    t.timer = this.clock.setTimeout(() => {
       t.timer = undefined;
       if (!t.outcome) this.owe(t, "poll");
     }, delayMs);
-    t.timer.unref();
   }
 
   // --- link events -------------------------------------------------------------------------------
@@ -487,8 +504,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   private settle(t: TaskRecord, state: TaskOutcome["state"], errors: RunwareErrorObject[] = []): void {
     if (t.outcome) return;
-    if (t.timer) clearTimeout(t.timer);
-    if (t.deadline) clearTimeout(t.deadline);
+    this.clock.clearTimeout(t.timer);
+    this.clock.clearTimeout(t.deadline);
     t.timer = undefined;
     t.deadline = undefined;
     if (t.phase === "queued") this.queue.remove(t.client, t);

@@ -5,6 +5,8 @@
  * dead link is found `intervalMs + maxMissed × pongTimeoutMs` after the last frame. sdk-js pings on
  * a fixed 45 s interval and needs three misses: ~145 s (sdk-anchors.md §2.5).
  */
+import { systemClock, type Clock, type Timer } from "../util/clock.js";
+
 export interface HeartbeatOptions {
   intervalMs: number;
   pongTimeoutMs: number;
@@ -19,32 +21,32 @@ export interface HeartbeatHooks {
 export class Heartbeat {
   private lastRx = 0;
   private missed = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private awaitingPong = false;
 
   constructor(
     private readonly opts: HeartbeatOptions,
     private readonly hooks: HeartbeatHooks,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Begin watching (after auth). Cancels first, so a restart can never leak a timer. */
   start(): void {
     this.stop();
-    this.lastRx = this.now();
+    this.lastRx = this.clock.now();
     this.missed = 0;
     this.arm(this.opts.intervalMs);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.awaitingPong = false;
   }
 
   /** Something arrived: the link is alive. Cheap: no timer is touched on the hot path. */
   work(): void {
-    this.lastRx = this.now();
+    this.lastRx = this.clock.now();
     this.missed = 0;
     this.awaitingPong = false;
   }
@@ -59,13 +61,12 @@ export class Heartbeat {
   }
 
   private arm(ms: number): void {
-    this.timer = setTimeout(() => this.tick(), Math.max(0, ms));
-    this.timer.unref();
+    this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, ms));
   }
 
   private tick(): void {
     this.timer = undefined;
-    const idle = this.now() - this.lastRx;
+    const idle = this.clock.now() - this.lastRx;
     if (this.awaitingPong) {
       // The ping went unanswered (work() would have cleared the flag).
       this.missed++;

@@ -5,6 +5,7 @@
 import type { RunwareErrorObject } from "../errors.js";
 import type { DataItem, Task } from "../protocol/schemas.js";
 import type { Expectation } from "../protocol/expect.js";
+import type { Timer } from "../util/clock.js";
 
 /** Contract §2: the state of a task as `GET /v1/tasks/{uuid}` reports it. */
 export type TaskState = "queued" | "sent" | "done" | "failed" | "in-doubt";
@@ -26,6 +27,7 @@ export interface TaskOutcome {
 }
 
 export type TaskEvent =
+  | { type: "ack"; item: DataItem }
   | { type: "data"; item: DataItem }
   | { type: "error"; error: RunwareErrorObject; retrying: boolean }
   | { type: "final"; outcome: TaskOutcome };
@@ -68,8 +70,8 @@ export interface TaskRecord {
   acked: boolean;
   pollDelayMs: number;
   /** The one pending retry/poll/grace timer. */
-  timer: NodeJS.Timeout | undefined;
-  deadline: NodeJS.Timeout | undefined;
+  timer: Timer | undefined;
+  deadline: Timer | undefined;
   readonly listeners: Set<(ev: TaskEvent) => void>;
   readonly resolve: (o: TaskOutcome) => void;
   readonly done: Promise<TaskOutcome>;

@@ -1,0 +1,91 @@
+/**
+ * The daemon: one UpstreamEngine, the local API on a Unix socket, and an orderly stop.
+ * Stop (contract §3.9): refuse new work (503), let in-flight tasks finish for `drainTimeoutMs`,
+ * answer every caller, close local WebSockets, remove the socket file.
+ */
+import type { Server } from "node:http";
+import { DEFAULTS } from "../defaults.js";
+import { silentLogger, type Logger } from "../log.js";
+import { UpstreamEngine, type EngineOptions } from "../upstream/engine.js";
+import type { DaemonConfig } from "./config.js";
+import { createLocalServer } from "./server.js";
+import { TaskService } from "./service.js";
+import { bindUnixSocket, type BoundSocket } from "./socket.js";
+import { ResultStore } from "./store.js";
+import { LocalWebSocket } from "./wsapi.js";
+
+export interface DaemonOptions {
+  logger?: Logger;
+  /** Engine settings beyond the config's (tests shrink timings here). */
+  engine?: Partial<EngineOptions>;
+  maxBodyBytes?: number;
+  resultRetentionMax?: number;
+}
+
+export class Daemon {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly engine: UpstreamEngine,
+    readonly service: TaskService,
+    readonly server: Server,
+    private readonly ws: LocalWebSocket,
+    private readonly socket: BoundSocket,
+    private readonly cfg: DaemonConfig,
+    private readonly log: Logger,
+  ) {}
+
+  get socketPath(): string {
+    return this.socket.path;
+  }
+
+  static async start(cfg: DaemonConfig, opts: DaemonOptions = {}): Promise<Daemon> {
+    const log = (opts.logger ?? silentLogger).child({ mod: "daemon" });
+    const engine = new UpstreamEngine({
+      ...DEFAULTS,
+      url: cfg.upstreamUrl,
+      apiKey: cfg.apiKey,
+      maxInFlight: cfg.maxInFlight,
+      maxQueued: cfg.maxQueued,
+      taskTimeoutMs: cfg.taskTimeoutMs,
+      pingIntervalMs: cfg.pingIntervalMs,
+      pongTimeoutMs: cfg.pongTimeoutMs,
+      backoffBaseMs: cfg.backoffBaseMs,
+      backoffMaxMs: cfg.backoffMaxMs,
+      logger: opts.logger ?? silentLogger,
+      ...opts.engine,
+    });
+    const store = new ResultStore(cfg.resultRetentionMs, opts.resultRetentionMax ?? DEFAULTS.resultRetentionMax);
+    const service = new TaskService(engine, store);
+    const maxBody = opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
+    const ws = new LocalWebSocket(service, opts.logger ?? silentLogger, maxBody);
+    const server = createLocalServer(service, ws, { maxBodyBytes: maxBody, logger: opts.logger ?? silentLogger });
+    // Bind first: a second instance must fail before it opens a second upstream connection.
+    const socket = await bindUnixSocket(server, cfg.socketPath);
+    engine.start();
+    log.info({ socket: socket.path, upstream: cfg.upstreamUrl, maxInFlight: cfg.maxInFlight }, `listening on ${socket.path}`);
+    return new Daemon(engine, service, server, ws, socket, cfg, log);
+  }
+
+  /** Drain and stop; idempotent. Resolves once the socket is gone. */
+  stop(reason = "stop requested"): Promise<void> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    this.log.info({ reason, pending: this.engine.pendingCount }, "draining");
+    // New work is refused from here (the engine stops accepting); running tasks keep their link.
+    await this.engine.drain(this.cfg.drainTimeoutMs);
+    // Every task is settled now, so every waiting request has its answer on the way.
+    this.ws.close();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      // Responses still being written get a moment; then nothing may hold the process.
+      setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
+    });
+    this.socket.unlink();
+    this.log.info("stopped");
+  }
+}

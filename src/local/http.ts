@@ -1,0 +1,75 @@
+/**
+ * Small HTTP helpers for the local API: JSON answers in Runware's error shape, a bounded body
+ * reader, and an NDJSON writer. Errors before the first byte get a real status; after it they go
+ * in-band (anchors-design.md §2.6, the ollama rule).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { RunwareErrorObject } from "../errors.js";
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, status: number, error: RunwareErrorObject, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { errors: [error] }, headers);
+}
+
+export class BodyTooLarge extends Error {
+  readonly code = "payloadTooLarge";
+}
+
+/** Read the whole body, refusing (without buffering further) once it passes `limit` bytes. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLarge(`body of ${declared} bytes exceeds the ${limit}-byte limit`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(new BodyTooLarge(`body exceeds the ${limit}-byte limit`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (!failed) resolve(Buffer.concat(chunks, size));
+    });
+    req.on("error", (err) => {
+      if (!failed) {
+        failed = true;
+        reject(err);
+      }
+    });
+  });
+}
+
+/** One JSON object per line; writes nothing once the client has gone. */
+export class NdjsonWriter {
+  constructor(private readonly res: ServerResponse) {
+    res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+  }
+
+  line(obj: unknown): void {
+    if (this.res.destroyed || this.res.writableEnded) return;
+    this.res.write(`${JSON.stringify(obj)}\n`);
+  }
+
+  end(last: unknown): void {
+    if (this.res.destroyed || this.res.writableEnded) return;
+    this.res.end(`${JSON.stringify(last)}\n`);
+  }
+}

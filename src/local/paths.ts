@@ -1,0 +1,18 @@
+/**
+ * Where the daemon's socket lives. Shared by the daemon and every client, and kept free of heavy
+ * imports so a one-shot client starts fast. Order (contract §1): `--socket`, `RUNWARE_SOCKET`,
+ * `$XDG_RUNTIME_DIR/runware/daemon.sock`, `/tmp/runware-<uid>/daemon.sock`.
+ */
+import { join } from "node:path";
+
+export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? 0): string {
+  if (env["RUNWARE_SOCKET"]) return env["RUNWARE_SOCKET"];
+  if (env["XDG_RUNTIME_DIR"]) return join(env["XDG_RUNTIME_DIR"], "runware", "daemon.sock");
+  return join("/tmp", `runware-${uid}`, "daemon.sock");
+}
+
+/**
+ * sockaddr_un's sun_path is 108 bytes on Linux and 104 on macOS/BSD, including the NUL; refuse
+ * anything that would not fit everywhere rather than fail with a cryptic EINVAL.
+ */
+export const MAX_SOCKET_PATH_BYTES = 103;

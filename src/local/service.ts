@@ -1,0 +1,120 @@
+/**
+ * What the local API does with a validated batch, shared by `POST /v1` and the local WebSocket:
+ * `ping` is answered here, `getResponse` for a task the daemon knows is answered from its own state
+ * (the daemon already polls upstream for it), everything else goes to the engine. Tasks outlive the
+ * request that brought them: nothing here cancels a task when its caller goes away.
+ */
+import type { RunwareErrorObject } from "../errors.js";
+import type { DataItem, Task } from "../protocol/schemas.js";
+import type { UpstreamEngine } from "../upstream/engine.js";
+import type { TaskOutcome, TaskSnapshot } from "../upstream/task.js";
+import { DrainingError, QueueFullError } from "../upstream/errors.js";
+import type { RunwareDaemonError } from "../errors.js";
+import type { ResultStore } from "./store.js";
+
+export type BatchEvent =
+  | { type: "ack"; item: DataItem }
+  | { type: "data"; item: DataItem }
+  | { type: "final"; outcome: TaskOutcome };
+
+export type BatchSink = (ev: BatchEvent) => void;
+
+export class TaskService {
+  constructor(
+    readonly engine: UpstreamEngine,
+    readonly store: ResultStore,
+  ) {
+    engine.on("settled", (o) => store.put(o));
+  }
+
+  /** A pending task's state, or a finished one's within retention. */
+  lookup(taskUUID: string): TaskSnapshot | undefined {
+    const live = this.engine.get(taskUUID);
+    if (live) return live;
+    const done = this.store.get(taskUUID);
+    return done ? { ...done } : undefined;
+  }
+
+  /** Resolves when the task is final; undefined for an unknown UUID. */
+  wait(taskUUID: string): Promise<TaskOutcome> | undefined {
+    const h = this.engine.handle(taskUUID);
+    if (h) return h.done;
+    const done = this.store.get(taskUUID);
+    return done ? Promise.resolve(done) : undefined;
+  }
+
+  inFlight(taskUUID: string): boolean {
+    return this.engine.get(taskUUID) !== undefined;
+  }
+
+  /**
+   * Refuse a batch the engine cannot take as a whole (draining, or not enough queue room), so
+   * that a batch is accepted entirely or not at all. Returns the error, or undefined when it fits.
+   */
+  admissionError(tasks: readonly Task[]): RunwareDaemonError | undefined {
+    if (!this.engine.accepting) return new DrainingError();
+    const upstream = tasks.filter((t) => !this.answeredLocally(t)).length;
+    if (upstream > this.engine.capacity()) return new QueueFullError(this.engine.stats().limits.maxQueued);
+    return undefined;
+  }
+
+  /** Run a batch; `sink` sees every event as it happens. Resolves with the outcomes in task order. */
+  run(tasks: readonly Task[], client: string, sink: BatchSink): Promise<TaskOutcome[]> {
+    return Promise.all(tasks.map((t) => this.runOne(t, client, sink)));
+  }
+
+  private answeredLocally(t: Task): boolean {
+    return t.taskType === "ping" || (t.taskType === "getResponse" && this.lookup(t.taskUUID) !== undefined);
+  }
+
+  private runOne(task: Task, client: string, sink: BatchSink): Promise<TaskOutcome> {
+    if (task.taskType === "ping") {
+      return Promise.resolve(this.local(task, [{ taskType: "ping", taskUUID: task.taskUUID, pong: true }], [], sink));
+    }
+    if (task.taskType === "getResponse") {
+      const known = this.lookup(task.taskUUID);
+      if (known) return Promise.resolve(this.local(task, ...getResponseView(known), sink));
+    }
+    let handle;
+    try {
+      handle = this.engine.submit(task, { client });
+    } catch (err) {
+      const e = err as RunwareDaemonError;
+      return Promise.resolve(
+        this.local(task, [], [{ code: e.code, message: e.message, taskUUID: task.taskUUID, taskType: task.taskType }], sink, "failed"),
+      );
+    }
+    handle.subscribe((ev) => {
+      if (ev.type === "ack" || ev.type === "data") sink({ type: ev.type, item: ev.item });
+      else if (ev.type === "final") sink(ev);
+    });
+    return handle.done;
+  }
+
+  private local(
+    task: Task,
+    data: DataItem[],
+    errors: RunwareErrorObject[],
+    sink: BatchSink,
+    state: TaskOutcome["state"] = errors.length > 0 ? "failed" : "done",
+  ): TaskOutcome {
+    const outcome: TaskOutcome = { taskUUID: task.taskUUID, taskType: task.taskType, state, data, errors };
+    queueMicrotask(() => {
+      for (const item of data) sink({ type: "data", item });
+      sink({ type: "final", outcome });
+    });
+    return outcome;
+  }
+}
+
+/**
+ * A task the daemon knows, in the shape of Runware's getResponse reply (runware-protocol.md §4):
+ * finished items with `status: "success"`, a `processing` placeholder while it runs, errors with
+ * `status: "error"`.
+ */
+function getResponseView(s: TaskSnapshot): [DataItem[], RunwareErrorObject[]] {
+  const data: DataItem[] = s.data.map((d) => ({ ...d, status: "success" }));
+  const running = s.state === "queued" || s.state === "sent";
+  if (running) data.push({ taskType: s.taskType, taskUUID: s.taskUUID, status: "processing" });
+  return [data, s.errors.map((e) => ({ ...e, status: "error" }))];
+}

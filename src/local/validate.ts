@@ -1,0 +1,89 @@
+/**
+ * Input checks for a batch of tasks from a local client (contract §2, `POST /v1`). A bad batch is
+ * refused as a whole, with a status and a Runware-shaped error, before anything reaches the engine.
+ * The checks are about the envelope only; task parameters are Runware's to judge.
+ */
+import { z } from "zod";
+import { randomUUID } from "node:crypto";
+import type { RunwareErrorObject } from "../errors.js";
+import type { Task } from "../protocol/schemas.js";
+
+export interface Refusal {
+  status: number;
+  error: RunwareErrorObject;
+}
+
+const TaskInputSchema = z.looseObject({
+  taskType: z.string().min(1),
+  taskUUID: z.uuidv4().optional(),
+});
+
+function refuse(status: number, code: string, message: string, extra: Partial<RunwareErrorObject> = {}): Refusal {
+  return { status, error: { code, message, ...extra } };
+}
+
+/** Depth-first search for an `apiKey` field anywhere in the value. */
+function hasApiKey(value: unknown, depth = 0): boolean {
+  if (depth > 64 || value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some((v) => hasApiKey(v, depth + 1));
+  for (const [k, v] of Object.entries(value)) {
+    if (k === "apiKey" || hasApiKey(v, depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Turn a parsed JSON body into tasks with UUIDs (assigned where missing), or the reason to refuse.
+ * `inUse(uuid)` says whether the daemon already has that taskUUID in flight.
+ */
+export function validateBatch(body: unknown, inUse: (uuid: string) => boolean): Task[] | Refusal {
+  if (!Array.isArray(body)) return refuse(400, "invalidRequestBody", "the body must be a JSON array of task objects");
+  if (body.length === 0) return refuse(400, "invalidRequestBody", "the task array is empty");
+  const seen = new Set<string>();
+  const tasks: Task[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const el: unknown = body[i];
+    const at = `task ${i}`;
+    if (el === null || typeof el !== "object" || Array.isArray(el)) {
+      return refuse(400, "invalidRequestBody", `${at} is not an object`);
+    }
+    const rec = el as Record<string, unknown>;
+    if (typeof rec["taskType"] !== "string" || rec["taskType"] === "") {
+      return refuse(400, "missingTaskType", `${at} has no string taskType`, { parameter: "taskType" });
+    }
+    const taskType = rec["taskType"];
+    if (taskType === "authentication") {
+      return refuse(400, "unsupportedTaskType", `${at}: authentication is handled by the daemon, which holds the API key`, {
+        parameter: "taskType",
+        taskType,
+      });
+    }
+    if (hasApiKey(el)) {
+      // The value is never echoed: it may be a real key.
+      return refuse(400, "unsupportedParameter", `${at} carries an apiKey field; the daemon holds the key, remove it`, {
+        parameter: "apiKey",
+        taskType,
+      });
+    }
+    const parsed = TaskInputSchema.safeParse(el);
+    if (!parsed.success) {
+      return refuse(400, "invalidTaskUUID", `${at}: taskUUID must be a UUID v4`, { parameter: "taskUUID", taskType });
+    }
+    const taskUUID = parsed.data.taskUUID ?? randomUUID();
+    // getResponse reuses the UUID of the task it asks about (runware-protocol.md §4): no conflict.
+    if (taskType !== "getResponse" && (seen.has(taskUUID) || inUse(taskUUID))) {
+      return refuse(409, "conflictTaskUUID", `${at}: taskUUID ${taskUUID} is ${seen.has(taskUUID) ? "repeated in this batch" : "already in flight"}`, {
+        parameter: "taskUUID",
+        taskUUID,
+        taskType,
+      });
+    }
+    seen.add(taskUUID);
+    tasks.push({ ...parsed.data, taskUUID });
+  }
+  return tasks;
+}
+
+export function isRefusal(v: Task[] | Refusal): v is Refusal {
+  return !Array.isArray(v);
+}

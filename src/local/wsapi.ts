@@ -1,0 +1,105 @@
+/**
+ * Runware's own WebSocket protocol, served locally on `GET /v1` (contract §2), so a program written
+ * for `wss://ws-api.runware.ai/v1` works by changing its URL. The client's `authentication` is
+ * answered here and its key is dropped unread (the daemon's key is used upstream); `ping` is
+ * answered here; every other task goes over the shared upstream link and its results come back only
+ * to the connection that sent it. Async tasks behave as upstream: an acknowledgement, then the
+ * client's own `getResponse` polls, answered from the daemon's state.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { randomUUID } from "node:crypto";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { RunwareErrorObject } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Task } from "../protocol/schemas.js";
+import { PONG_FRAME } from "../protocol/codec.js";
+import type { TaskService } from "./service.js";
+import { isRefusal, validateBatch } from "./validate.js";
+
+export class LocalWebSocket {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 0 });
+  private seq = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly service: TaskService,
+    logger: Logger,
+    maxPayload: number,
+  ) {
+    this.log = logger.child({ mod: "local-ws" });
+    this.wss.options.maxPayload = maxPayload;
+    this.wss.on("connection", (ws) => this.onConnection(ws));
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
+  }
+
+  get clients(): number {
+    return this.wss.clients.size;
+  }
+
+  /** Close every local connection (shutdown); 1001 "going away". */
+  close(): void {
+    for (const ws of this.wss.clients) ws.close(1001, "daemon stopping");
+    setTimeout(() => {
+      for (const ws of this.wss.clients) ws.terminate();
+    }, 1_000).unref();
+    this.wss.close();
+  }
+
+  private onConnection(ws: WebSocket): void {
+    const client = `ws:${++this.seq}`;
+    const session = randomUUID();
+    this.log.debug({ client }, "local websocket connected");
+    const send = (frame: string) => {
+      if (ws.readyState === ws.OPEN) ws.send(frame);
+    };
+    const sendErrors = (errors: RunwareErrorObject[]) => send(JSON.stringify({ errors }));
+    ws.on("error", (err) => this.log.debug({ client, err: err.message }, "local websocket error"));
+    ws.on("message", (raw, isBinary) => {
+      if (isBinary) return sendErrors([{ code: "invalidRequestBody", message: "frames must be JSON text" }]);
+      let body: unknown;
+      try {
+        body = JSON.parse(raw.toString());
+      } catch {
+        return sendErrors([{ code: "invalidRequestBody", message: "the frame is not valid JSON" }]);
+      }
+      const items = Array.isArray(body) ? body : [body];
+      for (const el of items) this.onTask(el, client, session, send, sendErrors);
+    });
+  }
+
+  private onTask(
+    el: unknown,
+    client: string,
+    session: string,
+    send: (frame: string) => void,
+    sendErrors: (errors: RunwareErrorObject[]) => void,
+  ): void {
+    const rec = el && typeof el === "object" ? (el as Record<string, unknown>) : undefined;
+    if (rec?.["taskType"] === "authentication") {
+      // Answered locally; the client's key (if any) is ignored and never forwarded or logged.
+      send(JSON.stringify({ data: [{ taskType: "authentication", connectionSessionUUID: session }] }));
+      return;
+    }
+    if (rec?.["taskType"] === "ping") {
+      send(PONG_FRAME);
+      return;
+    }
+    const checked = validateBatch([el], (u) => this.service.inFlight(u));
+    if (isRefusal(checked)) return sendErrors([checked.error]);
+    const task = checked[0] as Task;
+    const refused = this.service.admissionError(checked);
+    if (refused) return sendErrors([refused.toRunwareError({ taskUUID: task.taskUUID, taskType: task.taskType })]);
+    const async = task["deliveryMethod"] === "async";
+    void this.service.run(checked, client, (ev) => {
+      if (ev.type === "ack") send(JSON.stringify({ data: [ev.item] }));
+      else if (ev.type === "data") {
+        // An async client fetches results with getResponse itself, as it would from Runware.
+        if (!async) send(JSON.stringify({ data: [ev.item] }));
+      } else if (ev.outcome.errors.length > 0) sendErrors(ev.outcome.errors);
+    });
+  }
+}
