@@ -143,7 +143,7 @@ function counts(outcomes: TaskOutcome[]) {
     completed: outcomes.filter((o) => o.state === "done").length,
     failed: outcomes.filter((o) => o.state === "failed").length,
     inDoubt: outcomes.filter((o) => o.state === "in-doubt").length,
+    // No "errors" count here: a line with an `errors` key is an error frame, and readers rely on that.
     results: outcomes.reduce((n, o) => n + o.data.length, 0),
-    errors: outcomes.reduce((n, o) => n + o.errors.length, 0),
   };
 }

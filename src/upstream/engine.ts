@@ -85,6 +85,8 @@ export interface EngineEvents {
 
 /** Statuses of a getResponse item that mean "not finished yet" (sdk-py tolerates all of these). */
 const PENDING_STATUSES = new Set(["processing", "pending", "queued", "scheduled", "waiting"]);
+/** getResponse's answers for a UUID Runware does not know (runware-protocol.md §4: the exact code is unknown). */
+const NOT_FOUND_CODES = new Set(["taskNotFound", "taskFailedOrNotFound", "taskExpired"]);
 /** Recovery resends per task before it is declared in doubt. */
 const MAX_RECOVERY_RESENDS = 2;
 
@@ -384,19 +386,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.startPolling(t, 0);
       return;
     }
-    if ((code === "taskNotFound" || code === "taskFailedOrNotFound") && t.phase === "polling" && !t.acked) {
-      // Recovery asked for a task Runware never acknowledged and does not know: our submission was
-      // lost on the way, so submitting it (same UUID) cannot run it twice.
-      if (t.recoveryResends < MAX_RECOVERY_RESENDS) {
-        t.recoveryResends++;
-        t.phase = "sent";
-        this.owe(t, "submit");
-        return;
-      }
-      this.settle(t, "in-doubt", [
-        ...errors,
-        inDoubt(t, "Runware does not know the task after repeated recovery attempts; it may not have run"),
-      ]);
+    if (NOT_FOUND_CODES.has(code)) {
+      this.onNotFound(t, errors);
       return;
     }
     const transient = errors.every((e) => isTransientCode(e.code));
@@ -422,6 +413,32 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       return;
     }
     this.settle(t, "failed", errors);
+  }
+
+  /**
+   * getResponse said Runware does not know the task. Found by the chaos test: a poll and a
+   * resubmission can cross, so a "not found" may be stale.
+   */
+  private onNotFound(t: TaskRecord, errors: RunwareErrorObject[]): void {
+    if (t.phase === "sent") return; // answers a poll sent before our resubmission, which is under way
+    if (t.acked) {
+      // Runware had it (acknowledged or reported processing) and has forgotten it: its results
+      // expired. Resubmitting would run and bill it again, so we say what we know instead.
+      if (t.async) this.settle(t, "failed", errors);
+      else this.settle(t, "in-doubt", [...errors, inDoubt(t, "Runware accepted the task but no longer knows it; its results could not be recovered")]);
+      return;
+    }
+    // Never acknowledged and unknown: our submission was lost on the way, so submitting it (same
+    // UUID) cannot run it twice.
+    if (t.recoveryResends < MAX_RECOVERY_RESENDS) {
+      t.recoveryResends++;
+      this.clock.clearTimeout(t.timer);
+      t.timer = undefined;
+      t.phase = "sent";
+      this.owe(t, "submit");
+      return;
+    }
+    this.settle(t, "in-doubt", [...errors, inDoubt(t, "Runware does not know the task after repeated recovery attempts; it may not have run")]);
   }
 
   // --- polling -----------------------------------------------------------------------------------
@@ -472,6 +489,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
         // A fresh session: the buffer is gone. Submit again under the SAME UUID; a conflict means
         // Runware has it, and we poll instead.
         t.recoveryResends++;
+        this.clock.clearTimeout(t.timer);
+        t.timer = undefined;
         this.owe(t, "submit");
       }
     }
