@@ -6,17 +6,37 @@
 const USAGE = `usage: runware <command> [options]
 
 commands:
-  daemon     run the daemon in the foreground (RUNWARE_API_KEY or --api-key-file)
-  sim        run the bundled Runware simulator on loopback
+  text-to-image  generate images from a prompt (--prompt TEXT, --out DIR to save them)
+  model-search   search Runware's model catalogue (--search TEXT)
+  raw FILE|-     run a JSON array of tasks exactly as Runware takes it
+  poll UUID      getResponse with backoff until the task is final
+  batch FILE     one prompt (or JSON task) per line, resumable, with progress
+  status         the daemon's status (exit 3 when none answers)
+  start | stop   run the daemon in the background / stop it
+  daemon         run the daemon in the foreground (RUNWARE_API_KEY or --api-key-file)
+  sim            run the bundled Runware simulator on loopback
+  demo           simulator + daemon + a batch, end to end, no key and no network
 
 Run 'runware <command> --help' for a command's options.
-Exit codes: 0 ok, 1 errors present / could not start, 2 usage or configuration error.`;
+Client verbs print Runware's full JSON on stdout and human messages on stderr. They start a
+daemon in the background when none answers and RUNWARE_API_KEY is set (--no-autostart: never).
+Exit codes: 0 ok; 1 the answer has errors (or the daemon could not start); 2 usage or
+configuration error; 3 no daemon could be reached.`;
 
 type Verb = (argv: string[]) => Promise<number>;
 
 const VERBS: Record<string, () => Promise<Verb>> = {
   daemon: async () => (await import("./daemon.js")).runDaemon,
   sim: async () => (await import("./sim.js")).runSim,
+  demo: async () => (await import("./demo.js")).demo,
+  status: async () => (await import("./lifecycle.js")).status,
+  start: async () => (await import("./lifecycle.js")).start,
+  stop: async () => (await import("./lifecycle.js")).stop,
+  "model-search": async () => (await import("./verbs.js")).modelSearch,
+  "text-to-image": async () => (await import("./verbs.js")).textToImage,
+  raw: async () => (await import("./verbs.js")).raw,
+  poll: async () => (await import("./verbs.js")).poll,
+  batch: async () => (await import("./batch.js")).batch,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -30,7 +50,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`runware: unknown command '${verb}'\n${USAGE}\n`);
     return 2;
   }
-  return (await load())(rest);
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (err instanceof Error && err.name === "UsageError") {
+      process.stderr.write(`runware ${verb}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,241 @@
+/**
+ * `runware batch FILE`: one prompt per line (or one JSON task per line), run through the daemon at
+ * its concurrency, one JSON line per result on stdout, a live progress line on stderr when it is a
+ * terminal, images saved with `--out`.
+ *
+ * Resumable without redoing or re-billing work: every line's taskUUID is written to a state file
+ * (JSON lines) before it is submitted, and its end after. A rerun skips finished lines; a line that
+ * was submitted but not seen finishing is first looked up in the daemon (it may have finished while
+ * we were gone), and only resubmitted, under the same taskUUID, when the daemon no longer knows it.
+ */
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
+import { CLIENT_USAGE, EXIT, reachDaemon, say, UsageError } from "./common.js";
+import { saveImage } from "./images.js";
+import { flagsOf, int, parse, usage } from "./verbs.js";
+
+const USAGE = `usage: runware batch FILE [options]
+  FILE: one prompt per line, or one JSON task object per line ('#' comments and blank lines skipped)
+  --out DIR          save images as DIR/<imageUUID>.<ext>
+  --state PATH       progress file for resuming (default FILE.runware-state)
+  --model AIR        for prompt lines (default runware:101@1)
+  --width N --height N --steps N --n N   for prompt lines (defaults 1024, 1024, model default, 1)
+  --chunk N          tasks per request to the daemon (default 500)
+${CLIENT_USAGE}`;
+
+interface Line {
+  no: number;
+  task: TaskInput & { taskUUID: string };
+  prompt?: string;
+  expected: number;
+  got: number;
+  errors: RunwareError[];
+  ended: boolean;
+}
+
+type StateRecord = { line: number; taskUUID: string; status: "submitted" | "done" | "failed" };
+
+export async function batch(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      out: { type: "string" },
+      state: { type: "string" },
+      model: { type: "string" },
+      width: { type: "string" },
+      height: { type: "string" },
+      steps: { type: "string" },
+      n: { type: "string" },
+      chunk: { type: "string" },
+    },
+    true,
+  );
+  if (values["help"]) return usage(USAGE);
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError("batch takes exactly one FILE");
+  if (!existsSync(file)) throw new UsageError(`cannot read ${file}`);
+  const statePath = (values["state"] as string | undefined) ?? `${file}.runware-state`;
+  const out = values["out"] as string | undefined;
+  const chunk = int("chunk", values["chunk"], 1) ?? 500;
+  const defaults = {
+    model: (values["model"] as string | undefined) ?? "runware:101@1",
+    width: int("width", values["width"], 1) ?? 1024,
+    height: int("height", values["height"], 1) ?? 1024,
+    steps: int("steps", values["steps"], 1),
+    numberResults: int("n", values["n"], 1) ?? 1,
+  };
+
+  // What earlier runs did: the last record per line wins.
+  const previous = new Map<number, StateRecord>();
+  if (existsSync(statePath)) {
+    for (const l of readFileSync(statePath, "utf8").split("\n")) {
+      if (!l.trim()) continue;
+      try {
+        const r = JSON.parse(l) as StateRecord;
+        previous.set(r.line, r);
+      } catch {
+        /* a torn last line from an interrupted write: ignore */
+      }
+    }
+  }
+
+  const lines: Line[] = [];
+  let skipped = 0;
+  readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((text, i) => {
+      const no = i + 1;
+      const trimmed = text.trim();
+      if (!trimmed || trimmed.startsWith("#")) return;
+      const prev = previous.get(no);
+      if (prev?.status === "done") {
+        skipped++;
+        return;
+      }
+      let task: TaskInput;
+      let prompt: string | undefined;
+      if (trimmed.startsWith("{")) {
+        try {
+          task = JSON.parse(trimmed) as TaskInput;
+        } catch {
+          throw new UsageError(`${file}:${no}: not valid JSON`);
+        }
+        if (typeof task.taskType !== "string") throw new UsageError(`${file}:${no}: task has no taskType`);
+      } else {
+        prompt = trimmed;
+        task = { taskType: "imageInference", positivePrompt: trimmed, ...compact(defaults) };
+      }
+      // The same UUID across runs: a resumed line is never billed under a second UUID.
+      const taskUUID = task.taskUUID ?? prev?.taskUUID ?? randomUUID();
+      const expected = typeof task["numberResults"] === "number" ? task["numberResults"] : 1;
+      lines.push({ no, task: { ...task, taskUUID }, ...(prompt ? { prompt } : {}), expected, got: 0, errors: [], ended: false });
+    });
+
+  const client = await reachDaemon(flagsOf(values));
+  if (!client) return EXIT.unreachable;
+
+  const progress = new Progress(lines.length, skipped);
+  const record = (r: StateRecord) => appendFileSync(statePath, `${JSON.stringify(r)}\n`, { mode: 0o600 });
+  const byUUID = new Map(lines.map((l) => [l.task.taskUUID, l]));
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    say(`\nrunware batch: interrupted; finished lines are recorded in ${statePath}. Run the same command again to resume.`);
+    process.exit(130);
+  };
+  process.once("SIGINT", onSigint);
+
+  const emit = async (l: Line, item: ResultItem) => {
+    const file = out ? await saveImage(item, out) : undefined;
+    process.stdout.write(`${JSON.stringify({ line: l.no, ...(l.prompt ? { prompt: l.prompt } : {}), ...item, ...(file ? { file } : {}) })}\n`);
+  };
+  const finish = (l: Line, failed: boolean) => {
+    if (l.ended) return;
+    l.ended = true;
+    if (failed) process.stdout.write(`${JSON.stringify({ line: l.no, taskUUID: l.task.taskUUID, errors: l.errors })}\n`);
+    record({ line: l.no, taskUUID: l.task.taskUUID, status: failed ? "failed" : "done" });
+    progress.end(failed);
+  };
+
+  // Lines an earlier run submitted: the daemon may still have them (running, or finished within retention).
+  const fresh: Line[] = [];
+  for (const l of lines) {
+    if (previous.get(l.no)?.status !== "submitted") {
+      fresh.push(l);
+      continue;
+    }
+    const known = await client.task(l.task.taskUUID, { wait: true });
+    if (!known) {
+      fresh.push(l); // the daemon forgot it: resubmit under the same UUID (Runware conflicts if it still runs it, and the daemon then polls)
+      continue;
+    }
+    for (const item of known.data) await emit(l, item);
+    l.errors.push(...known.errors);
+    finish(l, known.state !== "done");
+  }
+
+  for (let i = 0; i < fresh.length && !interrupted; i += chunk) {
+    const part = fresh.slice(i, i + chunk);
+    for (const l of part) record({ line: l.no, taskUUID: l.task.taskUUID, status: "submitted" });
+    await runChunk(client, part, byUUID, emit, finish);
+  }
+  process.off("SIGINT", onSigint);
+  progress.close();
+  const failed = lines.filter((l) => l.errors.length > 0).length;
+  say(`runware batch: ${lines.length - failed} done, ${failed} failed${skipped ? `, ${skipped} already done earlier` : ""}`);
+  return failed > 0 ? EXIT.errors : EXIT.ok;
+}
+
+async function runChunk(
+  client: RunwareClient,
+  part: Line[],
+  byUUID: Map<string, Line>,
+  emit: (l: Line, item: ResultItem) => Promise<void>,
+  finish: (l: Line, failed: boolean) => void,
+): Promise<void> {
+  for await (const frame of client.stream(part.map((l) => l.task))) {
+    if ("data" in frame) {
+      for (const item of frame.data) {
+        const l = byUUID.get(item.taskUUID);
+        if (!l || l.ended) continue;
+        await emit(l, item);
+        if (++l.got >= l.expected) finish(l, false);
+      }
+    } else if ("errors" in frame) {
+      for (const e of frame.errors) {
+        const l = e.taskUUID ? byUUID.get(e.taskUUID) : undefined;
+        if (!l) continue;
+        l.errors.push(e);
+        finish(l, true);
+      }
+    }
+  }
+  // Anything the stream did not settle (an odd result count) is asked for explicitly.
+  for (const l of part) {
+    if (l.ended) continue;
+    const view = await client.task(l.task.taskUUID, { wait: true });
+    if (view) l.errors.push(...view.errors);
+    finish(l, !view || view.state !== "done");
+  }
+}
+
+function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The live line on stderr: done/total, failed, rate, ETA. Silent when stderr is not a terminal. */
+class Progress {
+  private done = 0;
+  private failed = 0;
+  private readonly start = Date.now();
+  private readonly tty = process.stderr.isTTY === true;
+
+  constructor(
+    private readonly total: number,
+    private readonly skipped: number,
+  ) {
+    this.draw();
+  }
+
+  end(failed: boolean): void {
+    this.done++;
+    if (failed) this.failed++;
+    this.draw();
+  }
+
+  close(): void {
+    if (this.tty) process.stderr.write("\n");
+  }
+
+  private draw(): void {
+    if (!this.tty) return;
+    const secs = (Date.now() - this.start) / 1000;
+    const rate = secs > 0 ? this.done / secs : 0;
+    const eta = rate > 0 ? Math.ceil((this.total - this.done) / rate) : undefined;
+    process.stderr.write(
+      `\r[batch] ${this.done}/${this.total} done, ${this.failed} failed` +
+        `${this.skipped ? `, ${this.skipped} skipped` : ""}, ${rate.toFixed(1)}/s${eta !== undefined ? `, ETA ${eta}s` : ""}   `,
+    );
+  }
+}

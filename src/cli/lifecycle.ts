@@ -1,0 +1,102 @@
+/**
+ * `status`, `start`, `stop`: the daemon as a background service, for people who do not run it
+ * under systemd (a user unit is in scripts/). `start` never takes the key as a flag: it inherits
+ * RUNWARE_API_KEY, or passes --api-key-file through.
+ */
+import { readFileSync, unlinkSync } from "node:fs";
+import { connect, DaemonUnreachableError } from "../client/index.js";
+import { defaultSocketPath } from "../local/paths.js";
+import { daemonFiles, EXIT, printJson, say, startBackgroundDaemon, UsageError } from "./common.js";
+import { parse, usage } from "./verbs.js";
+
+const STATUS_USAGE = `usage: runware status [--socket PATH]
+  Prints the daemon's status as JSON. Exit 3 when no daemon answers (it never starts one).`;
+
+export async function status(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {});
+  if (values["help"]) return usage(STATUS_USAGE);
+  const socket = (values["socket"] as string | undefined) ?? defaultSocketPath();
+  try {
+    printJson(await connect({ socket }).status());
+    return EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof DaemonUnreachableError)) throw err;
+    say(`runware: no daemon on ${socket}`);
+    return EXIT.unreachable;
+  }
+}
+
+const START_USAGE = `usage: runware start [--socket PATH] [--api-key-file PATH] [daemon options...]
+  Starts 'runware daemon' in the background (log and pid beside the socket) and waits until it answers.
+  Any other option is passed to the daemon (see 'runware daemon --help').`;
+
+export async function start(argv: string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) return usage(START_USAGE);
+  const i = argv.indexOf("--socket");
+  const socket = i >= 0 ? argv[i + 1] : defaultSocketPath();
+  if (!socket) throw new UsageError("--socket needs a PATH");
+  const rest = i >= 0 ? [...argv.slice(0, i), ...argv.slice(i + 2)] : argv;
+  if (!process.env["RUNWARE_API_KEY"] && !rest.includes("--api-key-file")) {
+    throw new UsageError("no API key: set RUNWARE_API_KEY in the environment or pass --api-key-file PATH");
+  }
+  try {
+    await connect({ socket }).status();
+    say(`runware: a daemon is already running on ${socket}`);
+    return EXIT.ok;
+  } catch (err) {
+    if (!(err instanceof DaemonUnreachableError)) throw err;
+  }
+  const pid = await startBackgroundDaemon(socket, rest);
+  say(`runware: daemon started (pid ${pid}) on ${socket}; log: ${daemonFiles(socket).log}`);
+  return EXIT.ok;
+}
+
+const STOP_USAGE = `usage: runware stop [--socket PATH] [--timeout-ms N]
+  Asks the background daemon to drain and stop (SIGTERM), and waits until its socket is gone.`;
+
+export async function stop(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { "timeout-ms": { type: "string" } });
+  if (values["help"]) return usage(STOP_USAGE);
+  const socket = (values["socket"] as string | undefined) ?? defaultSocketPath();
+  const timeoutMs = Number(values["timeout-ms"] ?? 60_000);
+  const { pid: pidFile } = daemonFiles(socket);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, "utf8").trim());
+  } catch {
+    say(`runware: no pid file at ${pidFile}; was the daemon started with 'runware start'?`);
+    return EXIT.unreachable;
+  }
+  try {
+    process.kill(pid, "SIGTERM");
+  } catch {
+    say(`runware: no daemon process ${pid}`);
+    unlinkQuietly(pidFile);
+    return EXIT.unreachable;
+  }
+  const client = connect({ socket });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await client.status();
+    } catch (err) {
+      if (err instanceof DaemonUnreachableError) {
+        unlinkQuietly(pidFile);
+        say(`runware: daemon ${pid} stopped`);
+        return EXIT.ok;
+      }
+      // While draining it still answers; anything else is worth waiting through too.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  say(`runware: daemon ${pid} did not stop within ${timeoutMs} ms`);
+  return EXIT.errors;
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* gone already */
+  }
+}

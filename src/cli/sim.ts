@@ -1,0 +1,127 @@
+/**
+ * `runware sim`: run the bundled Runware simulator in the foreground until SIGINT/SIGTERM. Prints one
+ * line once it listens, so scripts can read the URL:
+ *   runware sim listening on ws://127.0.0.1:PORT/v1 (images http://127.0.0.1:PORT)
+ */
+import { parseArgs } from "node:util";
+import { SimServer, SIM_DEFAULTS, type SimOptions, type SplitMode } from "../sim/index.js";
+
+const SPLITS: readonly SplitMode[] = ["random", "single", "each"];
+/** The transient code `--transient-rate` injects: Runware's own example of a retryable failure (runware-protocol.md §5). */
+const TRANSIENT_CODE = "timeoutProvider";
+
+export const SIM_USAGE = `Usage: runware sim [options]
+
+Run a fake Runware WebSocket API on loopback (no key, no network). Stops on Ctrl-C / SIGTERM.
+
+Options:
+  --port N              TCP port (default ${SIM_DEFAULTS.port}: pick a free one and print it)
+  --host H              interface (default ${SIM_DEFAULTS.host})
+  --work-ms N           time a task takes to produce its results (default ${SIM_DEFAULTS.workMs})
+  --latency-ms N        one-way delay added to every frame (default ${SIM_DEFAULTS.latencyMs})
+  --auth-delay-ms N     extra delay before answering authentication (default ${SIM_DEFAULTS.authDelayMs})
+  --idle-close-ms N     close a connection this long after its last frame (default ${SIM_DEFAULTS.idleCloseMs})
+  --resume-buffer-ms N  keep a disconnected session's results this long (default ${SIM_DEFAULTS.resumeBufferMs})
+  --reject-key KEY      answer this API key with invalidApiKey (repeatable)
+  --transient-rate P    fail this share of tasks (0..1) with ${TRANSIENT_CODE}
+  --split MODE          how results are spread over frames: ${SPLITS.join(" | ")} (default ${SIM_DEFAULTS.split})
+  -h, --help            show this help
+
+Controls while running: POST http://HOST:PORT/_sim/<control>, GET http://HOST:PORT/_sim/counters.
+`;
+
+class UsageError extends Error {}
+
+function nonNegative(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new UsageError(`--${flag} must be a number >= 0, got '${value}'`);
+  return n;
+}
+
+interface Parsed {
+  help: boolean;
+  options: Partial<SimOptions>;
+  transientRate: number | undefined;
+}
+
+export function parseSimArgs(argv: string[]): Parsed {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      "work-ms": { type: "string" },
+      "latency-ms": { type: "string" },
+      "auth-delay-ms": { type: "string" },
+      "idle-close-ms": { type: "string" },
+      "resume-buffer-ms": { type: "string" },
+      "reject-key": { type: "string", multiple: true },
+      "transient-rate": { type: "string" },
+      split: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const port = nonNegative("port", values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port > 65535)) throw new UsageError(`--port must be an integer 0..65535`);
+  const transientRate = nonNegative("transient-rate", values["transient-rate"]);
+  if (transientRate !== undefined && transientRate > 1) throw new UsageError("--transient-rate must be between 0 and 1");
+  if (values.split !== undefined && !SPLITS.includes(values.split as SplitMode)) throw new UsageError(`--split must be one of ${SPLITS.join(", ")}`);
+  return {
+    help: values.help === true,
+    transientRate,
+    options: {
+      port,
+      host: values.host,
+      workMs: nonNegative("work-ms", values["work-ms"]),
+      latencyMs: nonNegative("latency-ms", values["latency-ms"]),
+      authDelayMs: nonNegative("auth-delay-ms", values["auth-delay-ms"]),
+      idleCloseMs: nonNegative("idle-close-ms", values["idle-close-ms"]),
+      resumeBufferMs: nonNegative("resume-buffer-ms", values["resume-buffer-ms"]),
+      rejectedKeys: values["reject-key"],
+      split: values.split as SplitMode | undefined,
+    },
+  };
+}
+
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      resolve(sig);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}
+
+/** `runware sim ...`; resolves with the exit code. */
+export async function runSim(argv: string[]): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseSimArgs(argv);
+  } catch (err) {
+    process.stderr.write(`runware sim: ${(err as Error).message}\n\n${SIM_USAGE}`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(SIM_USAGE);
+    return 0;
+  }
+  let sim: SimServer;
+  try {
+    sim = await SimServer.start(parsed.options);
+  } catch (err) {
+    process.stderr.write(`runware sim: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const stopped = untilSignal();
+  if (parsed.transientRate) sim.injectErrors({ code: TRANSIENT_CODE, rate: parsed.transientRate });
+  process.stdout.write(`runware sim listening on ${sim.url} (images ${sim.httpUrl})\n`);
+  await stopped;
+  await sim.close();
+  return 0;
+}

@@ -1,0 +1,214 @@
+/**
+ * The everyday verbs of the old one-file helper, now through the daemon: `model-search`,
+ * `text-to-image`, `raw`, `poll`. Each prints Runware's full JSON answer on stdout and exits 1 when
+ * it carries `errors` (the helper's contract); retries of transient failures are the daemon's job.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { Envelope, RunwareClient, TaskInput } from "../client/index.js";
+import { CLIENT_OPTIONS, CLIENT_USAGE, EXIT, exitFor, printJson, reachDaemon, say, UsageError, type ClientFlags } from "./common.js";
+import { saveImage } from "./images.js";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+type Values = Record<string, string | boolean | undefined>;
+
+export function parse(argv: string[], options: Options, positionals = false): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, ...options }, strict: true, allowPositionals: positionals });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message.split("\n")[0]);
+  }
+}
+
+export function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${String(v)}'`);
+  return n;
+}
+
+function num(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${String(v)}'`);
+  return n;
+}
+
+export function flagsOf(values: Record<string, unknown>): ClientFlags {
+  return { socket: values["socket"] as string | undefined, noAutostart: values["no-autostart"] as boolean | undefined };
+}
+
+/** Drop undefined fields so the task carries only what the user set. */
+function compact(task: Record<string, unknown>): TaskInput {
+  return Object.fromEntries(Object.entries(task).filter(([, v]) => v !== undefined)) as TaskInput;
+}
+
+async function runAndPrint(flags: ClientFlags, tasks: TaskInput[], after?: (env: Envelope) => Promise<void>): Promise<number> {
+  const client = await reachDaemon(flags);
+  if (!client) return EXIT.unreachable;
+  const env = await client.run(tasks);
+  printJson(env);
+  await after?.(env);
+  return exitFor(env);
+}
+
+// --- model-search -------------------------------------------------------------------------------
+
+const MODEL_SEARCH_USAGE = `usage: runware model-search [--search TEXT] [options]
+  --search TEXT        free text over name, AIR, version and tags
+  --limit N            1-100 (default 20)       --offset N    (default 0)
+  --category C         checkpoint | lora | lycoris | controlnet | vae | embeddings
+  --architecture A     e.g. flux1d, sdxl, sd1x  --type T      base | inpainting | refiner
+  --tags A,B           any of these tags        --visibility V  public | private | all
+${CLIENT_USAGE}`;
+
+export async function modelSearch(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    search: { type: "string" },
+    limit: { type: "string" },
+    offset: { type: "string" },
+    category: { type: "string" },
+    architecture: { type: "string" },
+    type: { type: "string" },
+    tags: { type: "string" },
+    visibility: { type: "string" },
+  });
+  if (values["help"]) return usage(MODEL_SEARCH_USAGE);
+  const task = compact({
+    taskType: "modelSearch",
+    search: values["search"],
+    limit: int("limit", values["limit"], 1, 100),
+    offset: int("offset", values["offset"], 0),
+    category: values["category"],
+    architecture: values["architecture"],
+    type: values["type"],
+    tags: typeof values["tags"] === "string" ? values["tags"].split(",").map((t) => t.trim()).filter(Boolean) : undefined,
+    visibility: values["visibility"],
+  });
+  return runAndPrint(flagsOf(values), [task]);
+}
+
+// --- text-to-image ------------------------------------------------------------------------------
+
+const TEXT_TO_IMAGE_USAGE = `usage: runware text-to-image --prompt TEXT [options]
+  --prompt TEXT        what to draw (required)
+  --negative TEXT      what to avoid
+  --model AIR          default runware:101@1
+  --width N --height N 128-2048, multiples of 64 (default 1024 x 1024)
+  --steps N            1-100                    --cfg X       CFG scale
+  --seed N             fixed seed (each further image uses seed+1)
+  --n N                number of images, 1-20 (default 1)
+  --format F           JPG | PNG | WEBP         --output-type T  URL | base64Data | dataURI
+  --include-cost       ask for the cost         --async       deliveryMethod async (the daemon polls)
+  --out DIR            save the images as DIR/<imageUUID>.<ext>
+${CLIENT_USAGE}`;
+
+export async function textToImage(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    prompt: { type: "string" },
+    negative: { type: "string" },
+    model: { type: "string" },
+    width: { type: "string" },
+    height: { type: "string" },
+    steps: { type: "string" },
+    cfg: { type: "string" },
+    seed: { type: "string" },
+    n: { type: "string" },
+    format: { type: "string" },
+    "output-type": { type: "string" },
+    "include-cost": { type: "boolean" },
+    async: { type: "boolean" },
+    out: { type: "string" },
+  });
+  if (values["help"]) return usage(TEXT_TO_IMAGE_USAGE);
+  if (typeof values["prompt"] !== "string" || !values["prompt"]) throw new UsageError("--prompt is required");
+  const task = compact({
+    taskType: "imageInference",
+    model: values["model"] ?? "runware:101@1",
+    positivePrompt: values["prompt"],
+    negativePrompt: values["negative"],
+    width: int("width", values["width"], 1) ?? 1024,
+    height: int("height", values["height"], 1) ?? 1024,
+    steps: int("steps", values["steps"], 1),
+    CFGScale: num("cfg", values["cfg"]),
+    seed: int("seed", values["seed"], 0),
+    numberResults: int("n", values["n"], 1) ?? 1,
+    outputFormat: typeof values["format"] === "string" ? values["format"].toUpperCase() : undefined,
+    outputType: values["output-type"],
+    includeCost: values["include-cost"] ? true : undefined,
+    deliveryMethod: values["async"] ? "async" : undefined,
+  });
+  const out = values["out"] as string | undefined;
+  return runAndPrint(flagsOf(values), [task], async (env) => {
+    if (!out) return;
+    for (const item of env.data) {
+      const path = await saveImage(item, out);
+      if (path) say(`saved ${path}`);
+    }
+  });
+}
+
+// --- raw ----------------------------------------------------------------------------------------
+
+const RAW_USAGE = `usage: runware raw FILE|-
+  FILE holds a JSON array of tasks exactly as Runware takes it ('-' reads stdin).
+${CLIENT_USAGE}`;
+
+export async function raw(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {}, true);
+  if (values["help"]) return usage(RAW_USAGE);
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError("raw takes exactly one FILE (or - for stdin)");
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  let tasks: unknown;
+  try {
+    tasks = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${file} is not valid JSON`);
+  }
+  if (!Array.isArray(tasks)) throw new UsageError(`${file} must hold a JSON array of tasks`);
+  return runAndPrint(flagsOf(values), tasks as TaskInput[]);
+}
+
+// --- poll ---------------------------------------------------------------------------------------
+
+const POLL_USAGE = `usage: runware poll TASK_UUID [--interval-ms N] [--timeout-ms N]
+  Asks getResponse until the task is final, backing off x1.5 from --interval-ms (default 1000)
+  up to 10 s, for at most --timeout-ms (default 600000). Prints the final answer.
+${CLIENT_USAGE}`;
+
+const UNFINISHED = new Set(["processing", "pending", "queued", "scheduled", "waiting"]);
+
+export async function poll(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { "interval-ms": { type: "string" }, "timeout-ms": { type: "string" } }, true);
+  if (values["help"]) return usage(POLL_USAGE);
+  const uuid = positionals[0];
+  if (!uuid || positionals.length > 1) throw new UsageError("poll takes exactly one TASK_UUID");
+  let delay = int("interval-ms", values["interval-ms"], 1) ?? 1_000;
+  const deadline = Date.now() + (int("timeout-ms", values["timeout-ms"], 1) ?? 600_000);
+  const client: RunwareClient | undefined = await reachDaemon(flagsOf(values));
+  if (!client) return EXIT.unreachable;
+  for (;;) {
+    const env = await client.run([{ taskType: "getResponse", taskUUID: uuid }]);
+    const running = env.data.some((d) => typeof d["status"] === "string" && UNFINISHED.has(d["status"]));
+    if (!running || Date.now() + delay > deadline) {
+      printJson(env);
+      if (running) say(`runware: task ${uuid} still running after --timeout-ms`);
+      return running ? EXIT.errors : exitFor(env);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(10_000, Math.round(delay * 1.5));
+  }
+}
+
+export function usage(text: string): number {
+  process.stdout.write(`${text}\n`);
+  return EXIT.ok;
+}

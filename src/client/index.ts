@@ -1,0 +1,207 @@
+/**
+ * The Node client of the daemon: `connect()` → `run`, `stream`, `task`, `status`.
+ * It imports only node:http and the socket-path resolver, so a one-shot script starts about as
+ * fast as bare Node (no ws, zod or pino on this path).
+ */
+import { request, type IncomingMessage } from "node:http";
+import { defaultSocketPath } from "../local/paths.js";
+
+export interface RunwareError {
+  code: string;
+  message: string;
+  parameter?: string | string[];
+  taskUUID?: string;
+  taskType?: string;
+  [extra: string]: unknown;
+}
+
+export interface ResultItem {
+  taskType: string;
+  taskUUID: string;
+  [field: string]: unknown;
+}
+
+/** Runware's envelope. `errors` is present only when something failed. */
+export interface Envelope {
+  data: ResultItem[];
+  errors?: RunwareError[];
+}
+
+export type TaskInput = { taskType: string; taskUUID?: string; [field: string]: unknown };
+
+/** The last line of a stream: counts of the batch's tasks by outcome, and of result items. */
+export interface DoneFrame {
+  done: true;
+  tasks: number;
+  completed: number;
+  failed: number;
+  inDoubt: number;
+  results: number;
+}
+
+export type StreamFrame = { data: ResultItem[] } | { errors: RunwareError[] } | DoneFrame;
+
+export interface TaskView {
+  taskUUID: string;
+  taskType: string;
+  state: "queued" | "sent" | "done" | "failed" | "in-doubt";
+  data: ResultItem[];
+  errors: RunwareError[];
+}
+
+export interface Status {
+  upstream: {
+    state: string;
+    sessionUUID: string | null;
+    connectedSince: string | null;
+    reconnects: number;
+    lastError: string | null;
+  };
+  tasks: { queued: number; inFlight: number; completed: number; failed: number };
+  limits: { maxInFlight: number; [k: string]: number };
+  version: string;
+}
+
+/** Base class of the client's errors; `code` is stable. */
+export class ClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Nothing answers on the socket (no daemon, or a stale socket file). */
+export class DaemonUnreachableError extends ClientError {
+  constructor(
+    readonly socketPath: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super("daemonUnreachable", `no daemon answers on ${socketPath} (${cause.code ?? cause.message})`, { cause });
+  }
+}
+
+/** The daemon refused the request (4xx/5xx) with Runware-shaped errors. */
+export class RequestRefusedError extends ClientError {
+  constructor(
+    readonly status: number,
+    readonly errors: RunwareError[],
+  ) {
+    const first = errors[0];
+    super(first?.code ?? `http${status}`, first?.message ?? `the daemon answered HTTP ${status}`);
+  }
+}
+
+export interface ConnectOptions {
+  /** The daemon's socket; default: RUNWARE_SOCKET, then $XDG_RUNTIME_DIR/runware/daemon.sock, then /tmp/runware-<uid>/daemon.sock. */
+  socket?: string;
+}
+
+const UNREACHABLE = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES"]);
+
+export class RunwareClient {
+  readonly socketPath: string;
+
+  constructor(options: ConnectOptions = {}) {
+    this.socketPath = options.socket ?? defaultSocketPath();
+  }
+
+  /** Run tasks; resolves once every task is final with Runware's `{data, errors}` envelope. */
+  async run(tasks: TaskInput[]): Promise<Envelope> {
+    const res = await this.send("POST", "/v1", tasks);
+    return (await readJson(res)) as Envelope;
+  }
+
+  /** Run tasks and yield Runware-shaped frames as results arrive; the last frame is `{done: true, ...}`. */
+  async *stream(tasks: TaskInput[]): AsyncGenerator<StreamFrame> {
+    const res = await this.send("POST", "/v1", tasks, { accept: "application/x-ndjson" });
+    let buf = "";
+    let sawDone = false;
+    res.setEncoding("utf8");
+    for await (const chunk of res as AsyncIterable<string>) {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.trim()) continue;
+        const frame = JSON.parse(line) as StreamFrame;
+        if ("done" in frame) sawDone = true;
+        yield frame;
+      }
+    }
+    // The contract: a stream without its last line means the daemon failed mid-way.
+    if (!sawDone) throw new ClientError("streamTruncated", "the daemon's stream ended without its final line");
+  }
+
+  /** A task's state; `wait` holds until it is final. Resolves undefined for an unknown UUID. */
+  async task(taskUUID: string, options: { wait?: boolean } = {}): Promise<TaskView | undefined> {
+    const path = `/v1/tasks/${encodeURIComponent(taskUUID)}${options.wait ? "?wait=1" : ""}`;
+    try {
+      return (await readJson(await this.send("GET", path))) as TaskView;
+    } catch (err) {
+      if (err instanceof RequestRefusedError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async status(): Promise<Status> {
+    return (await readJson(await this.send("GET", "/v1/status"))) as Status;
+  }
+
+  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          method,
+          path,
+          headers: {
+            host: "localhost",
+            ...(payload !== undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
+            ...headers,
+          },
+        },
+        (res) => {
+          if ((res.statusCode ?? 500) >= 400) {
+            readJson(res, true).then(
+              (b) => reject(new RequestRefusedError(res.statusCode ?? 500, ((b as { errors?: RunwareError[] })?.errors ?? []))),
+              reject,
+            );
+            return;
+          }
+          resolve(res);
+        },
+      );
+      req.on("error", (err: NodeJS.ErrnoException) => {
+        reject(err.code && UNREACHABLE.has(err.code) ? new DaemonUnreachableError(this.socketPath, err) : err);
+      });
+      req.end(payload);
+    });
+  }
+}
+
+function readJson(res: IncomingMessage, lenient = false): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    res.setEncoding("utf8");
+    res.on("data", (c: string) => (text += c));
+    res.on("error", reject);
+    res.on("end", () => {
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        if (lenient) resolve(undefined);
+        else reject(new ClientError("invalidResponse", `the daemon's answer is not JSON (${text.length} bytes)`));
+      }
+    });
+  });
+}
+
+export function connect(options: ConnectOptions = {}): RunwareClient {
+  return new RunwareClient(options);
+}

@@ -1,0 +1,49 @@
+/**
+ * Runware's documented parameter ranges (runware-protocol.md §7, §8; 2025-10 docs snapshot) and the
+ * few constants the simulator invents where the docs are silent. Validation reads these, never literals.
+ */
+export const RUNWARE_LIMITS = {
+  imageInference: {
+    positivePrompt: { min: 2, max: 3000 },
+    negativePrompt: { min: 2, max: 3000 },
+    /** Width and height: 128–2048 and divisible by 64. */
+    side: { min: 128, max: 2048, multipleOf: 64 },
+    numberResults: { min: 1, max: 20, default: 1 },
+    steps: { min: 1, max: 100 },
+    CFGScale: { min: 0, max: 50 },
+    /** Seeds go up to int64 max (9223372036854775807, which JSON.parse reads as 2^63); JS numbers lose precision above 2^53, which we accept (§3 "Seed precision"). */
+    seed: { min: 1, max: 2 ** 63 },
+    outputQuality: { min: 20, max: 99 },
+    outputTypes: ["URL", "base64Data", "dataURI"] as const,
+    /** Case-insensitive: the docs show both "JPG" and "jpg" (§3 "Output options"). */
+    outputFormats: ["JPG", "PNG", "WEBP"] as const,
+  },
+  modelSearch: {
+    limit: { min: 1, max: 100, default: 20 },
+    offset: { min: 0, default: 0 },
+  },
+  promptEnhance: {
+    prompt: { min: 1, max: 300 },
+    promptMaxLength: { min: 12, max: 400 },
+    promptVersions: { min: 1, max: 5, default: 1 },
+  },
+  deliveryMethods: ["sync", "async"] as const,
+  /** Random seeds are 32-bit (§3 "Seed precision"). */
+  randomSeedMax: 0xffff_ffff,
+} as const;
+
+/** Inventions of the simulator, kept in one place. */
+export const SIM_CONSTANTS = {
+  /** USD per generated image when `includeCost` is set (the sdk-js live test saw ~0.0013 for 512² FLUX schnell). */
+  costPerImage: 0.0013,
+  /** USD for the other billable tasks when `includeCost` is set. */
+  costPerTask: 0.0006,
+  /** `promptMaxLength` when the request omits it (undocumented; chosen inside 12–400). */
+  promptMaxLengthDefault: 380,
+  /** Status stream of a `modelUpload` (§8), one frame each. */
+  modelUploadStatuses: ["validated", "downloaded", "optimized", "stored", "ready"] as const,
+  /** Default payload of `sendGarbage()`: what a misbehaving proxy might send. */
+  garbageText: "<html><body>502 Bad Gateway</body></html>",
+  /** Close code used for the idle close and for `closeOnAuthFailure` (normal closure; Runware's is unknown). */
+  closeCode: 1000,
+} as const;

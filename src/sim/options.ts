@@ -1,0 +1,78 @@
+/**
+ * Every knob of the simulator in one documented object. Defaults mirror Runware where the reference
+ * states a fact (runware-protocol.md §2: 120 s idle close, 120 s resume buffer); every duration is an
+ * option so tests can shrink it to milliseconds.
+ */
+import type { Logger } from "pino";
+
+/** How the `numberResults` items of one task are spread over frames (runware-protocol.md §3). */
+export type SplitMode = "random" | "single" | "each";
+/** Where a failed generation appears in a `getResponse` reply (runware-protocol.md §4: both forms exist). */
+export type AsyncErrorForm = "top" | "item";
+
+export interface SimOptions {
+  /** Interface to listen on. Loopback only by default: the simulator has no auth worth the name. */
+  host: string;
+  /** TCP port; 0 picks a free one (read it back from `sim.url`). */
+  port: number;
+  /** API keys answered with `invalidApiKey`. Any other non-empty key is accepted. */
+  rejectedKeys: string[];
+  /** Close a connection this long after the last frame in either direction (Runware: 120 s, §2 "Idle timeout"). */
+  idleCloseMs: number;
+  /** Keep a disconnected session and its undelivered frames this long (Runware: 120 s, §2 "connectionSessionUUID"). */
+  resumeBufferMs: number;
+  /** Time a task takes to produce all its results; its items finish at moments spread over this time. */
+  workMs: number;
+  /** One-way delay added to every inbound frame before processing and to every outbound frame (order kept). */
+  latencyMs: number;
+  /** Extra time before an `authentication` task is answered. */
+  authDelayMs: number;
+  /** How a task's result items are grouped into frames. */
+  split: SplitMode;
+  /** When > 0, task outputs of one session produced within this window share one frame (frames mix tasks). */
+  coalesceMs: number;
+  /** Form of failed generations in `getResponse` replies. */
+  asyncErrorForm: AsyncErrorForm;
+  /** Include `status: "processing"` in the async acknowledgement (the docs do not say; §4 "ACK shape"). */
+  asyncAckStatus: boolean;
+  /** How long a finished task stays answerable by `getResponse` (and blocks its taskUUID). */
+  taskRetentionMs: number;
+  /** Seed of the PRNG behind every random choice (frame splits, random image seeds, error rates). */
+  seed: number;
+  /** Close the socket after answering an auth failure (Runware's behaviour is unknown, §2 "Failure reply"). */
+  closeOnAuthFailure: boolean;
+  /** Optional pino logger; the simulator is silent without one. */
+  logger: Logger | undefined;
+}
+
+export const SIM_DEFAULTS: Readonly<SimOptions> = Object.freeze({
+  host: "127.0.0.1",
+  port: 0,
+  rejectedKeys: [],
+  idleCloseMs: 120_000,
+  resumeBufferMs: 120_000,
+  workMs: 20,
+  latencyMs: 0,
+  authDelayMs: 0,
+  split: "random",
+  coalesceMs: 0,
+  asyncErrorForm: "top",
+  asyncAckStatus: false,
+  taskRetentionMs: 600_000,
+  seed: 0x5eed,
+  closeOnAuthFailure: false,
+  logger: undefined,
+});
+
+export function resolveOptions(partial: Partial<SimOptions> = {}): SimOptions {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const opts: SimOptions = { ...SIM_DEFAULTS, ...defined, rejectedKeys: [...(partial.rejectedKeys ?? SIM_DEFAULTS.rejectedKeys)] };
+  for (const key of ["idleCloseMs", "resumeBufferMs", "workMs", "latencyMs", "authDelayMs", "coalesceMs", "taskRetentionMs"] as const) {
+    checkDuration(key, opts[key]);
+  }
+  return opts;
+}
+
+export function checkDuration(name: string, ms: number): void {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${String(ms)}`);
+}

@@ -1,0 +1,79 @@
+/**
+ * Every task the simulator has seen, keyed by taskUUID across all sessions and connections (the
+ * taskUUID namespace is global at Runware: reusing one that is in flight is `conflictTaskUUID`,
+ * runware-protocol.md §3/§5). A task that failed may be resubmitted with the same UUID (that is how a
+ * client retries a transient error); one that is processing or succeeded may not while retained.
+ */
+import type { Session } from "./session.js";
+import type { Timers } from "./timers.js";
+import type { Item, WireError } from "./wire.js";
+
+export type Generation =
+  | { state: "processing" }
+  | { state: "success"; fields: Item }
+  | { state: "error"; error: WireError };
+
+export type TaskStatus = "processing" | "success" | "error";
+
+export interface TaskRecord {
+  readonly taskUUID: string;
+  readonly taskType: string;
+  readonly session: Session;
+  /** `deliveryMethod: "async"`: results are kept for getResponse, never pushed. */
+  readonly async: boolean;
+  status: TaskStatus;
+  /** One entry per result item (numberResults, promptVersions, ...). */
+  generations: Generation[];
+  /** A failure of the whole task before any work (validation). */
+  failure?: WireError;
+}
+
+export class TaskRegistry {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private readonly expiry = new Map<string, NodeJS.Timeout>();
+  private processing = 0;
+
+  constructor(
+    private readonly timers: Timers,
+    private readonly retentionMs: () => number,
+  ) {}
+
+  get(taskUUID: string): TaskRecord | undefined {
+    return this.tasks.get(taskUUID);
+  }
+
+  /** True when a new submission with this UUID must be refused. */
+  inUse(taskUUID: string): boolean {
+    const rec = this.tasks.get(taskUUID);
+    return rec !== undefined && rec.status !== "error";
+  }
+
+  /** Register a task (replacing a failed one with the same UUID). */
+  add(rec: TaskRecord): void {
+    this.timers.cancel(this.expiry.get(rec.taskUUID));
+    this.expiry.delete(rec.taskUUID);
+    this.tasks.set(rec.taskUUID, rec);
+    if (rec.status === "processing") this.processing += 1;
+    else this.retain(rec);
+  }
+
+  finish(rec: TaskRecord, status: Exclude<TaskStatus, "processing">): void {
+    if (rec.status !== "processing") return;
+    rec.status = status;
+    this.processing -= 1;
+    this.retain(rec);
+  }
+
+  /** Tasks being worked on now. */
+  get outstanding(): number {
+    return this.processing;
+  }
+
+  private retain(rec: TaskRecord): void {
+    const t = this.timers.after(this.retentionMs(), () => {
+      this.expiry.delete(rec.taskUUID);
+      if (this.tasks.get(rec.taskUUID) === rec) this.tasks.delete(rec.taskUUID);
+    });
+    this.expiry.set(rec.taskUUID, t);
+  }
+}

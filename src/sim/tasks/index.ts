@@ -1,0 +1,16 @@
+/** Task types the simulator runs; anything else gets `unsupportedTaskType`. */
+import { imageInference } from "./image-inference.js";
+import { modelSearch } from "./model-search.js";
+import { promptEnhance } from "./prompt-enhance.js";
+import type { TaskHandler } from "./types.js";
+import { imageUpload, modelUpload } from "./uploads.js";
+
+export const TASK_HANDLERS: ReadonlyMap<string, TaskHandler> = new Map([
+  ["imageInference", imageInference],
+  ["modelSearch", modelSearch],
+  ["promptEnhance", promptEnhance],
+  ["imageUpload", imageUpload],
+  ["modelUpload", modelUpload],
+]);
+
+export type { TaskHandler, TaskPlan, TaskContext, ItemProducer } from "./types.js";

@@ -1,0 +1,50 @@
+/**
+ * Shapes the simulator puts on the wire: `{data:[...], errors:[...]}` (runware-protocol.md §1) and
+ * Runware's error object (§5). Codes and messages the simulator emits live here too.
+ */
+import type { RunwareErrorObject } from "../errors.js";
+
+export type Item = Record<string, unknown>;
+export type WireError = RunwareErrorObject;
+
+export interface OutFrame {
+  data?: Item[];
+  errors?: WireError[];
+}
+
+/** Messages for the codes the simulator emits; Runware's own wording where the reference quotes it. */
+const MESSAGES: Record<string, string> = {
+  invalidApiKey: "Invalid API key. Get one at https://my.runware.ai/signup",
+  missingApiKey: "Missing API key. Authenticate first: the first message must be an authentication task.",
+  invalidRequestBody: "The request body must be a JSON array of task objects.",
+  conflictTaskUUID: "The taskUUID is already in use by another task. Use a new UUID v4 for each task.",
+  taskNotFound: "No task with this taskUUID was found, or its results have expired.",
+  unsupportedTaskType: "This taskType is not supported.",
+  internalServerError: "An internal server error occurred. Please retry.",
+  timeoutProvider: "The external provider did not respond within the timeout window. The request was automatically terminated.",
+  providerRateLimitExceeded: "The provider's rate limit was exceeded. Please retry later.",
+  insufficientCredits: "Insufficient credits to run this task.",
+};
+
+export function messageFor(code: string): string {
+  return MESSAGES[code] ?? `The task failed (${code}).`;
+}
+
+export function wireError(code: string, extra: Partial<WireError> = {}): WireError {
+  return { code, message: messageFor(code), ...extra };
+}
+
+/** `invalidWidth` / `missingPositivePrompt` from a parameter name, keeping acronyms (`CFGScale`). */
+export function paramCode(kind: "invalid" | "missing", parameter: string): string {
+  return kind + parameter.charAt(0).toUpperCase() + parameter.slice(1);
+}
+
+export function isRecord(v: unknown): v is Item {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** RFC 9562 textual UUID (any version); Runware asks for v4 but we do not police the version nibble. */
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(v: unknown): v is string {
+  return typeof v === "string" && UUID_RE.test(v);
+}

@@ -1,0 +1,41 @@
+/**
+ * Shared setup for the simulator's own tests: a simulator and raw clients that are closed after
+ * each test, plus small builders for Runware tasks.
+ */
+import { randomUUID } from "node:crypto";
+import { afterEach } from "vitest";
+import { SimServer, type SimOptions } from "../../src/sim/index.js";
+import { Cleanup } from "../helpers/cleanup.js";
+import { WsTestClient, type Frame } from "../helpers/ws-client.js";
+
+/** Fast timings for tests; each test overrides what it exercises. */
+export const FAST: Partial<SimOptions> = { workMs: 5 };
+
+export function useSim() {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+  const start = async (opts: Partial<SimOptions> = {}) => cleanup.add(await SimServer.start({ ...FAST, ...opts }), (s) => s.close());
+  const connect = async (sim: SimServer) => cleanup.add(await WsTestClient.connect(sim.url), (c) => c.close());
+  /** A connected, authenticated client. */
+  const authed = async (sim: SimServer, key = "test-key") => {
+    const c = await connect(sim);
+    await c.authenticate(key);
+    return c;
+  };
+  return { cleanup, start, connect, authed };
+}
+
+export function imageTask(extra: Record<string, unknown> = {}): Record<string, unknown> & { taskUUID: string } {
+  return {
+    taskType: "imageInference",
+    taskUUID: randomUUID(),
+    model: "runware:101@1",
+    positivePrompt: "a lighthouse at dusk",
+    width: 512,
+    height: 512,
+    ...extra,
+  };
+}
+
+export const hasError = (code: string) => (f: Frame) => (f.errors ?? []).some((e) => e["code"] === code);
+export const hasItemOf = (taskUUID: string) => (f: Frame) => (f.data ?? []).some((i) => i["taskUUID"] === taskUUID);
