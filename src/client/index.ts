@@ -5,15 +5,10 @@
  */
 import { request, type IncomingMessage } from "node:http";
 import { defaultSocketPath } from "../local/paths.js";
+import type { RunwareErrorObject } from "../errors.js";
 
-export interface RunwareError {
-  code: string;
-  message: string;
-  parameter?: string | string[];
-  taskUUID?: string;
-  taskType?: string;
-  [extra: string]: unknown;
-}
+/** Runware's error object (type-only import: costs nothing at run time). */
+export type RunwareError = RunwareErrorObject;
 
 export interface ResultItem {
   taskType: string;
