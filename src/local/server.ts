@@ -55,7 +55,10 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     const m = TASK_PATH.exec(path);
     if (m) {
       if (req.method !== "GET") return methodNotAllowed(res, "GET");
-      return getTask(res, decodeURIComponent(m[1] as string), url.searchParams.get("wait"));
+      // A malformed %-escape cannot name a task we know: 404, not a 500 from the URIError.
+      const uuid = safeDecode(m[1] as string);
+      if (uuid === undefined) return sendError(res, 404, { code: "taskNotFound", message: "no such task (malformed taskUUID in the path)" });
+      return getTask(res, uuid, url.searchParams.get("wait"));
     }
     sendError(res, 404, { code: "notFound", message: `no route ${req.method} ${path}` });
   }
@@ -131,6 +134,14 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   });
 
   return server;
+}
+
+function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
 }
 
 function view(s: { taskUUID: string; taskType: string; state: string; data: unknown[]; errors: unknown[] }) {

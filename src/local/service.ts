@@ -108,13 +108,15 @@ export class TaskService {
 }
 
 /**
- * A task the daemon knows, in the shape of Runware's getResponse reply (runware-protocol.md §4):
- * finished items with `status: "success"`, a `processing` placeholder while it runs, errors with
- * `status: "error"`.
+ * A task the daemon knows, in the shape of Runware's getResponse reply (runware-protocol.md §4: one
+ * item per generation, each `processing` or `success`): finished items with `status: "success"`, a
+ * `processing` placeholder for each one still due, errors with `status: "error"`.
  */
 function getResponseView(s: TaskSnapshot): [DataItem[], RunwareErrorObject[]] {
   const data: DataItem[] = s.data.map((d) => ({ ...d, status: "success" }));
-  const running = s.state === "queued" || s.state === "sent";
-  if (running) data.push({ taskType: s.taskType, taskUUID: s.taskUUID, status: "processing" });
+  if (s.state === "queued" || s.state === "sent") {
+    const due = Math.max(1, (s.expected ?? 1) - s.data.length);
+    for (let i = 0; i < due; i++) data.push({ taskType: s.taskType, taskUUID: s.taskUUID, status: "processing" });
+  }
   return [data, s.errors.map((e) => ({ ...e, status: "error" }))];
 }

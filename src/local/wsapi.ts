@@ -94,11 +94,17 @@ export class LocalWebSocket {
     const refused = this.service.admissionError(checked);
     if (refused) return sendErrors([refused.toRunwareError({ taskUUID: task.taskUUID, taskType: task.taskType })]);
     const async = task["deliveryMethod"] === "async";
+    // A getResponse reply is the task's full current state in one frame, data and errors together
+    // (runware-protocol.md §4): clients read one reply per poll, so it must not be split per item.
+    const wholeReply = task.taskType === "getResponse";
     void this.service.run(checked, client, (ev) => {
       if (ev.type === "ack") send(JSON.stringify({ data: [ev.item] }));
       else if (ev.type === "data") {
         // An async client fetches results with getResponse itself, as it would from Runware.
-        if (!async) send(JSON.stringify({ data: [ev.item] }));
+        if (!async && !wholeReply) send(JSON.stringify({ data: [ev.item] }));
+      } else if (wholeReply) {
+        const { data, errors } = ev.outcome;
+        send(JSON.stringify(errors.length > 0 ? { data, errors } : { data }));
       } else if (ev.outcome.errors.length > 0) sendErrors(ev.outcome.errors);
     });
   }

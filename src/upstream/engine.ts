@@ -583,7 +583,9 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 }
 
 function snapshotOf(t: TaskRecord): TaskSnapshot {
-  return { taskUUID: t.taskUUID, taskType: t.taskType, state: stateOf(t), data: [...t.data], errors: [...t.errors] };
+  const snap: TaskSnapshot = { taskUUID: t.taskUUID, taskType: t.taskType, state: stateOf(t), data: [...t.data], errors: [...t.errors] };
+  if (t.expect.kind === "count") snap.expected = t.expect.count;
+  return snap;
 }
 
 /** Server errors often omit taskType (rw-ts errors.ts); fill both from our own record. */

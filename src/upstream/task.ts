@@ -38,6 +38,8 @@ export interface TaskSnapshot {
   state: TaskState;
   data: DataItem[];
   errors: RunwareErrorObject[];
+  /** Result items the task yields when complete, where that is a count (protocol/expect.ts). */
+  expected?: number;
 }
 
 export interface TaskRecord {
