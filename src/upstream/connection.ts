@@ -220,6 +220,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private onMessage(text: string): void {
     const wasSuspect = this.heartbeat.missedPongs > 0;
     this.heartbeat.work();
+    // Sizes only: frame contents can be large, and nothing from the wire is logged whole.
+    if (this.log.isLevelEnabled("trace")) this.log.trace({ bytes: text.length, epoch: this._epoch }, "frame in");
     // Sends were held while a pong was missing; the link has proved itself again.
     if (wasSuspect && isWritable(this._state)) queueMicrotask(() => this.emit("writable"));
     let frame: SplitFrame;
