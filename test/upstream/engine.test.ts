@@ -74,6 +74,17 @@ describe("engine - multiplexing", () => {
     expect(Object.keys(sim.counters.received)).toHaveLength(2_001);
   });
 
+  it("engine - backpressure: past the high-water mark it waits for the socket, then carries on", async () => {
+    sim = await SimServer.start({ workMs: 1 });
+    // A 1-byte mark: every frame after the first waits for the previous one to be written.
+    te = startEngine(sim.url, { maxInFlight: 4, sendHighWaterBytes: 1 });
+    const big = "x".repeat(64 * 1024);
+    const hs = Array.from({ length: 40 }, (_, i) => te!.engine.submit(imageTask({ positivePrompt: `${i} ${big}`.slice(0, 2_900) })));
+    const outs = await Promise.all(hs.map((h) => h.done));
+    expect(outs.every((o) => o.state === "done")).toBe(true);
+    expect(Object.keys(sim.counters.received)).toHaveLength(40);
+  });
+
   it("engine - a full queue refuses the submit with queueFull and drops nothing", async () => {
     sim = await SimServer.start({ workMs: 50 });
     te = startEngine(sim.url, { maxInFlight: 1, maxQueued: 2 });
