@@ -11,6 +11,7 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
+import { resultIdentity } from "../upstream/task.js";
 import { CLIENT_USAGE, EXIT, reachDaemon, say, UsageError } from "./common.js";
 import { saveImage } from "./images.js";
 import { flagsOf, int, parse, usage } from "./verbs.js";
@@ -178,7 +179,7 @@ async function runChunk(
     if ("data" in frame) {
       for (const item of frame.data) {
         const l = byUUID.get(item.taskUUID);
-        if (!l || l.ended) continue;
+        if (!l || l.ended || isAcknowledgement(l, item)) continue;
         await emit(l, item);
         if (++l.got >= l.expected) finish(l, false);
       }
@@ -198,6 +199,15 @@ async function runChunk(
     if (view) l.errors.push(...view.errors);
     finish(l, !view || view.state !== "done");
   }
+}
+
+/**
+ * The stream passes an async task's acknowledgement on as a data frame (`{taskType, taskUUID}`,
+ * runware-protocol.md §4); it is not a result, and counting it would end the line one image early.
+ * Same rule as the engine's: an async task's item with no result identity that is not a success.
+ */
+function isAcknowledgement(l: Line, item: ResultItem): boolean {
+  return l.task["deliveryMethod"] === "async" && resultIdentity(item) === undefined && item["status"] !== "success";
 }
 
 function compact<T extends Record<string, unknown>>(o: T): Partial<T> {

@@ -4,7 +4,7 @@
  * `auto` style). Light imports only: client verbs must start about as fast as bare Node.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync, closeSync, writeFileSync } from "node:fs";
+import { mkdirSync, openSync, closeSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, DaemonUnreachableError, type Envelope, type RunwareClient } from "../client/index.js";
@@ -61,7 +61,9 @@ export function daemonFiles(socket: string): { log: string; pid: string } {
 
 /**
  * Start `runware daemon` detached, logging to a file beside the socket, and wait until it answers.
- * The key reaches it through the inherited environment, never through argv.
+ * The key reaches it through the inherited environment, never through argv. Resolves with the pid
+ * of the daemon that answers: the one that wrote the pid file after winning the socket (ours, or
+ * another starter's when several verbs raced; ours then exits 1 without touching the pid file).
  */
 export async function startBackgroundDaemon(socket: string, extraArgs: string[] = [], timeoutMs = 10_000): Promise<number> {
   mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
@@ -73,24 +75,32 @@ export async function startBackgroundDaemon(socket: string, extraArgs: string[] 
     env: process.env,
   });
   closeSync(out);
-  const pid = child.pid ?? -1;
   let exited: number | null = null;
   child.once("exit", (code) => (exited = code ?? 1));
   child.unref();
-  writeFileSync(files.pid, `${pid}\n`, { mode: 0o600 });
   const client = connect({ socket });
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
-    if (exited !== null) throw new Error(`the daemon exited with code ${exited}; see ${files.log}`);
     try {
       await client.status();
-      return pid;
+      return readPidFile(files.pid) ?? child.pid ?? -1;
     } catch (err) {
       if (!(err instanceof DaemonUnreachableError)) throw err;
     }
+    // Checked after the status attempt: a starter that lost the race sees its child exit, but the winner answers.
+    if (exited !== null) throw new Error(`the daemon exited with code ${exited}; see ${files.log}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`the daemon did not answer within ${timeoutMs} ms; see ${files.log}`);
+}
+
+function readPidFile(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -3,10 +3,12 @@
  * Exit codes: 0 after a clean drain, 2 for a configuration error (one line on stderr), 1 when it
  * cannot start (another daemon is live on the socket, unsafe socket directory, ...).
  */
+import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createLogger } from "../log.js";
 import { RunwareDaemonError } from "../errors.js";
 import { ConfigError, DAEMON_USAGE, loadDaemonConfig, type DaemonConfig } from "../local/config.js";
 import { Daemon } from "../local/daemon.js";
+import { daemonFiles } from "./common.js";
 
 export async function runDaemon(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
@@ -34,6 +36,10 @@ export async function runDaemon(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  // The daemon that won the socket names itself beside it (not its starter): when several verbs
+  // auto-start at once, the losers exit 1 and must not leave their pid for `runware stop`.
+  const pidFile = daemonFiles(cfg.socketPath).pid;
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   let signals = 0;
   let stopped!: () => void;
   const done = new Promise<void>((r) => (stopped = r));
@@ -51,5 +57,14 @@ export async function runDaemon(argv: string[]): Promise<number> {
   await done;
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
+  removeOwnPidFile(pidFile);
   return 0;
+}
+
+function removeOwnPidFile(path: string): void {
+  try {
+    if (Number(readFileSync(path, "utf8").trim()) === process.pid) unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }

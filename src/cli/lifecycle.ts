@@ -3,7 +3,7 @@
  * under systemd (a user unit is in scripts/). `start` never takes the key as a flag: it inherits
  * RUNWARE_API_KEY, or passes --api-key-file through.
  */
-import { readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { connect, DaemonUnreachableError } from "../client/index.js";
 import { defaultSocketPath } from "../local/paths.js";
 import { daemonFiles, EXIT, printJson, say, startBackgroundDaemon, UsageError } from "./common.js";
@@ -80,7 +80,9 @@ export async function stop(argv: string[]): Promise<number> {
     try {
       await client.status();
     } catch (err) {
-      if (err instanceof DaemonUnreachableError) {
+      // The daemon stops answering when it closes its listener, a moment before it removes the
+      // socket file: done once the file is gone too (or the process is, leaving a stale file).
+      if (err instanceof DaemonUnreachableError && (!existsSync(socket) || !processExists(pid))) {
         unlinkQuietly(pidFile);
         say(`runware: daemon ${pid} stopped`);
         return EXIT.ok;
@@ -91,6 +93,15 @@ export async function stop(argv: string[]): Promise<number> {
   }
   say(`runware: daemon ${pid} did not stop within ${timeoutMs} ms`);
   return EXIT.errors;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function unlinkQuietly(path: string): void {

@@ -79,12 +79,15 @@ export class Daemon {
     await this.engine.drain(this.cfg.drainTimeoutMs);
     // Every task is settled now, so every waiting request has its answer on the way.
     this.ws.close();
+    let force: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
       // Responses still being written get a moment; then nothing may hold the process.
-      setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
+      force = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
     });
+    // Cleared once closed: a stopped daemon leaves no timer (it would keep the whole daemon reachable).
+    clearTimeout(force);
     this.socket.unlink();
     this.log.info("stopped");
   }

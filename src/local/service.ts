@@ -24,7 +24,11 @@ export class TaskService {
     readonly engine: UpstreamEngine,
     readonly store: ResultStore,
   ) {
-    engine.on("settled", (o) => store.put(o));
+    // A caller's own getResponse shares its UUID with the task it asks about: it is an answer, not
+    // a task, and must not be kept where it would pose as that task's state.
+    engine.on("settled", (o) => {
+      if (o.taskType !== "getResponse") store.put(o);
+    });
   }
 
   /** A pending task's state, or a finished one's within retention. */
@@ -84,9 +88,28 @@ export class TaskService {
         this.local(task, [], [{ code: e.code, message: e.message, taskUUID: task.taskUUID, taskType: task.taskType }], sink, "failed"),
       );
     }
+    // An async task is acknowledged to the caller exactly once, and before its results: local
+    // WebSocket clients start polling on the ack (runware-protocol.md §4). The engine can learn that
+    // Runware accepted a task without seeing the ack frame (lost with a dropped link, then learned from
+    // getResponse), and a transient retry is acknowledged upstream a second time (found by the chaos
+    // run, test/reliability/regressions.test.ts).
+    const async = task["deliveryMethod"] === "async";
+    let acked = false;
+    const ackOnce = (item: DataItem) => {
+      if (acked) return;
+      acked = true;
+      sink({ type: "ack", item });
+    };
+    const ids = { taskType: task.taskType, taskUUID: task.taskUUID };
     handle.subscribe((ev) => {
-      if (ev.type === "ack" || ev.type === "data") sink({ type: ev.type, item: ev.item });
-      else if (ev.type === "final") sink(ev);
+      if (ev.type === "ack") ackOnce(ev.item);
+      else if (ev.type === "data") {
+        if (async) ackOnce(ids);
+        sink({ type: "data", item: ev.item });
+      } else if (ev.type === "final") {
+        if (async && ev.outcome.state === "done") ackOnce(ids);
+        sink(ev);
+      }
     });
     return handle.done;
   }
@@ -113,7 +136,7 @@ export class TaskService {
  * `processing` placeholder for each one still due, errors with `status: "error"`.
  */
 function getResponseView(s: TaskSnapshot): [DataItem[], RunwareErrorObject[]] {
-  const data: DataItem[] = s.data.map((d) => ({ ...d, status: "success" }));
+  const data: DataItem[] = s.data.map((d) => ({ ...d, status: d["status"] ?? "success" }));
   if (s.state === "queued" || s.state === "sent") {
     const due = Math.max(1, (s.expected ?? 1) - s.data.length);
     for (let i = 0; i < due; i++) data.push({ taskType: s.taskType, taskUUID: s.taskUUID, status: "processing" });

@@ -43,10 +43,11 @@ export class LocalWebSocket {
   /** Close every local connection (shutdown); 1001 "going away". */
   close(): void {
     for (const ws of this.wss.clients) ws.close(1001, "daemon stopping");
-    setTimeout(() => {
+    const force = setTimeout(() => {
       for (const ws of this.wss.clients) ws.terminate();
     }, 1_000).unref();
-    this.wss.close();
+    // Called once every client is gone: nothing of the daemon stays scheduled after its stop.
+    this.wss.close(() => clearTimeout(force));
   }
 
   private onConnection(ws: WebSocket): void {

@@ -379,9 +379,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   private onErrors(t: TaskRecord, errors: RunwareErrorObject[]): void {
     const code = errors[0]?.code ?? "unknownError";
-    if (code === "conflictTaskUUID" && (t.submits > 1 || t.recoveryResends > 0)) {
-      // Our own earlier submission reached Runware: it is running or done there. Fetch, never resend.
-      this.log.info({ taskUUID: t.taskUUID }, "conflictTaskUUID on resend: switching to getResponse");
+    if (code === "conflictTaskUUID") {
+      // Runware has this UUID: our own earlier submission (a recovery resend), or a caller resuming
+      // work an earlier daemon sent (batch resume). Either way it is running or done there: fetch
+      // its results, never run it again.
+      this.log.info({ taskUUID: t.taskUUID, submits: t.submits }, "conflictTaskUUID: switching to getResponse");
       t.acked = true;
       this.startPolling(t, 0);
       return;

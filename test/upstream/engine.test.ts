@@ -105,6 +105,25 @@ describe("engine - multiplexing", () => {
 });
 
 describe("engine - errors", () => {
+  it("engine - a conflictTaskUUID on a first submit fetches the results Runware already has, never reruns", async () => {
+    sim = await SimServer.start({ workMs: 60 });
+    const uuid = randomUUID();
+    // An earlier daemon sent the task and went away before its results came back.
+    const earlier = startEngine(sim.url);
+    const first = earlier.engine.submit(imageTask({ taskUUID: uuid, numberResults: 2 }));
+    await until(() => sim!.counters.outstanding === 1, 5_000, "the task running upstream");
+    await earlier.engine.close("earlier daemon stopped");
+    expect((await first.done).state).toBe("in-doubt");
+    // A new daemon is asked for the same UUID (a resumed batch): Runware says conflict; we poll.
+    te = startEngine(sim.url);
+    const out = await te.engine.submit(imageTask({ taskUUID: uuid, numberResults: 2 })).done;
+    expect(out.state).toBe("done");
+    expect(new Set(ids(out)).size).toBe(2);
+    expect(sim.counters.conflicts).toBe(1);
+    expect(sim.counters.getResponses[uuid]).toBeGreaterThanOrEqual(1);
+    expect(sim.counters.maxOutstanding).toBe(1); // it ran once
+  });
+
   it("engine - retries a transient error under the same taskUUID until it succeeds", async () => {
     sim = await SimServer.start();
     sim.injectErrors({ code: "timeoutProvider", count: 2 });

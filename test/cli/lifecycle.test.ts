@@ -1,0 +1,179 @@
+/**
+ * Finding, starting and stopping the daemon from the command line (README "Everyday use"): `status`,
+ * exit 3 when nothing answers, auto-start of a background daemon by the first client verb (ssh
+ * ControlMaster style) and its reuse, `start` / `stop`. Background daemons are real detached
+ * processes: every test reaps them by the pid file beside the socket, even when it fails.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { connect } from "../../src/client/index.js";
+import { SimServer } from "../../src/sim/index.js";
+import { Cleanup } from "../helpers/cleanup.js";
+import { isAlive, pidFileOf, reapBackgroundDaemon, runCli, stdoutJson } from "../helpers/cli.js";
+import { startRig, TEST_KEY, tempDir } from "../helpers/daemon.js";
+import { waitFor } from "../helpers/wait.js";
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+/** A simulator, a socket path nobody listens on yet (in a fresh private dir), and a reaper for it. */
+async function noDaemonYet() {
+  const dir = tempDir(cleanup);
+  const sim = cleanup.add(await SimServer.start({ workMs: 5 }), (s) => s.close());
+  const socketPath = join(dir, "run", "daemon.sock");
+  const reaper = reapBackgroundDaemon(cleanup, socketPath);
+  // What a user has in their shell: a key, and (here) the simulator as Runware.
+  const env = { RUNWARE_API_KEY: TEST_KEY, RUNWARE_URL: sim.url };
+  return { dir, sim, socketPath, reaper, env };
+}
+
+describe("cli - status", () => {
+  it("cli - status prints the daemon's status with a ready upstream link", async () => {
+    const rig = await startRig(cleanup);
+    const r = await runCli(cleanup, ["status", "--socket", rig.socketPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const status = stdoutJson(r);
+    expect(status).toMatchObject({
+      upstream: { state: "ready", sessionUUID: rig.sim.counters.auths[0]!.sessionUUID, reconnects: 0, lastError: null },
+      tasks: { queued: 0, inFlight: 0 },
+      limits: { maxInFlight: rig.cfg.maxInFlight },
+      version: expect.any(String),
+    });
+    expect(r.stdout).not.toContain(TEST_KEY);
+  });
+
+  it("cli - status exits 3 when no daemon answers, and never starts one", async () => {
+    const { sim, socketPath, env } = await noDaemonYet();
+    const r = await runCli(cleanup, ["status", "--socket", socketPath], { env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`no daemon on ${socketPath}`);
+    expect(existsSync(socketPath)).toBe(false);
+    expect(existsSync(pidFileOf(socketPath))).toBe(false);
+    expect(sim.counters.connections).toBe(0);
+  });
+});
+
+describe("cli - no daemon", () => {
+  it("cli - a client verb exits 3 with --no-autostart, even with a key", async () => {
+    const { sim, socketPath, env } = await noDaemonYet();
+    const r = await runCli(cleanup, ["text-to-image", "--prompt", "a fox", "--no-autostart", "--socket", socketPath], { env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`no daemon on ${socketPath}`);
+    expect(existsSync(socketPath)).toBe(false);
+    expect(sim.counters.connections).toBe(0);
+  });
+
+  it("cli - a client verb exits 3 without RUNWARE_API_KEY and says how to fix it", async () => {
+    const { sim, socketPath } = await noDaemonYet();
+    const r = await runCli(cleanup, ["model-search", "--search", "flux", "--socket", socketPath], { env: {} });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/no daemon on .*RUNWARE_API_KEY/);
+    expect(existsSync(socketPath)).toBe(false);
+    expect(sim.counters.connections).toBe(0);
+  });
+});
+
+describe("cli - auto-start", () => {
+  it("cli - the first verb starts a background daemon, the next reuses it, and stop ends it", async () => {
+    const { sim, socketPath, reaper, env } = await noDaemonYet();
+    const first = await runCli(cleanup, ["text-to-image", "--prompt", "a fox", "--width", "256", "--height", "256", "--socket", socketPath], { env });
+    const pid = reaper.note();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`starting a daemon on ${socketPath}`);
+    expect(stdoutJson<{ data: unknown[] }>(first).data).toHaveLength(1);
+    expect(pid).toBeDefined();
+    expect(isAlive(pid!)).toBe(true);
+    // Its log is beside the socket, and the key is not in it.
+    const log = join(socketPath, "..", "daemon.log");
+    expect(readFileSync(log, "utf8")).toContain(`listening on ${socketPath}`);
+    expect(readFileSync(log, "utf8")).not.toContain(TEST_KEY);
+
+    const second = await runCli(cleanup, ["model-search", "--search", "flux", "--socket", socketPath], { env });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).not.toContain("starting a daemon");
+    // One daemon, one upstream connection, one authentication for both verbs.
+    expect(sim.counters.connections).toBe(1);
+    expect(sim.counters.auths).toHaveLength(1);
+
+    const stop = await runCli(cleanup, ["stop", "--socket", socketPath], { env });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stderr).toContain(`daemon ${pid} stopped`);
+    expect(existsSync(socketPath)).toBe(false);
+    expect(existsSync(pidFileOf(socketPath))).toBe(false);
+    await waitFor(() => !isAlive(pid!), "the daemon process to exit");
+  });
+});
+
+describe("cli - auto-start race", () => {
+  it("cli - verbs started together with no daemon share one, and stop still finds it", async () => {
+    const { sim, socketPath, reaper, env } = await noDaemonYet();
+    // What `xargs -P3 runware text-to-image ...` does on a fresh machine.
+    const runs = await Promise.all(
+      ["a fox", "a cat", "an owl"].map((prompt) => runCli(cleanup, ["text-to-image", "--prompt", prompt, "--width", "128", "--height", "128", "--socket", socketPath], { env })),
+    );
+    const pid = reaper.note();
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(stdoutJson<{ data: unknown[] }>(r).data).toHaveLength(1);
+    }
+    expect(sim.counters.connections).toBe(1);
+    // The pid file names the daemon that won the socket, so stop can end it.
+    expect(isAlive(pid!)).toBe(true);
+    const stop = await runCli(cleanup, ["stop", "--socket", socketPath], { env });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(existsSync(socketPath)).toBe(false);
+    await waitFor(() => !isAlive(pid!), "the daemon process to exit");
+  });
+});
+
+describe("cli - start and stop", () => {
+  it("cli - start runs a daemon in the background, status sees it, stop ends it", async () => {
+    const { sim, socketPath, reaper, env } = await noDaemonYet();
+    const start = await runCli(cleanup, ["start", "--socket", socketPath, "--max-in-flight", "7"], { env });
+    const pid = reaper.note();
+    expect(start.code, start.stderr).toBe(0);
+    expect(start.stderr).toContain(`daemon started (pid ${pid}) on ${socketPath}`);
+    expect(isAlive(pid!)).toBe(true);
+
+    // `start` returns once the daemon answers; its upstream link follows shortly.
+    const client = connect({ socket: socketPath });
+    await waitFor(async () => (await client.status()).upstream.state === "ready", "the upstream link to be ready");
+    const status = await runCli(cleanup, ["status", "--socket", socketPath], { env });
+    expect(status.code, status.stderr).toBe(0);
+    // Extra flags reached the daemon.
+    expect(stdoutJson(status)).toMatchObject({ upstream: { state: "ready" }, limits: { maxInFlight: 7 } });
+
+    // A second start finds it and leaves it alone.
+    const again = await runCli(cleanup, ["start", "--socket", socketPath], { env });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("already running");
+    expect(sim.counters.connections).toBe(1);
+
+    const stop = await runCli(cleanup, ["stop", "--socket", socketPath], { env });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(existsSync(socketPath)).toBe(false);
+    await waitFor(() => !isAlive(pid!), "the daemon process to exit");
+    const after = await runCli(cleanup, ["status", "--socket", socketPath], { env });
+    expect(after.code).toBe(3);
+  });
+
+  it("cli - start without a key is a configuration error (exit 2) and starts nothing", async () => {
+    const { sim, socketPath, env } = await noDaemonYet();
+    const r = await runCli(cleanup, ["start", "--socket", socketPath], { env: { RUNWARE_URL: env.RUNWARE_URL } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no API key: set RUNWARE_API_KEY/);
+    expect(existsSync(socketPath)).toBe(false);
+    expect(existsSync(pidFileOf(socketPath))).toBe(false);
+    expect(sim.counters.connections).toBe(0);
+  });
+
+  it("cli - stop with no daemon started exits 3", async () => {
+    const { socketPath, env } = await noDaemonYet();
+    const r = await runCli(cleanup, ["stop", "--socket", socketPath], { env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/no pid file/);
+  });
+});
