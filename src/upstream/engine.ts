@@ -161,6 +161,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       sentEpoch: -1,
       lostContact: false,
       acked: false,
+      ackAnnounced: false,
       pollDelayMs: this.opts.pollInitialMs,
       timer: undefined,
       deadline: undefined,
@@ -346,12 +347,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
         errors.push(fill(t, { code: e?.code ?? "taskFailed", message: e?.message ?? "generation failed" }));
       } else if (typeof status === "string" && PENDING_STATUSES.has(status)) {
         processing = true;
-        t.acked = true;
+        this.markAcked(t);
       } else if (t.async && !t.acked && resultIdentity(item) === undefined && status !== "success") {
-        t.acked = true; // the async acknowledgement: {taskType, taskUUID}
         processing = true;
-        this.notify(t, { type: "ack", item });
+        this.markAcked(t, item); // the async acknowledgement: {taskType, taskUUID}
       } else {
+        if (t.async) this.markAcked(t);
         this.addItem(t, item, t.phase === "polling" ? `poll#${index}` : undefined);
       }
     });
@@ -365,6 +366,18 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       return;
     }
     if (processing || t.phase === "polling") this.schedulePoll(t);
+  }
+
+  /**
+   * Runware has the task. For an async task callers are told once, whichever way we learned it:
+   * the acknowledgement itself may have been lost with a link (found by the chaos run, seed 5),
+   * and a local WebSocket client waits for it before it polls.
+   */
+  private markAcked(t: TaskRecord, item?: DataItem): void {
+    t.acked = true;
+    if (!t.async || t.ackAnnounced) return;
+    t.ackAnnounced = true;
+    this.notify(t, { type: "ack", item: item ?? { taskType: t.taskType, taskUUID: t.taskUUID } });
   }
 
   private addItem(t: TaskRecord, item: DataItem, fallbackKey: string | false | undefined): void {
@@ -384,7 +397,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       // work an earlier daemon sent (batch resume). Either way it is running or done there: fetch
       // its results, never run it again.
       this.log.info({ taskUUID: t.taskUUID, submits: t.submits }, "conflictTaskUUID: switching to getResponse");
-      t.acked = true;
+      this.markAcked(t);
       this.startPolling(t, 0);
       return;
     }

@@ -70,6 +70,8 @@ export interface TaskRecord {
   lostContact: boolean;
   /** True once the server acknowledged an async task (or answered conflictTaskUUID). */
   acked: boolean;
+  /** Callers were told the async task was acknowledged (once per task, across retries). */
+  ackAnnounced: boolean;
   pollDelayMs: number;
   /** The one pending retry/poll/grace timer. */
   timer: Timer | undefined;
