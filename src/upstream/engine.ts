@@ -337,6 +337,15 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       else this.settle(t, "done");
       return;
     }
+    if (t.phase !== "polling" && isStalePollAnswer(t, slice)) {
+      // We only poll in the polling phase, so this answers a poll sent before the task was
+      // resubmitted (retry or recovery), and describes the attempt that is over. Found by the
+      // chaos run (seed 8004): its errors were taken for new ones, retried twice, and the task
+      // held two in-flight slots. Only finished results are still worth keeping.
+      for (const item of slice.items) if (item["status"] === "success") this.addItem(t, item, undefined);
+      if (isComplete(t.expect, t.data)) this.settle(t, "done");
+      return;
+    }
     const errors = slice.errors.map((e) => fill(t, e));
     let processing = false;
     slice.items.forEach((item, index) => {
@@ -419,6 +428,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       t.phase = "retry-wait";
       t.acked = false;
       t.pollDelayMs = this.opts.pollInitialMs;
+      this.clock.clearTimeout(t.timer); // a poll armed for this task must not go out during the wait
       t.timer = this.clock.setTimeout(() => {
         t.timer = undefined;
         t.phase = "queued";
@@ -595,6 +605,19 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       snapshot: () => snapshotOf(t),
     };
   }
+}
+
+/** getResponse marks its answers with a status on every item and error (runware-protocol.md §4). */
+const POLL_STATUSES = new Set([...PENDING_STATUSES, "success", "error"]);
+
+/**
+ * Does this slice answer a getResponse (rather than the submission)? An async task's first
+ * `processing` item is its acknowledgement, not a poll answer.
+ */
+function isStalePollAnswer(t: TaskRecord, slice: Slice): boolean {
+  if (slice.errors.some((e) => e["status"] === "error") || slice.items.some((i) => i["status"] === "error")) return true;
+  if (t.async && !t.acked) return false;
+  return slice.items.some((i) => typeof i["status"] === "string" && POLL_STATUSES.has(i["status"]));
 }
 
 function snapshotOf(t: TaskRecord): TaskSnapshot {
