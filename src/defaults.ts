@@ -64,6 +64,12 @@ export const DEFAULTS = {
   resultRetentionMax: 10_000,
   /** Largest request body. Runware tasks may carry base64 images (seedImage, ...), hence generous. */
   maxBodyBytes: 32 * 1024 * 1024,
+  /**
+   * After refusing a body (413), keep reading and discarding the rest of it this long: closing a
+   * socket with unread input makes the kernel reset it, and the client gets ECONNRESET instead of
+   * the 413 (the "lingering close" of nginx and Apache).
+   */
+  refusedBodyDrainMs: 2_000,
   /** On SIGTERM, in-flight tasks get this long to finish before they are answered as in doubt. */
   drainTimeoutMs: 30_000,
   /** Log level of the daemon (pino levels). */

@@ -3,7 +3,8 @@
  * reader, and an NDJSON writer. Errors before the first byte get a real status; after it they go
  * in-band (anchors-design.md §2.6, the ollama rule).
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { RunwareErrorObject } from "../errors.js";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -18,6 +19,22 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendError(res: ServerResponse, status: number, error: RunwareErrorObject, headers: Record<string, string> = {}): void {
   sendJson(res, status, { errors: [error] }, headers);
+}
+
+/**
+ * A whole JSON error response written straight to a socket, then the connection is closed: for
+ * where no ServerResponse exists (a request Node's parser rejected, CONNECT, a refused upgrade), so
+ * that these too answer in Runware's error shape rather than Node's bare status line.
+ */
+export function sendRawError(socket: Duplex, status: number, error: RunwareErrorObject): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ errors: [error] });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export class BodyTooLarge extends Error {

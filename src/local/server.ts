@@ -3,10 +3,12 @@
  * `GET /v1`. Knows HTTP, not Runware: batches go to the TaskService, status comes from the engine.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { Logger } from "../log.js";
 import type { TaskOutcome } from "../upstream/task.js";
 import { VERSION } from "../version.js";
-import { BodyTooLarge, NdjsonWriter, readBody, sendError, sendJson } from "./http.js";
+import { DEFAULTS } from "../defaults.js";
+import { BodyTooLarge, NdjsonWriter, readBody, sendError, sendJson, sendRawError } from "./http.js";
 import type { TaskService } from "./service.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import type { LocalWebSocket } from "./wsapi.js";
@@ -17,6 +19,8 @@ export interface LocalServerOptions {
 }
 
 const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
+/** Status for a request Node's HTTP parser refused, by its error code; anything else is 400. */
+const CLIENT_ERROR_STATUS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 };
 /** HTTP status for an admission error code. */
 const ADMISSION_STATUS: Record<string, number> = { draining: 503, queueFull: 429 };
 
@@ -86,9 +90,26 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       body = await readBody(req, opts.maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        // Stop reading a body we will not use; the connection cannot be reused after that.
-        sendError(res, 413, { code: err.code, message: err.message }, { connection: "close" });
-        res.on("finish", () => req.socket.destroy());
+        // Nothing more is buffered, but the rest of the body is still read (and dropped) for a
+        // moment after the answer: a socket closed with unread input is reset, and the client would
+        // see ECONNRESET instead of this 413 (found by test/reliability/fuzz.test.ts). "keep-alive"
+        // stops Node from closing the socket right after the answer; once drained it is closed
+        // cleanly, and the timer bounds the drain.
+        sendError(res, 413, { code: err.code, message: err.message }, { connection: "keep-alive" });
+        res.on("finish", () => {
+          const socket = req.socket;
+          if (req.complete) {
+            socket.end();
+            return;
+          }
+          const stop = setTimeout(() => socket.destroy(), DEFAULTS.refusedBodyDrainMs).unref();
+          socket.once("close", () => clearTimeout(stop));
+          req.once("end", () => {
+            clearTimeout(stop);
+            socket.end();
+          });
+          req.resume(); // drain what readBody stopped reading
+        });
         return;
       }
       throw err;
@@ -126,14 +147,33 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
 
   server.on("upgrade", (req, socket, head) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "");
-    if (path !== "/v1" || fromBrowser(req)) {
-      socket.end(`HTTP/1.1 ${path !== "/v1" ? "404 Not Found" : "403 Forbidden"}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      return;
-    }
+    if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
+    if (fromBrowser(req)) return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
     ws.handleUpgrade(req, socket, head);
   });
 
+  // What Node answers by itself otherwise (a bare status line, or nothing) gets the error shape too
+  // (found by test/reliability/fuzz.test.ts): malformed requests, CONNECT, unmet Expect headers.
+  server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === "ECONNRESET" || responseStarted(socket)) {
+      socket.destroy();
+      return;
+    }
+    const status = CLIENT_ERROR_STATUS[err.code ?? ""] ?? 400;
+    sendRawError(socket, status, { code: "invalidRequest", message: `malformed HTTP request (${err.code ?? "parse error"})` });
+  });
+  server.on("connect", (_req, socket) => sendRawError(socket, 405, { code: "methodNotAllowed", message: "CONNECT is not supported" }));
+  server.on("checkExpectation", (_req, res) => {
+    sendError(res, 417, { code: "expectationFailed", message: "only 'Expect: 100-continue' is supported" });
+  });
+
   return server;
+}
+
+/** Node keeps the response being written on a socket here; a raw answer must not be spliced into it. */
+function responseStarted(socket: Duplex): boolean {
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  return current?.headersSent === true;
 }
 
 function safeDecode(s: string): string | undefined {

@@ -22,12 +22,24 @@ function refuse(status: number, code: string, message: string, extra: Partial<Ru
   return { status, error: { code, message, ...extra } };
 }
 
-/** Depth-first search for an `apiKey` field anywhere in the value. */
-function hasApiKey(value: unknown, depth = 0): boolean {
-  if (depth > 64 || value === null || typeof value !== "object") return false;
-  if (Array.isArray(value)) return value.some((v) => hasApiKey(v, depth + 1));
-  for (const [k, v] of Object.entries(value)) {
-    if (k === "apiKey" || hasApiKey(v, depth + 1)) return true;
+/**
+ * Search for an `apiKey` field anywhere in the value, at any depth. Iterative: a parsed body has no
+ * cycles and is bounded by the body limit, but its nesting is not (a depth cut-off let an `apiKey`
+ * 65 levels down through to Runware; found by test/reliability/fuzz.test.ts).
+ */
+function hasApiKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) {
+      for (const child of v) stack.push(child); // not push(...v): a huge array would overflow the call
+      continue;
+    }
+    for (const [k, child] of Object.entries(v)) {
+      if (k === "apiKey") return true;
+      stack.push(child);
+    }
   }
   return false;
 }
