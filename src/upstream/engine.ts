@@ -31,6 +31,7 @@ import {
   TASK_TIMEOUT_CODE,
 } from "./errors.js";
 import { FairQueue } from "./queue.js";
+import { DeadlineList } from "./deadlines.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
 import type { ConnState } from "./state.js";
 import {
@@ -109,6 +110,10 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private readonly random: RandomSource;
   private readonly clock: Clock;
   private idleWaiters: Array<() => void> = [];
+  /** One timer for every task's deadline (deadlines.ts). */
+  private readonly deadlines: DeadlineList<TaskRecord>;
+  /** A pump is due on the next turn: everything submitted in one turn leaves in one frame. */
+  private pumpImmediate: NodeJS.Immediate | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     super();
@@ -116,12 +121,13 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
     this.connection = new Connection({ ...opts, random: this.random, clock: this.clock, logger: opts.logger ?? silentLogger });
+    this.deadlines = new DeadlineList<TaskRecord>(this.clock, (t) => this.onDeadline(t));
     this.connection.on("frame", (f) => this.onFrame(f));
     this.connection.on("ready", (info) => this.onReady(info));
     this.connection.on("down", (epoch) => this.onDown(epoch));
     this.connection.on("authFailed", (err) => this.onAuthFailed(err.toRunwareError({ taskType: "authentication" })));
     this.connection.on("state", (to, from, reason) => this.emit("state", to, from, reason));
-    this.connection.on("writable", () => this.pump());
+    this.connection.on("writable", () => this.requestPump());
   }
 
   start(): void {
@@ -138,7 +144,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     const taskUUID = input.taskUUID ?? randomUUID();
     if (this.pending.has(taskUUID)) throw new ConflictError(taskUUID);
     if (this.queue.size >= this.opts.maxQueued && !this.authFailure) throw new QueueFullError(this.opts.maxQueued);
-    const frame = { ...input, taskUUID } as Task;
+    // The caller's object is the frame as it is (no copy per task) unless a UUID must be added.
+    const frame = (input.taskUUID ? input : { ...input, taskUUID }) as Task;
 
     let resolve!: (o: TaskOutcome) => void;
     const done = new Promise<TaskOutcome>((r) => (resolve = r));
@@ -154,7 +161,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       outcome: undefined,
       data: [],
       errors: [],
-      seen: new Set(),
+      seen: undefined,
       submits: 0,
       retries: 0,
       recoveryResends: 0,
@@ -164,8 +171,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       ackAnnounced: false,
       pollDelayMs: this.opts.pollInitialMs,
       timer: undefined,
-      deadline: undefined,
-      listeners: new Set(),
+      listeners: undefined,
+      deadlineAt: 0,
+      dlPrev: undefined,
+      dlNext: undefined,
+      dlLinked: false,
       resolve,
       done,
     };
@@ -177,10 +187,10 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       return handle;
     }
     this.pending.set(taskUUID, t);
-    t.deadline = this.clock.setTimeout(() => this.onDeadline(t), this.opts.taskTimeoutMs);
+    this.deadlines.add(t, this.clock.now() + this.opts.taskTimeoutMs);
     this.queue.push(t.client, t);
-    this.log.debug({ taskUUID, taskType: t.taskType, client: t.client }, "task accepted");
-    this.pump();
+    if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID, taskType: t.taskType, client: t.client }, "task accepted");
+    this.requestPump();
     return handle;
   }
 
@@ -262,13 +272,29 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       ]);
     }
     this.outbox = [];
+    if (this.pumpImmediate) clearImmediate(this.pumpImmediate);
+    this.pumpImmediate = undefined;
+    this.deadlines.stop();
     await this.connection.close(reason);
   }
 
   // --- sending -----------------------------------------------------------------------------------
 
+  /**
+   * Pump on the next turn of the event loop, once, however many tasks arrived in this one: they
+   * then share one frame (measured: 23,000 single-task requests went out in 3,183 frames, and the
+   * daemon's CPU per task fell 10-15%; docs/benchmarks.md).
+   */
+  private requestPump(): void {
+    if (this.pumpImmediate || this.closed) return;
+    this.pumpImmediate = setImmediate(() => {
+      this.pumpImmediate = undefined;
+      this.pumpNow();
+    });
+  }
+
   /** Move work to the socket while the link is writable, slots are free and the socket keeps up. */
-  private pump(): void {
+  private pumpNow(): void {
     if (!this.connection.writable || this.awaitingWrite) return;
     const frames: object[] = [];
     const epoch = this.connection.epoch;
@@ -300,7 +326,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.awaitingWrite = true;
       this.connection.send(text, () => {
         this.awaitingWrite = false;
-        this.pump();
+        this.requestPump();
       });
     } else {
       this.connection.send(text);
@@ -309,7 +335,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   private owe(t: TaskRecord, kind: Outbound["kind"]): void {
     this.outbox.push({ t, kind });
-    this.pump();
+    this.requestPump();
   }
 
   // --- receiving ---------------------------------------------------------------------------------
@@ -392,6 +418,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private addItem(t: TaskRecord, item: DataItem, fallbackKey: string | false | undefined): void {
     const key = resultIdentity(item) ?? (fallbackKey || undefined);
     if (key !== undefined) {
+      t.seen ??= new Set();
       if (t.seen.has(key)) return;
       t.seen.add(key);
     }
@@ -433,7 +460,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
         t.timer = undefined;
         t.phase = "queued";
         this.queue.unshift(t.client, t);
-        this.pump();
+        this.requestPump();
       }, delay);
       return;
     }
@@ -519,7 +546,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
         this.owe(t, "submit");
       }
     }
-    this.pump();
+    this.requestPump();
   }
 
   private onAuthFailed(error: RunwareErrorObject): void {
@@ -530,7 +557,6 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   private onDeadline(t: TaskRecord): void {
-    t.deadline = undefined;
     if (t.outcome) return;
     const secs = this.opts.taskTimeoutMs;
     if (t.lostContact) {
@@ -549,9 +575,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private settle(t: TaskRecord, state: TaskOutcome["state"], errors: RunwareErrorObject[] = []): void {
     if (t.outcome) return;
     this.clock.clearTimeout(t.timer);
-    this.clock.clearTimeout(t.deadline);
     t.timer = undefined;
-    t.deadline = undefined;
+    this.deadlines.remove(t);
     if (t.phase === "queued") this.queue.remove(t.client, t);
     this.releaseSlot(t);
     t.phase = "settled";
@@ -563,7 +588,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     else this.failed++;
     this.log.debug({ taskUUID: t.taskUUID, state, items: t.data.length, errors: t.errors.length }, "task settled");
     this.notify(t, { type: "final", outcome });
-    t.listeners.clear();
+    t.listeners = undefined;
     t.resolve(outcome);
     this.emit("settled", outcome);
     if (this.pending.size === 0 && this.idleWaiters.length > 0) {
@@ -571,7 +596,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
-    this.pump();
+    this.requestPump();
   }
 
   private releaseSlot(t: TaskRecord): void {
@@ -579,6 +604,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   private notify(t: TaskRecord, ev: TaskEvent): void {
+    if (!t.listeners) return;
     for (const l of t.listeners) {
       try {
         l(ev);
@@ -599,8 +625,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
           queueMicrotask(() => listener({ type: "final", outcome }));
           return () => {};
         }
-        t.listeners.add(listener);
-        return () => t.listeners.delete(listener);
+        (t.listeners ??= new Set()).add(listener);
+        return () => t.listeners?.delete(listener);
       },
       snapshot: () => snapshotOf(t),
     };

@@ -6,6 +6,7 @@ import type { RunwareErrorObject } from "../errors.js";
 import type { DataItem, Task } from "../protocol/schemas.js";
 import type { Expectation } from "../protocol/expect.js";
 import type { Timer } from "../util/clock.js";
+import type { DeadlineNode } from "./deadlines.js";
 
 /** Contract §2: the state of a task as `GET /v1/tasks/{uuid}` reports it. */
 export type TaskState = "queued" | "sent" | "done" | "failed" | "in-doubt";
@@ -42,7 +43,7 @@ export interface TaskSnapshot {
   expected?: number;
 }
 
-export interface TaskRecord {
+export interface TaskRecord extends DeadlineNode {
   readonly taskUUID: string;
   readonly taskType: string;
   readonly frame: Task;
@@ -56,8 +57,8 @@ export interface TaskRecord {
   outcome: TaskOutcome | undefined;
   readonly data: DataItem[];
   readonly errors: RunwareErrorObject[];
-  /** Result identities seen, so replays and repeated polls never deliver an item twice. */
-  readonly seen: Set<string>;
+  /** Result identities seen, so replays and repeated polls never deliver an item twice (made on first use). */
+  seen: Set<string> | undefined;
   /** How often the task itself (not getResponse) was written upstream. */
   submits: number;
   /** Transient-error retries used. */
@@ -73,10 +74,10 @@ export interface TaskRecord {
   /** Callers were told the async task was acknowledged (once per task, across retries). */
   ackAnnounced: boolean;
   pollDelayMs: number;
-  /** The one pending retry/poll/grace timer. */
+  /** The one pending retry/poll/grace timer. (The deadline is in the engine's DeadlineList.) */
   timer: Timer | undefined;
-  deadline: Timer | undefined;
-  readonly listeners: Set<(ev: TaskEvent) => void>;
+  /** Subscribers (made on first use: most tasks have one or none). */
+  listeners: Set<(ev: TaskEvent) => void> | undefined;
   readonly resolve: (o: TaskOutcome) => void;
   readonly done: Promise<TaskOutcome>;
 }

@@ -1,0 +1,55 @@
+/** The single-timer deadline list (src/upstream/deadlines.ts), on fake time. */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { DeadlineList, type DeadlineNode } from "../../src/upstream/deadlines.js";
+import { systemClock } from "../../src/util/clock.js";
+
+interface Node extends DeadlineNode {
+  name: string;
+}
+const node = (name: string): Node => ({ name, deadlineAt: 0, dlPrev: undefined, dlNext: undefined, dlLinked: false });
+
+afterEach(() => vi.useRealTimers());
+
+describe("deadlines", () => {
+  it("deadlines - expire in order with one timer, and removed nodes never expire", () => {
+    vi.useFakeTimers();
+    const expired: string[] = [];
+    const list = new DeadlineList<Node>(systemClock, (n) => expired.push(n.name));
+    const [a, b, c, d] = ["a", "b", "c", "d"].map(node) as [Node, Node, Node, Node];
+    const t0 = Date.now();
+    list.add(a, t0 + 100);
+    list.add(b, t0 + 100);
+    list.add(c, t0 + 200);
+    list.add(d, t0 + 300);
+    expect(vi.getTimerCount()).toBe(1);
+    list.remove(c);
+    expect(list.size).toBe(3);
+    vi.advanceTimersByTime(99);
+    expect(expired).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(expired).toEqual(["a", "b"]);
+    vi.advanceTimersByTime(200);
+    expect(expired).toEqual(["a", "b", "d"]);
+    expect(list.size).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("deadlines - removing the head re-arms for the next; emptying the list leaves no timer", () => {
+    vi.useFakeTimers();
+    const expired: string[] = [];
+    const list = new DeadlineList<Node>(systemClock, (n) => expired.push(n.name));
+    const a = node("a");
+    const b = node("b");
+    list.add(a, Date.now() + 50);
+    list.add(b, Date.now() + 80);
+    list.remove(a);
+    vi.advanceTimersByTime(60);
+    expect(expired).toEqual([]);
+    vi.advanceTimersByTime(20);
+    expect(expired).toEqual(["b"]);
+    list.add(a, Date.now() + 10);
+    list.remove(a);
+    list.remove(a); // twice: harmless
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
