@@ -12,9 +12,9 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
 import { resultIdentity } from "../upstream/task.js";
-import { CLIENT_USAGE, EXIT, reachDaemon, say, UsageError } from "./common.js";
+import { CLIENT_USAGE, EXIT, flagsOf, int, parse, say, usage, UsageError } from "./args.js";
 import { saveImage } from "./images.js";
-import { flagsOf, int, parse, usage } from "./verbs.js";
+import { withDaemon } from "./reach.js";
 
 const USAGE = `usage: runware batch FILE [options]
   FILE: one prompt per line, or one JSON task object per line ('#' comments and blank lines skipped)
@@ -113,8 +113,8 @@ export async function batch(argv: string[]): Promise<number> {
       lines.push({ no, task: { ...task, taskUUID }, ...(prompt ? { prompt } : {}), expected, got: 0, errors: [], ended: false });
     });
 
-  const client = await reachDaemon(flagsOf(values));
-  if (!client) return EXIT.unreachable;
+  // Reach (or start) the daemon before anything is recorded as submitted.
+  const client = await withDaemon(flagsOf(values), async (c) => (await c.status(), c));
 
   const progress = new Progress(lines.length, skipped);
   const record = (r: StateRecord) => appendFileSync(statePath, `${JSON.stringify(r)}\n`, { mode: 0o600 });

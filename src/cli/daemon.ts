@@ -8,7 +8,7 @@ import { createLogger } from "../log.js";
 import { RunwareDaemonError } from "../errors.js";
 import { ConfigError, DAEMON_USAGE, loadDaemonConfig, type DaemonConfig } from "../local/config.js";
 import { Daemon } from "../local/daemon.js";
-import { daemonFiles } from "./common.js";
+import { daemonFiles } from "../local/paths.js";
 
 export async function runDaemon(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {

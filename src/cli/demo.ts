@@ -11,9 +11,8 @@ import { connect, type ResultItem } from "../client/index.js";
 import { Daemon } from "../local/daemon.js";
 import { loadDaemonConfig } from "../local/config.js";
 import { SimServer } from "../sim/index.js";
-import { EXIT, say } from "./common.js";
+import { EXIT, parse, say, usage } from "./args.js";
 import { saveImage } from "./images.js";
-import { parse, usage } from "./verbs.js";
 
 const PROMPTS = [
   "a lighthouse on a cliff at dusk",

@@ -5,9 +5,8 @@
  */
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { connect, DaemonUnreachableError } from "../client/index.js";
-import { defaultSocketPath } from "../local/paths.js";
-import { daemonFiles, EXIT, printJson, say, startBackgroundDaemon, UsageError } from "./common.js";
-import { parse, usage } from "./verbs.js";
+import { daemonFiles, defaultSocketPath } from "../local/paths.js";
+import { EXIT, parse, printJson, say, usage, UsageError } from "./args.js";
 
 const STATUS_USAGE = `usage: runware status [--socket PATH]
   Prints the daemon's status as JSON. Exit 3 when no daemon answers (it never starts one).`;
@@ -46,6 +45,7 @@ export async function start(argv: string[]): Promise<number> {
   } catch (err) {
     if (!(err instanceof DaemonUnreachableError)) throw err;
   }
+  const { startBackgroundDaemon } = await import("./autostart.js");
   const pid = await startBackgroundDaemon(socket, rest);
   say(`runware: daemon started (pid ${pid}) on ${socket}; log: ${daemonFiles(socket).log}`);
   return EXIT.ok;

@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`runware ${verb}: ${err.message}\n`);
       return 2;
     }
+    if (err instanceof Error && err.name === "NoDaemonError") return 3; // already explained on stderr
     throw err;
   }
 }

@@ -4,41 +4,9 @@
  * it carries `errors` (the helper's contract); retries of transient failures are the daemon's job.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { Envelope, RunwareClient, TaskInput } from "../client/index.js";
-import { CLIENT_OPTIONS, CLIENT_USAGE, EXIT, exitFor, printJson, reachDaemon, say, UsageError, type ClientFlags } from "./common.js";
-import { saveImage } from "./images.js";
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
-
-type Values = Record<string, string | boolean | undefined>;
-
-export function parse(argv: string[], options: Options, positionals = false): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, ...options }, strict: true, allowPositionals: positionals });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (err) {
-    throw new UsageError((err as Error).message.split("\n")[0]);
-  }
-}
-
-export function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${String(v)}'`);
-  return n;
-}
-
-function num(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${String(v)}'`);
-  return n;
-}
-
-export function flagsOf(values: Record<string, unknown>): ClientFlags {
-  return { socket: values["socket"] as string | undefined, noAutostart: values["no-autostart"] as boolean | undefined };
-}
+import type { Envelope, TaskInput } from "../client/index.js";
+import { CLIENT_USAGE, EXIT, exitFor, flagsOf, int, num, parse, printJson, say, usage, UsageError, type ClientFlags } from "./args.js";
+import { withDaemon } from "./reach.js";
 
 /** Drop undefined fields so the task carries only what the user set. */
 function compact(task: Record<string, unknown>): TaskInput {
@@ -46,9 +14,7 @@ function compact(task: Record<string, unknown>): TaskInput {
 }
 
 async function runAndPrint(flags: ClientFlags, tasks: TaskInput[], after?: (env: Envelope) => Promise<void>): Promise<number> {
-  const client = await reachDaemon(flags);
-  if (!client) return EXIT.unreachable;
-  const env = await client.run(tasks);
+  const env = await withDaemon(flags, (client) => client.run(tasks));
   printJson(env);
   await after?.(env);
   return exitFor(env);
@@ -144,6 +110,7 @@ export async function textToImage(argv: string[]): Promise<number> {
   return runAndPrint(flagsOf(values), [task], async (env) => {
     if (!out) return;
     for (const item of env.data) {
+      const { saveImage } = await import("./images.js"); // only with --out: spares every other run the import
       const path = await saveImage(item, out);
       if (path) say(`saved ${path}`);
     }
@@ -193,10 +160,8 @@ export async function poll(argv: string[]): Promise<number> {
   if (!uuid || positionals.length > 1) throw new UsageError("poll takes exactly one TASK_UUID");
   let delay = int("interval-ms", values["interval-ms"], 1) ?? 1_000;
   const deadline = Date.now() + (int("timeout-ms", values["timeout-ms"], 1) ?? 600_000);
-  const client: RunwareClient | undefined = await reachDaemon(flagsOf(values));
-  if (!client) return EXIT.unreachable;
   for (;;) {
-    const env = await client.run([{ taskType: "getResponse", taskUUID: uuid }]);
+    const env = await withDaemon(flagsOf(values), (client) => client.run([{ taskType: "getResponse", taskUUID: uuid }]));
     const running = env.data.some((d) => typeof d["status"] === "string" && UNFINISHED.has(d["status"]));
     if (!running || Date.now() + delay > deadline) {
       printJson(env);
@@ -208,7 +173,3 @@ export async function poll(argv: string[]): Promise<number> {
   }
 }
 
-export function usage(text: string): number {
-  process.stdout.write(`${text}\n`);
-  return EXIT.ok;
-}

@@ -1,9 +1,9 @@
 /**
  * The Node client of the daemon: `connect()` → `run`, `stream`, `task`, `status`.
- * It imports only node:http and the socket-path resolver, so a one-shot script starts about as
- * fast as bare Node (no ws, zod or pino on this path).
+ * It imports only node:net (see http1.ts) and the socket-path resolver, so a one-shot script starts
+ * about as fast as bare Node (no ws, zod or pino on this path).
  */
-import { request, type IncomingMessage } from "node:http";
+import { http1Request, type Http1Response } from "./http1.js";
 import { defaultSocketPath } from "../local/paths.js";
 import type { RunwareErrorObject } from "../errors.js";
 
@@ -115,9 +115,9 @@ export class RunwareClient {
     const res = await this.send("POST", "/v1", tasks, { accept: "application/x-ndjson" });
     let buf = "";
     let sawDone = false;
-    res.setEncoding("utf8");
-    for await (const chunk of res as AsyncIterable<string>) {
-      buf += chunk;
+    const utf8 = new TextDecoder();
+    for await (const bytes of res.body) {
+      buf += utf8.decode(bytes, { stream: true });
       let nl: number;
       while ((nl = buf.indexOf("\n")) >= 0) {
         const line = buf.slice(0, nl);
@@ -147,54 +147,32 @@ export class RunwareClient {
     return (await readJson(await this.send("GET", "/v1/status"))) as Status;
   }
 
-  private send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = request(
-        {
-          socketPath: this.socketPath,
-          method,
-          path,
-          headers: {
-            host: "localhost",
-            ...(payload !== undefined ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
-            ...headers,
-          },
-        },
-        (res) => {
-          if ((res.statusCode ?? 500) >= 400) {
-            readJson(res, true).then(
-              (b) => reject(new RequestRefusedError(res.statusCode ?? 500, ((b as { errors?: RunwareError[] })?.errors ?? []))),
-              reject,
-            );
-            return;
-          }
-          resolve(res);
-        },
-      );
-      req.on("error", (err: NodeJS.ErrnoException) => {
-        reject(err.code && UNREACHABLE.has(err.code) ? new DaemonUnreachableError(this.socketPath, err) : err);
-      });
-      req.end(payload);
-    });
+  private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Http1Response> {
+    let res: Http1Response;
+    try {
+      res = await http1Request(this.socketPath, method, path, headers, body === undefined ? undefined : JSON.stringify(body));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw e.code && UNREACHABLE.has(e.code) ? new DaemonUnreachableError(this.socketPath, e) : e;
+    }
+    if (res.status >= 400) {
+      const b = (await readJson(res, true)) as { errors?: RunwareError[] } | undefined;
+      throw new RequestRefusedError(res.status, b?.errors ?? []);
+    }
+    return res;
   }
 }
 
-function readJson(res: IncomingMessage, lenient = false): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    res.setEncoding("utf8");
-    res.on("data", (c: string) => (text += c));
-    res.on("error", reject);
-    res.on("end", () => {
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        if (lenient) resolve(undefined);
-        else reject(new ClientError("invalidResponse", `the daemon's answer is not JSON (${text.length} bytes)`));
-      }
-    });
-  });
+async function readJson(res: Http1Response, lenient = false): Promise<unknown> {
+  const parts: Buffer[] = [];
+  for await (const chunk of res.body) parts.push(chunk);
+  const text = Buffer.concat(parts).toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (lenient) return undefined;
+    throw new ClientError("invalidResponse", `the daemon's answer is not JSON (${text.length} bytes)`);
+  }
 }
 
 export function connect(options: ConnectOptions = {}): RunwareClient {

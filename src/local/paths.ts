@@ -3,7 +3,7 @@
  * imports so a one-shot client starts fast. Order (contract §1): `--socket`, `RUNWARE_SOCKET`,
  * `$XDG_RUNTIME_DIR/runware/daemon.sock`, `/tmp/runware-<uid>/daemon.sock`.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? 0): string {
   if (env["RUNWARE_SOCKET"]) return env["RUNWARE_SOCKET"];
@@ -16,3 +16,8 @@ export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid: num
  * anything that would not fit everywhere rather than fail with a cryptic EINVAL.
  */
 export const MAX_SOCKET_PATH_BYTES = 103;
+
+/** Where a background daemon writes its log and pid: beside its socket, in the 0700 directory. */
+export function daemonFiles(socket: string): { log: string; pid: string } {
+  return { log: join(dirname(socket), "daemon.log"), pid: join(dirname(socket), "daemon.pid") };
+}
