@@ -1,0 +1,126 @@
+/**
+ * Every count, repetition and timing of `npm run bench`, in one documented object. The full run
+ * must finish in under five minutes on a 2-core box (issue 6); `--quick` is a ~1 minute smoke run.
+ * sdk-js answers no faster than its 100 ms result poll (sdk-anchors.md §2.9), so its runs are scaled
+ * down: 1,000 sequential sdk-js requests alone would take 100 s.
+ */
+
+export interface BenchScale {
+  /** Sequential single-task requests per latency run (daemon HTTP, daemon WS, direct ws). */
+  latencyRequests: number;
+  /** Sequential requests per sdk-js latency run (~101 ms each). */
+  sdkLatencyRequests: number;
+  /** Unrecorded requests before each latency run, so JIT and connections are warm. */
+  latencyWarmup: number;
+  /** Repetitions of the latency runs (the reported figure is the median over repetitions). */
+  latencyReps: number;
+  /** Tasks per throughput run (daemon contenders and direct ws). */
+  throughputTasks: number;
+  /** Tasks per sdk-js throughput run (~620 tasks/s at 64 concurrent calls). */
+  sdkThroughputTasks: number;
+  /** Unrecorded tasks before the first throughput repetition of each contender. */
+  throughputWarmup: number;
+  /** Repetitions of each throughput run. */
+  throughputReps: number;
+  /** Repetitions of the sdk-js throughput run. */
+  sdkThroughputReps: number;
+  /** Fresh-process runs per cold one-shot contender. */
+  coldRuns: number;
+  /** Fresh-process runs per start-up contender. */
+  startupRuns: number;
+  /** Frozen-link detections measured at the shrunk scale. */
+  deadLinkReps: number;
+}
+
+export const FULL: BenchScale = {
+  latencyRequests: 1_000,
+  sdkLatencyRequests: 100,
+  latencyWarmup: 200,
+  latencyReps: 5,
+  throughputTasks: 20_000,
+  sdkThroughputTasks: 4_000,
+  throughputWarmup: 2_000,
+  throughputReps: 5,
+  sdkThroughputReps: 3,
+  coldRuns: 12,
+  startupRuns: 30,
+  deadLinkReps: 5,
+};
+
+export const QUICK: BenchScale = {
+  latencyRequests: 300,
+  sdkLatencyRequests: 20,
+  latencyWarmup: 50,
+  latencyReps: 1,
+  throughputTasks: 5_000,
+  sdkThroughputTasks: 1_000,
+  throughputWarmup: 500,
+  throughputReps: 1,
+  sdkThroughputReps: 1,
+  coldRuns: 3,
+  startupRuns: 5,
+  deadLinkReps: 2,
+};
+
+/** What does not change between full and quick runs. */
+export const BENCH = {
+  /** A fixed, obviously fake key: the simulator accepts any non-empty key. */
+  apiKey: "bench-key",
+  /** Concurrent local clients (and concurrent calls on one direct connection) in the throughput runs. */
+  concurrency: 64,
+  /** The daemon's upstream window in the throughput runs (issue 6). */
+  maxInFlight: 256,
+  /** Tasks per request in the batched HTTP run. */
+  batchSize: 50,
+  /** Tasks held pending for the memory figure. */
+  memoryPendingTasks: 10_000,
+  /** Tasks per HTTP request when loading the memory daemon (few, large requests: little client-side state). */
+  memoryBatchSize: 1_000,
+  /** Simulator work time while tasks are held pending: far longer than the measurement. */
+  memoryWorkMs: 600_000,
+  /** RSS samples (spaced `memorySampleGapMs`) whose median is reported. */
+  memorySamples: 5,
+  memorySampleGapMs: 100,
+  /** Simulator one-way latency for the cold one-shot (a real network's round trip is ~100 ms). */
+  coldLatencyMs: 50,
+  /** Shrunk heartbeat for the dead-link measurement; the daemon's defaults are 20 s and 10 s. */
+  deadLink: { pingMs: 200, pongMs: 100, maxMissed: 2 },
+  /** The daemon's real defaults (src/defaults.ts) that the shrunk measurement is scaled to. */
+  daemonDefaults: { pingMs: 20_000, pongMs: 10_000, maxMissed: 2 },
+  /** sdk-js 1.3.2: ping every 45 s (minimum 10 s), 10 s pong timeout, 3 misses (sdk-anchors.md §2.5). */
+  sdkHeartbeat: { defaultIntervalMs: 45_000, minIntervalMs: 10_000, pongMs: 10_000, maxMissed: 3 },
+  /** How often the dead-link run polls the daemon's /v1/status. */
+  statusPollMs: 5,
+  /** Give up waiting for a child process or a condition after this long. */
+  waitTimeoutMs: 20_000,
+  /** SIGTERM, then SIGKILL after this long. */
+  killGraceMs: 3_000,
+  /** Warn when the 1-minute load average is above this share of the cores: figures will be noisy. */
+  busyLoadShare: 0.25,
+} as const;
+
+/** The image task every contender runs: small, one result, URL output (no PNG rendering). */
+export function benchTask(taskUUID: string): Record<string, unknown> {
+  return {
+    taskType: "imageInference",
+    taskUUID,
+    model: "runware:101@1",
+    positivePrompt: "bench",
+    width: 128,
+    height: 128,
+    numberResults: 1,
+  };
+}
+
+/** The targets of issue 6. */
+export const TARGETS = {
+  addedLatencyP50Ms: 0.3,
+  httpSingleVsDirect: 0.5,
+  httpSingleVsSdk: 15,
+  batchedVsDirect: 0.8,
+  bytesPerPendingTask: 4 * 1024,
+  coldVsSdk: 0.5,
+  startupVsNode: 1.3,
+  /** Not in the issue: the shrunk dead-link measurement must confirm the formula it is scaled by. */
+  deadLinkTolerance: 0.1,
+} as const;
