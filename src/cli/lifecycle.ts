@@ -74,33 +74,35 @@ export async function stop(argv: string[]): Promise<number> {
     unlinkQuietly(pidFile);
     return EXIT.unreachable;
   }
-  const client = connect({ socket });
+  // Done when the daemon has removed its socket (its last step), or when the process is gone (a
+  // daemon killed meanwhile leaves a stale socket, which the next daemon replaces). No request is
+  // made: one accepted in the last moments of a drain could wait on a daemon that is exiting.
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      await client.status();
-    } catch (err) {
-      // The daemon stops answering when it closes its listener, a moment before it removes the
-      // socket file: done once the file is gone too (or the process is, leaving a stale file).
-      if (err instanceof DaemonUnreachableError && (!existsSync(socket) || !processExists(pid))) {
-        unlinkQuietly(pidFile);
-        say(`runware: daemon ${pid} stopped`);
-        return EXIT.ok;
-      }
-      // While draining it still answers; anything else is worth waiting through too.
+    if (!existsSync(socket) || !processAlive(pid)) {
+      unlinkQuietly(pidFile);
+      say(`runware: daemon ${pid} stopped`);
+      return EXIT.ok;
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 25));
   }
   say(`runware: daemon ${pid} did not stop within ${timeoutMs} ms`);
   return EXIT.errors;
 }
 
-function processExists(pid: number): boolean {
+/** Alive, and not a zombie waiting to be reaped (containers without an init leave those). */
+function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ...": the state letter follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (macOS): kill(0) said it exists
   }
 }
 

@@ -63,7 +63,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (!failed) resolve(Buffer.concat(chunks, size));
+      if (failed) return;
+      const body = Buffer.concat(chunks, size);
+      chunks.length = 0; // the listeners outlive the read (req lives as long as the request)
+      resolve(body);
     });
     req.on("error", (err) => {
       if (!failed) {
@@ -72,6 +75,25 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
     });
   });
+}
+
+/**
+ * Path and query of a request target, without building a URL object per request (it showed in
+ * the profile). An absolute-form target (`GET http://host/v1`) still goes through URL.
+ */
+export function splitTarget(target: string | undefined): { path: string; query: string } {
+  let t = target ?? "/";
+  if (!t.startsWith("/")) {
+    try {
+      const u = new URL(t);
+      t = u.pathname + u.search;
+    } catch {
+      t = "/";
+    }
+  }
+  const q = t.indexOf("?");
+  const path = (q >= 0 ? t.slice(0, q) : t).replace(/\/+$/, "") || "/";
+  return { path, query: q >= 0 ? t.slice(q + 1) : "" };
 }
 
 /** One JSON object per line; writes nothing once the client has gone. */

@@ -6,9 +6,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.js";
 import type { TaskOutcome } from "../upstream/task.js";
+import type { Task } from "../protocol/schemas.js";
 import { VERSION } from "../version.js";
 import { DEFAULTS } from "../defaults.js";
-import { BodyTooLarge, NdjsonWriter, readBody, sendError, sendJson, sendRawError } from "./http.js";
+import { BodyTooLarge, NdjsonWriter, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
 import type { TaskService } from "./service.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import type { LocalWebSocket } from "./wsapi.js";
@@ -46,8 +47,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       sendError(res, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
       return;
     }
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const { path, query } = splitTarget(req.url);
     if (path === "/v1") {
       if (req.method === "POST") return postTasks(req, res);
       return methodNotAllowed(res, "POST");
@@ -62,7 +62,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       // A malformed %-escape cannot name a task we know: 404, not a 500 from the URIError.
       const uuid = safeDecode(m[1] as string);
       if (uuid === undefined) return sendError(res, 404, { code: "taskNotFound", message: "no such task (malformed taskUUID in the path)" });
-      return getTask(res, uuid, url.searchParams.get("wait"));
+      return getTask(res, uuid, query ? new URLSearchParams(query).get("wait") : null);
     }
     sendError(res, 404, { code: "notFound", message: `no route ${req.method} ${path}` });
   }
@@ -84,7 +84,8 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     sendJson(res, 200, view(snap));
   }
 
-  async function postTasks(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** The checked tasks of a POST body, or undefined once a refusal has been answered. */
+  async function readTasks(req: IncomingMessage, res: ServerResponse): Promise<Task[] | undefined> {
     let body: Buffer;
     try {
       body = await readBody(req, opts.maxBodyBytes);
@@ -110,7 +111,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
           });
           req.resume(); // drain what readBody stopped reading
         });
-        return;
+        return undefined;
       }
       throw err;
     }
@@ -118,10 +119,20 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     try {
       parsed = JSON.parse(body.toString("utf8"));
     } catch {
-      return sendError(res, 400, { code: "invalidRequestBody", message: "the body is not valid JSON" });
+      sendError(res, 400, { code: "invalidRequestBody", message: "the body is not valid JSON" });
+      return undefined;
     }
     const tasks = validateBatch(parsed, (u) => service.inFlight(u));
-    if (isRefusal(tasks)) return sendError(res, tasks.status, tasks.error);
+    if (!isRefusal(tasks)) return tasks;
+    sendError(res, tasks.status, tasks.error);
+    return undefined;
+  }
+
+  async function postTasks(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Read and check in a function of its own, so the raw body and its parse are not held for the
+    // life of the request (a heap snapshot showed both alive across the await below).
+    const tasks = await readTasks(req, res);
+    if (!tasks) return;
     const refused = service.admissionError(tasks);
     if (refused) {
       const status = ADMISSION_STATUS[refused.code] ?? 503;
