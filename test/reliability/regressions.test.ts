@@ -101,18 +101,16 @@ describe("regressions - async acknowledgements on the local WebSocket", () => {
 });
 
 /**
- * KNOWN BUG in src/upstream/engine.ts, not fixed here (this helper does not patch the engine). Found
- * by the chaos run (seed 8004 with --faults 200: the simulator saw 17 tasks outstanding with
- * maxInFlight 16). `onErrors` arms the retry timer over `t.timer` without clearing the poll timer a
- * recovering task already had, so that poll still goes out during the retry wait; Runware answers
- * it with the attempt that just failed, which `onErrors` takes for a new transient error: a second
- * retry timer (the first is orphaned, not cleared), the task queued twice, `inFlight` counted twice
- * and released once. The slot is lost for good; with maxInFlight 1 every later task times out. A
- * crossing where the stale answer arrives after the resubmission instead releases the slot of a
- * task that is running upstream (the 17 > 16). `.fails` keeps `npm test` green while the bug is
- * there and turns red once it is fixed: then drop `.fails`.
+ * Found by the chaos run (seed 8004 with --faults 200: the simulator saw 17 tasks outstanding with
+ * maxInFlight 16), fixed in the engine (d136d0d). `onErrors` armed the retry timer over `t.timer`
+ * without clearing the poll timer a recovering task already had, so that poll still went out during
+ * the retry wait; Runware answered it with the attempt that had just failed, which was taken for a
+ * new transient error: a second retry timer, the task queued twice, `inFlight` counted twice and
+ * released once. The slot was lost for good (with maxInFlight 1 every later task timed out); when
+ * the stale answer arrived after the resubmission, the slot of a task still running upstream was
+ * released instead (the 17 > 16).
  */
-describe("regressions - known engine bug: a transient error during recovery polling", () => {
+describe("regressions - a transient error during recovery polling", () => {
   it("regression - one transient error while recovering is retried once and leaves every in-flight slot free", async () => {
     const sim = cleanup.add(await SimServer.start({ workMs: 150, split: "single" }), (s) => s.close());
     sim.injectErrors({ code: "timeoutProvider", count: 1 });
