@@ -24,9 +24,9 @@ export function makeTasks(n: number): BenchTask[] {
   return Array.from({ length: n }, () => benchTask(randomUUID()) as BenchTask);
 }
 
-/** The daemon's `POST /v1` through the project's own Node client (keep-alive connections of Node's global agent). */
+/** The daemon's `POST /v1` through the project's own Node client, with keep-alive connections. */
 export function daemonHttp(name: string, socket: string, workers: number): Contender {
-  const client = connect({ socket });
+  const client = connect({ socket, keepAlive: true });
   const runner: Runner = async (tasks) => {
     const env = await client.run(tasks);
     if (env.errors?.length) throw new Error(`${name}: ${env.errors[0]?.code}: ${env.errors[0]?.message}`);

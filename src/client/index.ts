@@ -93,15 +93,23 @@ export class RequestRefusedError extends ClientError {
 export interface ConnectOptions {
   /** The daemon's socket; default: RUNWARE_SOCKET, then $XDG_RUNTIME_DIR/runware/daemon.sock, then /tmp/runware-<uid>/daemon.sock. */
   socket?: string;
+  /**
+   * Reuse connections between requests (node:http with a keep-alive Agent, loaded on first use).
+   * Worth it for a long-lived caller making many requests; a one-shot script starts faster
+   * without (the default: one connection per request, no node:http).
+   */
+  keepAlive?: boolean;
 }
 
 const UNREACHABLE = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES"]);
 
 export class RunwareClient {
   readonly socketPath: string;
+  private readonly keepAlive: boolean;
 
   constructor(options: ConnectOptions = {}) {
     this.socketPath = options.socket ?? defaultSocketPath();
+    this.keepAlive = options.keepAlive ?? false;
   }
 
   /** Run tasks; resolves once every task is final with Runware's `{data, errors}` envelope. */
@@ -150,7 +158,10 @@ export class RunwareClient {
   private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Http1Response> {
     let res: Http1Response;
     try {
-      res = await http1Request(this.socketPath, method, path, headers, body === undefined ? undefined : JSON.stringify(body));
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      res = this.keepAlive
+        ? await (await import("./pooled.js")).pooledRequest(this.socketPath, method, path, headers, payload)
+        : await http1Request(this.socketPath, method, path, headers, payload);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw e.code && UNREACHABLE.has(e.code) ? new DaemonUnreachableError(this.socketPath, e) : e;

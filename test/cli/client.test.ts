@@ -176,3 +176,27 @@ register(new URL("./hooks.mjs", import.meta.url));`;
     expect(await loadAlone("local/config.js")).toBe("pulled in from node_modules: zod");
   });
 });
+
+describe("client - keepAlive", () => {
+  it("client - keepAlive reuses connections for many requests, and a script using it still exits by itself", async () => {
+    const rig = await startRig(cleanup);
+    const client = connect({ socket: rig.socketPath, keepAlive: true });
+    const outs = [];
+    for (let i = 0; i < 20; i++) outs.push(await client.run([imageTask()]));
+    expect(outs.every((e) => e.data.length === 1 && e.errors === undefined)).toBe(true);
+    const frames: StreamFrame[] = [];
+    for await (const f of client.stream([imageTask({ numberResults: 2 })])) frames.push(f);
+    expect(frames.at(-1)).toMatchObject({ done: true, completed: 1, results: 2 });
+    expect((await client.status()).tasks.completed).toBeGreaterThanOrEqual(21);
+
+    // Idle pooled sockets must not hold a finished script open.
+    const dir = tempDir(cleanup, "rw-ka-");
+    const script = join(dir, "one.mjs");
+    const url = pathToFileURL(join(CLI_MAIN, "..", "..", "client/index.js")).href;
+    writeFileSync(script, `import { connect } from ${JSON.stringify(url)};\nconst c = connect({ socket: ${JSON.stringify(rig.socketPath)}, keepAlive: true });\nconsole.log((await c.status()).upstream.state);\n`);
+    const started = Date.now();
+    const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 15_000 });
+    expect(stdout.trim()).toBe("ready");
+    expect(Date.now() - started).toBeLessThan(4_000); // the daemon's 5 s keep-alive would show here
+  });
+});
