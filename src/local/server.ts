@@ -139,7 +139,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       return sendError(res, status, refused.toRunwareError(), status === 429 || status === 503 ? { "retry-after": "1" } : {});
     }
     const client = `http:${++clientSeq}`;
-    log.debug({ client, tasks: tasks.length }, "batch accepted");
+    if (log.isLevelEnabled("debug")) log.debug({ client, tasks: tasks.length }, "batch accepted");
 
     if ((req.headers.accept ?? "").includes("application/x-ndjson")) {
       const out = new NdjsonWriter(res);

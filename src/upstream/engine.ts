@@ -321,7 +321,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (frames.length === 0) return;
     // One frame for the lot: Runware takes an array of tasks per message (runware-protocol.md §1).
     const text = encodeTasks(frames);
-    this.log.trace({ tasks: frames.length, bytes: text.length }, "frame out");
+    if (this.log.isLevelEnabled("trace")) this.log.trace({ tasks: frames.length, bytes: text.length }, "frame out");
     if (this.connection.bufferedAmount + text.length > this.opts.sendHighWaterBytes) {
       this.awaitingWrite = true;
       this.connection.send(text, () => {
@@ -586,7 +586,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.pending.delete(t.taskUUID);
     if (state === "done") this.completed++;
     else this.failed++;
-    this.log.debug({ taskUUID: t.taskUUID, state, items: t.data.length, errors: t.errors.length }, "task settled");
+    // Guarded: this runs once per task, and the object would be built even with debug off.
+    if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID: t.taskUUID, state, items: t.data.length, errors: t.errors.length }, "task settled");
     this.notify(t, { type: "final", outcome });
     t.listeners = undefined;
     t.resolve(outcome);
