@@ -11,6 +11,7 @@ import { startRig, UUID_V4, type DaemonRig } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
 import { WsTestClient, type Obj } from "../helpers/ws-client.js";
+import { Runware } from "@runware/sdk-js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -55,6 +56,22 @@ describe("local api - local WebSocket", () => {
     expect(upstreamFrames.some((f) => f.includes("authentication"))).toBe(false);
     expect(JSON.stringify(upstreamFrames)).not.toContain(CLIENT_KEY);
     expect(JSON.stringify(rig.sim.counters)).not.toContain(CLIENT_KEY);
+  });
+
+  it("local api - the official @runware/sdk-js works through the daemon by changing only its url", async () => {
+    const rig = await startRig(cleanup);
+    const upstreamFrames = tapSimFrames(rig.sim);
+    // README "Pointing existing Runware clients at the daemon": ws's ws+unix form of the URL.
+    const rw = new Runware({ apiKey: CLIENT_KEY, url: `ws+unix://${rig.socketPath}:/v1`, timeoutDuration: 10_000, globalMaxRetries: 1 });
+    cleanup.defer(() => rw.disconnect());
+    const images = await rw.requestImages({ positivePrompt: "a red bicycle", model: "runware:101@1", width: 512, height: 512, numberResults: 2 });
+    expect(images).toHaveLength(2);
+    expect(new Set(images!.map((i) => i.imageUUID)).size).toBe(2);
+    expect(images!.every((i) => i.imageURL?.startsWith(`${rig.sim.httpUrl}/image/`))).toBe(true);
+    // Over the daemon's one authenticated link; the SDK's key went nowhere.
+    expect(rig.sim.counters.connections).toBe(1);
+    expect(rig.sim.counters.auths).toHaveLength(1);
+    expect(JSON.stringify(upstreamFrames)).not.toContain(CLIENT_KEY);
   });
 
   it("local api - accepts sdk-js's path with a query string (/v1?sdk=js&version=1.3.2)", async () => {
