@@ -14,12 +14,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { DaemonConfig } from "../src/local/config.js";
 import { Daemon } from "../src/local/daemon.js";
 import { SimServer } from "../src/sim/index.js";
 import { TrackingClock } from "../src/util/clock.js";
 import { LogCapture } from "./chaos/capture.js";
-import { FULL, SECRET_KEY, type FaultKind } from "./chaos/config.js";
+import { daemonConfigFor, FULL, SECRET_KEY, type FaultKind } from "./chaos/config.js";
 import { applyFault, liftAll, paramsFor, type Timeline } from "./chaos/faults.js";
 import { outcomeProblems } from "./chaos/invariants.js";
 import { Ledger } from "./chaos/ledger.js";
@@ -106,21 +105,7 @@ async function main(): Promise<number> {
   const proxy = await TcpProxy.forUrl(sim.url);
   const capture = new LogCapture([SECRET_KEY]);
   const clock = new TrackingClock();
-  const daemonCfg: DaemonConfig = {
-    upstreamUrl: proxy.rewrite(sim.url),
-    socketPath: join(dir, "run", "daemon.sock"),
-    maxInFlight: e.maxInFlight,
-    maxQueued: e.maxQueued,
-    taskTimeoutMs: e.taskTimeoutMs,
-    pingIntervalMs: e.pingIntervalMs,
-    pongTimeoutMs: e.pongTimeoutMs,
-    backoffBaseMs: e.backoffBaseMs,
-    backoffMaxMs: e.backoffMaxMs,
-    resultRetentionMs: SOAK.retentionMs,
-    drainTimeoutMs: 2_000,
-    logLevel: "trace",
-    apiKey: SECRET_KEY,
-  };
+  const daemonCfg = daemonConfigFor(e, { socketPath: join(dir, "run", "daemon.sock"), upstreamUrl: proxy.rewrite(sim.url), resultRetentionMs: SOAK.retentionMs });
   const daemon = await Daemon.start(daemonCfg, { logger: capture.logger(), engine: { ...e, clock, random: () => rngs.engine.next() } });
   const engine = daemon.engine;
   const ledger = new Ledger();

@@ -4,6 +4,7 @@
  * Engine timings are the tests' FAST ones (milliseconds instead of seconds) so that faults and
  * recoveries happen many times a minute.
  */
+import type { DaemonConfig } from "../../src/local/config.js";
 import { DEFAULTS } from "../../src/defaults.js";
 import type { EngineOptions } from "../../src/upstream/engine.js";
 
@@ -178,4 +179,26 @@ export const QUICK: Omit<ChaosConfig, "seed"> = {
 /** The heartbeat's worst case: a link silent since `t` is dropped by `t + bound` (contract §3.7). */
 export function detectionBoundMs(e: Pick<EngineOptions, "pingIntervalMs" | "pongTimeoutMs" | "maxMissedPongs">): number {
   return e.pingIntervalMs + e.maxMissedPongs * e.pongTimeoutMs;
+}
+
+/** The daemon's config for a chaos or soak run: the engine's timings, trace logging, a short drain. */
+export function daemonConfigFor(
+  e: ChaosConfig["engine"],
+  where: { socketPath: string; upstreamUrl: string; resultRetentionMs: number },
+): DaemonConfig {
+  return {
+    upstreamUrl: where.upstreamUrl,
+    socketPath: where.socketPath,
+    maxInFlight: e.maxInFlight,
+    maxQueued: e.maxQueued,
+    taskTimeoutMs: e.taskTimeoutMs,
+    pingIntervalMs: e.pingIntervalMs,
+    pongTimeoutMs: e.pongTimeoutMs,
+    backoffBaseMs: e.backoffBaseMs,
+    backoffMaxMs: e.backoffMaxMs,
+    resultRetentionMs: where.resultRetentionMs,
+    drainTimeoutMs: 2_000,
+    logLevel: "trace",
+    apiKey: SECRET_KEY,
+  };
 }

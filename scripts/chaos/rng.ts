@@ -4,34 +4,13 @@
  * forked off one printed seed, so `--seed N` replays the same schedule. Wall-clock timing still
  * varies between runs; a timing-dependent failure may need a few replays of its seed.
  */
-export class SeededRng {
-  private state: number;
+import { Rng } from "../../src/sim/rng.js";
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1) (mulberry32: tiny, fast, good enough for scheduling). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  }
-
-  /** Integer in [min, max], both inclusive. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
+/** The simulator's mulberry32 stream, with what a schedule needs on top. */
+export class SeededRng extends Rng {
   /** Uniform in [min, max). */
   between(min: number, max: number): number {
     return min + this.next() * (max - min);
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
   }
 
   pick<T>(items: readonly T[]): T {

@@ -8,12 +8,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULTS } from "../../src/defaults.js";
-import type { DaemonConfig } from "../../src/local/config.js";
 import { Daemon } from "../../src/local/daemon.js";
 import { SimServer, type SimCounters } from "../../src/sim/index.js";
 import { TrackingClock } from "../../src/util/clock.js";
 import { LogCapture, watchUpstreamForSecrets } from "./capture.js";
-import { SECRET_KEY, type ChaosConfig, type FaultKind } from "./config.js";
+import { daemonConfigFor, SECRET_KEY, type ChaosConfig, type FaultKind } from "./config.js";
 import { injectFaults, liftAll, measure, planFaults, type FaultRecord, type Timeline } from "./faults.js";
 import { checkInvariants, type Violation } from "./invariants.js";
 import { Ledger } from "./ledger.js";
@@ -103,21 +102,7 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
   const upstreamLeaks = watchUpstreamForSecrets(sim, SECRETS);
   const clock = new TrackingClock();
   const e = cfg.engine;
-  const daemonCfg: DaemonConfig = {
-    upstreamUrl: proxy.rewrite(sim.url),
-    socketPath: join(dir, "run", "daemon.sock"),
-    maxInFlight: e.maxInFlight,
-    maxQueued: e.maxQueued,
-    taskTimeoutMs: e.taskTimeoutMs,
-    pingIntervalMs: e.pingIntervalMs,
-    pongTimeoutMs: e.pongTimeoutMs,
-    backoffBaseMs: e.backoffBaseMs,
-    backoffMaxMs: e.backoffMaxMs,
-    resultRetentionMs: DEFAULTS.resultRetentionMs,
-    drainTimeoutMs: 2_000,
-    logLevel: "trace",
-    apiKey: SECRET_KEY,
-  };
+  const daemonCfg = daemonConfigFor(e, { socketPath: join(dir, "run", "daemon.sock"), upstreamUrl: proxy.rewrite(sim.url), resultRetentionMs: DEFAULTS.resultRetentionMs });
   const daemon = await Daemon.start(daemonCfg, { logger: capture.logger(), engine: { ...e, clock, random: () => rngs.engine.next() } });
   const engine = daemon.engine;
   const ledger = new Ledger();

@@ -3,7 +3,7 @@
  * `SimOptions.seed` so a failing test can be replayed. UUIDs stay `crypto.randomUUID()`.
  */
 export class Rng {
-  private state: number;
+  protected state: number;
 
   constructor(seed: number) {
     this.state = seed >>> 0;
