@@ -52,6 +52,11 @@ export const DEFAULTS = {
   pollFactor: 1.5,
   /** ...never longer than this. */
   pollMaxMs: 10_000,
+  /**
+   * Same-UUID resubmissions of a task that getResponse says Runware never saw (our send was lost),
+   * before it ends in doubt. Safe: a task Runware does not know cannot run twice.
+   */
+  maxRecoveryResends: 2,
   /** After a resumed re-auth, Runware replays its buffer at once; what is still missing after this is polled. */
   recoveryGraceMs: 2_000,
   /** Stop writing to the socket while this many bytes are queued in it. */

@@ -31,12 +31,14 @@ import {
   TASK_TIMEOUT_CODE,
 } from "./errors.js";
 import { FairQueue } from "./queue.js";
+import { fill, inDoubt, isPollAnswer, NOT_FOUND_CODES, PENDING_STATUSES } from "./replies.js";
+import { DEFAULTS } from "../defaults.js";
 import { DeadlineList } from "./deadlines.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
 import type { ConnState } from "./state.js";
 import {
   resultIdentity,
-  stateOf,
+  snapshotOf,
   type TaskEvent,
   type TaskHandle,
   type TaskOutcome,
@@ -84,12 +86,6 @@ export interface EngineEvents {
   state: [to: ConnState, from: ConnState, reason: string];
 }
 
-/** Statuses of a getResponse item that mean "not finished yet" (sdk-py tolerates all of these). */
-const PENDING_STATUSES = new Set(["processing", "pending", "queued", "scheduled", "waiting"]);
-/** getResponse's answers for a UUID Runware does not know (runware-protocol.md §4: the exact code is unknown). */
-const NOT_FOUND_CODES = new Set(["taskNotFound", "taskFailedOrNotFound", "taskExpired"]);
-/** Recovery resends per task before it is declared in doubt. */
-const MAX_RECOVERY_RESENDS = 2;
 
 type Outbound = { t: TaskRecord; kind: "submit" | "poll" };
 
@@ -363,7 +359,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       else this.settle(t, "done");
       return;
     }
-    if (t.phase !== "polling" && isStalePollAnswer(t, slice)) {
+    if (t.phase !== "polling" && isPollAnswer(t, slice)) {
       // We only poll in the polling phase, so this answers a poll sent before the task was
       // resubmitted (retry or recovery), and describes the attempt that is over. Found by the
       // chaos run (seed 8004): its errors were taken for new ones, retried twice, and the task
@@ -482,7 +478,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     }
     // Never acknowledged and unknown: our submission was lost on the way, so submitting it (same
     // UUID) cannot run it twice.
-    if (t.recoveryResends < MAX_RECOVERY_RESENDS) {
+    if (t.recoveryResends < DEFAULTS.maxRecoveryResends) {
       t.recoveryResends++;
       this.clock.clearTimeout(t.timer);
       t.timer = undefined;
@@ -632,32 +628,4 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       snapshot: () => snapshotOf(t),
     };
   }
-}
-
-/** getResponse marks its answers with a status on every item and error (runware-protocol.md §4). */
-const POLL_STATUSES = new Set([...PENDING_STATUSES, "success", "error"]);
-
-/**
- * Does this slice answer a getResponse (rather than the submission)? An async task's first
- * `processing` item is its acknowledgement, not a poll answer.
- */
-function isStalePollAnswer(t: TaskRecord, slice: Slice): boolean {
-  if (slice.errors.some((e) => e["status"] === "error") || slice.items.some((i) => i["status"] === "error")) return true;
-  if (t.async && !t.acked) return false;
-  return slice.items.some((i) => typeof i["status"] === "string" && POLL_STATUSES.has(i["status"]));
-}
-
-function snapshotOf(t: TaskRecord): TaskSnapshot {
-  const snap: TaskSnapshot = { taskUUID: t.taskUUID, taskType: t.taskType, state: stateOf(t), data: [...t.data], errors: [...t.errors] };
-  if (t.expect.kind === "count") snap.expected = t.expect.count;
-  return snap;
-}
-
-/** Server errors often omit taskType (rw-ts errors.ts); fill both from our own record. */
-function fill(t: TaskRecord, e: RunwareErrorObject): RunwareErrorObject {
-  return { ...e, taskUUID: t.taskUUID, taskType: e.taskType ?? t.taskType };
-}
-
-function inDoubt(t: TaskRecord, message: string): RunwareErrorObject {
-  return { code: TASK_IN_DOUBT_CODE, message, taskUUID: t.taskUUID, taskType: t.taskType };
 }

@@ -108,3 +108,9 @@ export function stateOf(t: TaskRecord): TaskState {
   if (t.outcome) return t.outcome.state;
   return t.phase === "queued" || (t.phase === "retry-wait" && t.submits === 0) ? "queued" : "sent";
 }
+
+export function snapshotOf(t: TaskRecord): TaskSnapshot {
+  const snap: TaskSnapshot = { taskUUID: t.taskUUID, taskType: t.taskType, state: stateOf(t), data: [...t.data], errors: [...t.errors] };
+  if (t.expect.kind === "count") snap.expected = t.expect.count;
+  return snap;
+}
