@@ -70,13 +70,11 @@ const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 4
 /**
  * Watch every frame the simulator receives for a secret in anything but an `authentication` task
  * (the daemon's own key belongs there and nowhere else: not in a local client's key, not in an
- * `apiKey` field a client sent). Reaches into the simulator's dispatcher: there is no public hook.
+ * `apiKey` field a client sent).
  */
 export function watchUpstreamForSecrets(sim: SimServer, secrets: readonly string[]): { leaks: string[] } {
   const found = { leaks: [] as string[] };
-  const dispatcher = (sim as unknown as { dispatcher: { handleFrame: (c: unknown, text: string) => Promise<void> } }).dispatcher;
-  const original = dispatcher.handleFrame.bind(dispatcher);
-  dispatcher.handleFrame = (conn, text) => {
+  sim.tapFrames((text) => {
     if (secrets.some((s) => text.includes(s))) {
       let tasks: unknown;
       try {
@@ -90,7 +88,6 @@ export function watchUpstreamForSecrets(sim: SimServer, secrets: readonly string
         if (!isAuth && secrets.some((s) => one.includes(s)) && found.leaks.length < KEEP_LEAKS) found.leaks.push(one.slice(0, 200));
       }
     }
-    return original(conn, text);
-  };
+  });
   return found;
 }

@@ -33,6 +33,7 @@ export class SimServer {
   private readonly opts: SimOptions;
   private readonly state: SimState;
   private readonly dispatcher: Dispatcher;
+  private readonly taps = new Set<(text: string) => void>();
   private readonly http: http.Server;
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly connections = new Set<SimConnection>();
@@ -104,6 +105,16 @@ export class SimServer {
 
   resetCounters(): void {
     this.state.counters.reset(this.state.registry.outstanding);
+  }
+
+  /**
+   * See every text frame the simulator receives, as received, just before it is handled: how
+   * tests prove what a client sent upstream byte for byte (no key where none belongs, no frame for
+   * a task that should not have gone). Returns the function that removes the tap.
+   */
+  tapFrames(listener: (text: string) => void): () => void {
+    this.taps.add(listener);
+    return () => this.taps.delete(listener);
   }
 
   // ---- controls (also over HTTP, see control.ts) ----
@@ -201,7 +212,10 @@ export class SimServer {
 
   private onConnection(ws: WebSocket): void {
     const conn = new SimConnection(ws, {
-      onFrame: (c, text) => this.dispatcher.handleFrame(c, text),
+      onFrame: (c, text) => {
+        for (const tap of this.taps) tap(text);
+        return this.dispatcher.handleFrame(c, text);
+      },
       onClose: (c) => {
         this.connections.delete(c);
         c.session?.detach(c);

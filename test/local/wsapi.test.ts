@@ -18,18 +18,10 @@ afterEach(() => cleanup.run());
 
 const CLIENT_KEY = "client-key";
 
-/**
- * Every text frame the simulator receives, recorded by wrapping its (private) dispatcher: the only
- * way to see what the daemon sent upstream byte for byte.
- */
+/** Every text frame the simulator receives: what the daemon sent upstream, byte for byte. */
 function tapSimFrames(sim: SimServer): string[] {
   const frames: string[] = [];
-  const dispatcher = (sim as unknown as { dispatcher: { handleFrame: (c: unknown, text: string) => Promise<void> } }).dispatcher;
-  const original = dispatcher.handleFrame.bind(dispatcher);
-  dispatcher.handleFrame = (c, text) => {
-    frames.push(text);
-    return original(c, text);
-  };
+  sim.tapFrames((text) => frames.push(text));
   return frames;
 }
 

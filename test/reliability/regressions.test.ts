@@ -20,16 +20,6 @@ function acks(frames: Frame[], uuid: string): number {
   return frames.flatMap((f) => f.data ?? []).filter((i) => i["taskUUID"] === uuid && i["imageUUID"] === undefined && i["status"] === undefined).length;
 }
 
-/** Run `fn` on every frame the simulator receives, just before it handles it. */
-function onSimFrame(rig: ReliabilityRig, fn: (text: string) => void): void {
-  const dispatcher = (rig.sim as unknown as { dispatcher: { handleFrame: (c: unknown, text: string) => Promise<void> } }).dispatcher;
-  const original = dispatcher.handleFrame.bind(dispatcher);
-  dispatcher.handleFrame = (conn, text) => {
-    fn(text);
-    return original(conn, text);
-  };
-}
-
 async function client(rig: ReliabilityRig): Promise<WsTestClient> {
   const c = cleanup.add(await WsTestClient.connect(`ws+unix://${rig.socketPath}:/v1`), (x) => x.close());
   await c.authenticate("client-key");
@@ -61,7 +51,7 @@ describe("regressions - async acknowledgements on the local WebSocket", () => {
     // The link goes silent the moment the task reaches the simulator: its acknowledgement is written
     // into a frozen TCP connection and lost with it (the simulator counts it as delivered).
     let frozen = false;
-    onSimFrame(rig, (text) => {
+    rig.sim.tapFrames((text) => {
       if (!frozen && text.includes(uuid)) {
         frozen = true;
         rig.proxy.freeze();

@@ -57,6 +57,27 @@ describe("sim - counters", () => {
   });
 });
 
+describe("sim - frame tap", () => {
+  const { start, authed } = useSim();
+
+  it("sim - tapFrames sees every frame as received, until removed", async () => {
+    const sim = await start({ workMs: 5 });
+    const seen: string[] = [];
+    const untap = sim.tapFrames((text) => seen.push(text));
+    const c = await authed(sim);
+    const t = imageTask();
+    c.send([t]);
+    await c.itemsFor(t.taskUUID, 1);
+    expect(seen[0]).toContain('"authentication"');
+    expect(seen.some((f) => JSON.parse(f)[0]?.taskUUID === t.taskUUID)).toBe(true);
+    untap();
+    const before = seen.length;
+    c.send([{ taskType: "ping", ping: true }]);
+    await waitFor(() => sim.counters.pings === 1);
+    expect(seen).toHaveLength(before);
+  });
+});
+
 describe("sim - HTTP control endpoint", () => {
   const { start, connect, authed } = useSim();
 
