@@ -12,6 +12,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
 import { resultIdentity } from "../upstream/task.js";
+import { expectedResults, isComplete, type Expectation } from "../protocol/expect.js";
 import { CLIENT_USAGE, EXIT, flagsOf, int, parse, say, usage, UsageError } from "./args.js";
 import { saveImage } from "./images.js";
 import { withDaemon } from "./reach.js";
@@ -29,8 +30,9 @@ interface Line {
   no: number;
   task: TaskInput & { taskUUID: string };
   prompt?: string;
-  expected: number;
-  got: number;
+  /** When the line's task is complete: the engine's rule (numberResults, promptVersions, modelUpload status). */
+  expect: Expectation;
+  items: ResultItem[];
   errors: RunwareError[];
   ended: boolean;
 }
@@ -109,8 +111,7 @@ export async function batch(argv: string[]): Promise<number> {
       }
       // The same UUID across runs: a resumed line is never billed under a second UUID.
       const taskUUID = task.taskUUID ?? prev?.taskUUID ?? randomUUID();
-      const expected = typeof task["numberResults"] === "number" ? task["numberResults"] : 1;
-      lines.push({ no, task: { ...task, taskUUID }, ...(prompt ? { prompt } : {}), expected, got: 0, errors: [], ended: false });
+      lines.push({ no, task: { ...task, taskUUID }, ...(prompt ? { prompt } : {}), expect: expectedResults(task), items: [], errors: [], ended: false });
     });
 
   // Reach (or start) the daemon before anything is recorded as submitted.
@@ -181,7 +182,8 @@ async function runChunk(
         const l = byUUID.get(item.taskUUID);
         if (!l || l.ended || isAcknowledgement(l, item)) continue;
         await emit(l, item);
-        if (++l.got >= l.expected) finish(l, false);
+        l.items.push(item);
+        if (isComplete(l.expect, l.items)) finish(l, false);
       }
     } else if ("errors" in frame) {
       for (const e of frame.errors) {

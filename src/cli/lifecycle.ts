@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, unlinkSync } from "node:fs";
 import { connect, DaemonUnreachableError } from "../client/index.js";
 import { daemonFiles, defaultSocketPath } from "../local/paths.js";
-import { EXIT, parse, printJson, say, usage, UsageError } from "./args.js";
+import { EXIT, int, parse, printJson, say, usage, UsageError } from "./args.js";
 
 const STATUS_USAGE = `usage: runware status [--socket PATH]
   Prints the daemon's status as JSON. Exit 3 when no daemon answers (it never starts one).`;
@@ -31,10 +31,20 @@ const START_USAGE = `usage: runware start [--socket PATH] [--api-key-file PATH] 
 
 export async function start(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) return usage(START_USAGE);
-  const i = argv.indexOf("--socket");
-  const socket = i >= 0 ? argv[i + 1] : defaultSocketPath();
-  if (!socket) throw new UsageError("--socket needs a PATH");
-  const rest = i >= 0 ? [...argv.slice(0, i), ...argv.slice(i + 2)] : argv;
+  // --socket PATH or --socket=PATH (found by review: the = form reached the daemon but not us).
+  let socket = defaultSocketPath();
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--socket") {
+      const next = argv[++i];
+      if (!next) throw new UsageError("--socket needs a PATH");
+      socket = next;
+    } else if (arg.startsWith("--socket=")) {
+      socket = arg.slice("--socket=".length);
+      if (!socket) throw new UsageError("--socket needs a PATH");
+    } else rest.push(arg);
+  }
   if (!process.env["RUNWARE_API_KEY"] && !rest.includes("--api-key-file")) {
     throw new UsageError("no API key: set RUNWARE_API_KEY in the environment or pass --api-key-file PATH");
   }
@@ -58,13 +68,19 @@ export async function stop(argv: string[]): Promise<number> {
   const { values } = parse(argv, { "timeout-ms": { type: "string" } });
   if (values["help"]) return usage(STOP_USAGE);
   const socket = (values["socket"] as string | undefined) ?? defaultSocketPath();
-  const timeoutMs = Number(values["timeout-ms"] ?? 60_000);
+  const timeoutMs = int("timeout-ms", values["timeout-ms"], 1) ?? 60_000;
   const { pid: pidFile } = daemonFiles(socket);
   let pid: number;
   try {
     pid = Number(readFileSync(pidFile, "utf8").trim());
   } catch {
     say(`runware: no pid file at ${pidFile}; was the daemon started with 'runware start'?`);
+    return EXIT.unreachable;
+  }
+  // An empty or torn file reads as 0 (kill(0) signals our own process group) or worse, -1 (every
+  // process we own): only a real pid is signalled (found by review).
+  if (!Number.isInteger(pid) || pid <= 1) {
+    say(`runware: ${pidFile} holds no valid pid`);
     return EXIT.unreachable;
   }
   try {

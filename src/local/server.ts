@@ -157,7 +157,9 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   }
 
   server.on("upgrade", (req, socket, head) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "");
+    // splitTarget, not new URL(): an unparseable absolute target threw here, in an event listener,
+    // and took the daemon down (found by review).
+    const { path } = splitTarget(req.url);
     if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
     if (fromBrowser(req)) return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
     ws.handleUpgrade(req, socket, head);

@@ -233,8 +233,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.log.warn({ err: (err as Error).message, bytes: text.length }, "ignored an unparseable upstream frame");
       return;
     }
-    if (this._state === "authenticating" && (frame.auth.items.length > 0 || frame.auth.errors.length > 0)) {
-      this.onAuthReply(frame.auth.items, frame.auth.errors);
+    if (this._state === "authenticating") {
+      // Before auth, an error that names no task can only be about the auth: Runware's example
+      // carries taskType "authentication", but one without it must not leave us waiting 15 s.
+      const errors = frame.auth.errors.length > 0 ? frame.auth.errors : frame.orphanErrors;
+      if (frame.auth.items.length > 0 || errors.length > 0) this.onAuthReply(frame.auth.items, errors);
     }
     if (frame.tasks.size > 0 || frame.orphanErrors.length > 0) this.emit("frame", frame);
   }

@@ -165,6 +165,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       lostContact: false,
       acked: false,
       ackAnnounced: false,
+      holdsSlot: false,
       pollDelayMs: this.opts.pollInitialMs,
       timer: undefined,
       listeners: undefined,
@@ -308,7 +309,9 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     }
     while (this.inFlight < this.opts.maxInFlight && this.queue.size > 0) {
       const t = this.queue.shift() as TaskRecord;
+      if (t.outcome || t.holdsSlot) continue; // defensive: never twice, never after the end
       this.inFlight++;
+      t.holdsSlot = true;
       t.phase = t.acked ? "polling" : "sent";
       t.submits++;
       t.sentEpoch = epoch;
@@ -359,13 +362,19 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       else this.settle(t, "done");
       return;
     }
+    if (t.phase === "queued" || t.phase === "retry-wait") {
+      // Nothing of ours is outstanding: this answers an attempt that is over (a second error of
+      // the attempt being retried, a late poll answer). Found by review: acting on it queued the
+      // task twice or put it into polling without a slot, and the in-flight count drifted.
+      this.keepFinishedResults(t, slice);
+      return;
+    }
     if (t.phase !== "polling" && isPollAnswer(t, slice)) {
       // We only poll in the polling phase, so this answers a poll sent before the task was
       // resubmitted (retry or recovery), and describes the attempt that is over. Found by the
       // chaos run (seed 8004): its errors were taken for new ones, retried twice, and the task
       // held two in-flight slots. Only finished results are still worth keeping.
-      for (const item of slice.items) if (item["status"] === "success") this.addItem(t, item, undefined);
-      if (isComplete(t.expect, t.data)) this.settle(t, "done");
+      this.keepFinishedResults(t, slice);
       return;
     }
     const errors = slice.errors.map((e) => fill(t, e));
@@ -411,6 +420,15 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.notify(t, { type: "ack", item: item ?? { taskType: t.taskType, taskUUID: t.taskUUID } });
   }
 
+  /** From an answer about an attempt that is over: keep what finished, act on nothing else. */
+  private keepFinishedResults(t: TaskRecord, slice: Slice): void {
+    for (const item of slice.items) {
+      const status = item["status"];
+      if (status === "success" || (status === undefined && resultIdentity(item) !== undefined)) this.addItem(t, item, undefined);
+    }
+    if (isComplete(t.expect, t.data)) this.settle(t, "done");
+  }
+
   private addItem(t: TaskRecord, item: DataItem, fallbackKey: string | false | undefined): void {
     const key = resultIdentity(item) ?? (fallbackKey || undefined);
     if (key !== undefined) {
@@ -448,6 +466,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       for (const e of errors) this.notify(t, { type: "error", error: e, retrying: true });
       this.log.info({ taskUUID: t.taskUUID, code, retry: t.retries, delay }, "transient error; retrying under the same taskUUID");
       this.releaseSlot(t);
+      this.requestPump(); // the freed slot serves the queue during the wait
       t.phase = "retry-wait";
       t.acked = false;
       t.pollDelayMs = this.opts.pollInitialMs;
@@ -597,7 +616,9 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   private releaseSlot(t: TaskRecord): void {
-    if (t.phase === "sent" || t.phase === "polling") this.inFlight--;
+    if (!t.holdsSlot) return;
+    t.holdsSlot = false;
+    this.inFlight--;
   }
 
   private notify(t: TaskRecord, ev: TaskEvent): void {

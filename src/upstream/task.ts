@@ -73,6 +73,8 @@ export interface TaskRecord extends DeadlineNode {
   acked: boolean;
   /** Callers were told the async task was acknowledged (once per task, across retries). */
   ackAnnounced: boolean;
+  /** The task counts against maxInFlight: taken when it leaves the queue, given back once. */
+  holdsSlot: boolean;
   pollDelayMs: number;
   /** The one pending retry/poll/grace timer. (The deadline is in the engine's DeadlineList.) */
   timer: Timer | undefined;

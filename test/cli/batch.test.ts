@@ -204,6 +204,17 @@ describe("cli - batch", () => {
     expect(readdirSync(out)).toHaveLength(2);
   });
 
+  it("cli - batch waits for every item of a task whose count is not numberResults (promptEnhance promptVersions)", async () => {
+    const rig = await startRig(cleanup);
+    const file = join(rig.dir, "enhance.txt");
+    writeFileSync(file, `${JSON.stringify({ taskType: "promptEnhance", prompt: "a fox in snow", promptVersions: 3, promptMaxLength: 100 })}\n`);
+    const r = await runCli(cleanup, ["batch", file, "--socket", rig.socketPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const results = stdoutLines<{ line: number; text?: string }>(r.stdout);
+    expect(results).toHaveLength(3);
+    expect(results.every((x) => x.line === 1 && typeof x.text === "string")).toBe(true);
+  });
+
   it("cli - batch refuses a line that is broken JSON with exit 2 before sending anything", async () => {
     const rig = await startRig(cleanup);
     const file = join(rig.dir, "broken.txt");

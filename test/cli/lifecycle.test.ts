@@ -5,8 +5,8 @@
  * processes: every test reaps them by the pid file beside the socket, even when it fails.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { connect } from "../../src/client/index.js";
 import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
@@ -168,6 +168,31 @@ describe("cli - start and stop", () => {
     expect(existsSync(socketPath)).toBe(false);
     expect(existsSync(pidFileOf(socketPath))).toBe(false);
     expect(sim.counters.connections).toBe(0);
+  });
+
+  it("cli - start understands --socket=PATH too, and waits on that socket", async () => {
+    const { socketPath, reaper, env } = await noDaemonYet();
+    const start = await runCli(cleanup, ["start", `--socket=${socketPath}`], { env });
+    const pid = reaper.note();
+    expect(start.code, start.stderr).toBe(0);
+    expect(start.stderr).toContain(`on ${socketPath}`);
+    expect(isAlive(pid!)).toBe(true);
+    const stop = await runCli(cleanup, ["stop", `--socket=${socketPath}`], { env });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(existsSync(socketPath)).toBe(false);
+  });
+
+  it("cli - stop with an empty or nonsense pid file signals nobody and exits 3", async () => {
+    const { socketPath, env } = await noDaemonYet();
+    mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
+    // (Not "-1": were that ever signalled again, kill(-1) would reach every process we own.)
+    for (const content of ["", " \n", "0", "abc"]) {
+      writeFileSync(pidFileOf(socketPath), content);
+      // Were it signalled, kill(0) would hit this test's own process group and end the run.
+      const r = await runCli(cleanup, ["stop", "--socket", socketPath], { env });
+      expect(r.code, `${JSON.stringify(content)}: ${r.stderr}`).toBe(3);
+      expect(r.stderr).toMatch(/no valid pid/);
+    }
   });
 
   it("cli - stop with no daemon started exits 3", async () => {
