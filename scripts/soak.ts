@@ -27,6 +27,7 @@ import { MiB, sample, type ResourceSample } from "./chaos/resources.js";
 import { randomSeed, SeededRng } from "./chaos/rng.js";
 import { trend } from "./chaos/trend.js";
 import { makeSpecs, runDirect, runHttp, runNdjson, runWs, type WorkloadEnv } from "./chaos/workload.js";
+import { sleep, within } from "./chaos/time.js";
 
 /** Every knob of the soak. */
 const SOAK = {
@@ -273,20 +274,6 @@ async function main(): Promise<number> {
   }
   if (values.json) writeFileSync(values.json, JSON.stringify({ verdict, samples }, null, 2));
   return problems.size === 0 ? 0 : 1;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 main().then(

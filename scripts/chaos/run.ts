@@ -21,6 +21,7 @@ import { TcpProxy } from "./proxy.js";
 import { quiesce, sample, settleHandles } from "./resources.js";
 import { SeededRng } from "./rng.js";
 import { makeSpecs, runDirect, runHttp, runNdjson, runWs, type WorkloadEnv } from "./workload.js";
+import { sleep, within } from "./time.js";
 
 export interface ChaosReport {
   seed: number;
@@ -237,21 +238,6 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
     leaks: { timersLeft, pendingLeft, extraHandles: {}, heapGrowthBytes: 0, heapBefore: 0, heapAfter: 0 },
     violations,
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** True when `p` settles within `ms` (the timer is cleared either way: no handle left behind). */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function waitUntil(cond: () => boolean, timeoutMs: number): Promise<boolean> {
