@@ -31,7 +31,14 @@ async function main(): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { seed: { type: "string" }, tasks: { type: "string" }, faults: { type: "string" }, json: { type: "string" }, quick: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: {
+        seed: { type: "string" },
+        tasks: { type: "string" },
+        faults: { type: "string" },
+        json: { type: "string" },
+        quick: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
     }));
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
@@ -43,7 +50,12 @@ async function main(): Promise<void> {
   }
   const seed = positiveInt("seed", values.seed, randomSeed());
   const preset = values.quick ? QUICK : FULL;
-  const cfg = { ...preset, seed, tasks: positiveInt("tasks", values.tasks, preset.tasks), faults: positiveInt("faults", values.faults, preset.faults) };
+  const cfg = {
+    ...preset,
+    seed,
+    tasks: positiveInt("tasks", values.tasks, preset.tasks),
+    faults: positiveInt("faults", values.faults, preset.faults),
+  };
   console.log(`chaos: seed ${seed}`);
   const report = await runChaos(cfg, (line) => console.log(line));
   console.log(formatReport(report));

@@ -78,7 +78,9 @@ const USAGE = `usage: node dist/scripts/soak.js [--minutes N] [--seed N] [--json
 async function main(): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ options: { minutes: { type: "string" }, seed: { type: "string" }, json: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+    ({ values } = parseArgs({
+      options: { minutes: { type: "string" }, seed: { type: "string" }, json: { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 2;
@@ -95,7 +97,9 @@ async function main(): Promise<number> {
   }
   const durationMs = minutes * 60_000;
   const warmupMs = Math.min(SOAK.warmupMaxMs, Math.max(SOAK.warmupMinMs, durationMs * SOAK.warmupShare));
-  console.log(`soak: seed ${seed}, ${minutes} min (warm-up ${(warmupMs / 1000).toFixed(0)} s), sampling every ${SOAK.sampleEveryMs / 1000} s`);
+  console.log(
+    `soak: seed ${seed}, ${minutes} min (warm-up ${(warmupMs / 1000).toFixed(0)} s), sampling every ${SOAK.sampleEveryMs / 1000} s`,
+  );
 
   const root = new SeededRng(seed);
   const rngs = { faults: root.fork("faults"), engine: root.fork("engine"), work: root.fork("workload") };
@@ -106,7 +110,11 @@ async function main(): Promise<number> {
   const proxy = await TcpProxy.forUrl(sim.url);
   const capture = new LogCapture([SECRET_KEY]);
   const clock = new TrackingClock();
-  const daemonCfg = daemonConfigFor(e, { socketPath: join(dir, "run", "daemon.sock"), upstreamUrl: proxy.rewrite(sim.url), resultRetentionMs: SOAK.retentionMs });
+  const daemonCfg = daemonConfigFor(e, {
+    socketPath: join(dir, "run", "daemon.sock"),
+    upstreamUrl: proxy.rewrite(sim.url),
+    resultRetentionMs: SOAK.retentionMs,
+  });
   const daemon = await Daemon.start(daemonCfg, { logger: capture.logger(), engine: { ...e, clock, random: () => rngs.engine.next() } });
   const engine = daemon.engine;
   const ledger = new Ledger();
@@ -130,7 +138,15 @@ async function main(): Promise<number> {
   let checkedTasks = 0;
   let stopping = false;
   const t0 = performance.now();
-  const env: WorkloadEnv = { socketPath: daemon.socketPath, engine, ledger, cfg, secrets: [SECRET_KEY], clientKey: SECRET_KEY, stopped: () => stopping };
+  const env: WorkloadEnv = {
+    socketPath: daemon.socketPath,
+    engine,
+    ledger,
+    cfg,
+    secrets: [SECRET_KEY],
+    clientKey: SECRET_KEY,
+    stopped: () => stopping,
+  };
 
   // --- load: every client runs chunk after chunk, each checked then forgotten ------------------------
   const runners = { direct: runDirect, http: runHttp, ndjson: runNdjson, ws: runWs } as const;
@@ -149,7 +165,14 @@ async function main(): Promise<number> {
         const mine = [...ledger.tasks.values()].filter((t) => t.client === name);
         const retries = capture.retriesByTask();
         for (const t of mine) {
-          for (const [inv, detail] of outcomeProblems(t, ledger.engine.get(t.uuid), injectedCodes, e.maxTaskRetries, retries.get(t.uuid)?.length ?? 0)) problem(inv, detail);
+          for (const [inv, detail] of outcomeProblems(
+            t,
+            ledger.engine.get(t.uuid),
+            injectedCodes,
+            e.maxTaskRetries,
+            retries.get(t.uuid)?.length ?? 0,
+          ))
+            problem(inv, detail);
         }
         checkedTasks += mine.length;
         ledger.prune(mine.map((t) => t.uuid));
@@ -218,7 +241,8 @@ async function main(): Promise<number> {
   await faults;
   liftAll({ sim, proxy });
   const drained = await within(Promise.all(clients), e.taskTimeoutMs + 10_000);
-  if (!drained) problem("no task hangs", `clients still waiting ${e.taskTimeoutMs + 10_000} ms after the load stopped; ${engine.pendingCount} pending`);
+  if (!drained)
+    problem("no task hangs", `clients still waiting ${e.taskTimeoutMs + 10_000} ms after the load stopped; ${engine.pendingCount} pending`);
   takeSample();
   if (engine.pendingCount !== 0) problem("no task left pending", `${engine.pendingCount}`);
   for (const a of ledger.anomalies) problem("clients get well-formed, routed answers", a);
@@ -238,10 +262,15 @@ async function main(): Promise<number> {
   const timers = trend(judged.map((s) => ({ t: s.elapsedMs, y: s.timers })));
   const meanTimers = judged.reduce((a, s) => a + s.timers, 0) / Math.max(1, judged.length);
   if (judged.length < 3) problem("enough samples after warm-up", `${judged.length} samples; run longer`);
-  if (heap.slopePerMin > SOAK.maxHeapMiBPerMin) problem("heap flat after warm-up", `${heap.slopePerMin.toFixed(2)} MiB/min (limit ${SOAK.maxHeapMiBPerMin}), r² ${heap.r2.toFixed(2)}`);
-  if (handles.slopePerMin > SOAK.maxHandlesPerMin) problem("handles flat after warm-up", `${handles.slopePerMin.toFixed(2)}/min (limit ${SOAK.maxHandlesPerMin})`);
+  if (heap.slopePerMin > SOAK.maxHeapMiBPerMin)
+    problem("heap flat after warm-up", `${heap.slopePerMin.toFixed(2)} MiB/min (limit ${SOAK.maxHeapMiBPerMin}), r² ${heap.r2.toFixed(2)}`);
+  if (handles.slopePerMin > SOAK.maxHandlesPerMin)
+    problem("handles flat after warm-up", `${handles.slopePerMin.toFixed(2)}/min (limit ${SOAK.maxHandlesPerMin})`);
   if (timers.slopePerMin > SOAK.maxTimersSharePerMin * meanTimers) {
-    problem("timers flat after warm-up", `${timers.slopePerMin.toFixed(1)}/min around ${meanTimers.toFixed(0)} (limit ${(SOAK.maxTimersSharePerMin * 100).toFixed(0)}%/min)`);
+    problem(
+      "timers flat after warm-up",
+      `${timers.slopePerMin.toFixed(1)}/min around ${meanTimers.toFixed(0)} (limit ${(SOAK.maxTimersSharePerMin * 100).toFixed(0)}%/min)`,
+    );
   }
 
   const wallMin = (performance.now() - t0) / 60_000;
@@ -258,10 +287,13 @@ async function main(): Promise<number> {
     rssMiBPerMin: rss.slopePerMin,
     handlesPerMin: handles.slopePerMin,
     timersPerMin: timers.slopePerMin,
-    heapRange: judged.length > 0 ? [Math.min(...judged.map((s) => s.heapUsed)) / MiB, Math.max(...judged.map((s) => s.heapUsed)) / MiB] : [],
+    heapRange:
+      judged.length > 0 ? [Math.min(...judged.map((s) => s.heapUsed)) / MiB, Math.max(...judged.map((s) => s.heapUsed)) / MiB] : [],
     problems: Object.fromEntries(problems),
   };
-  console.log(`soak: ${checkedTasks} tasks checked (${verdict.tasksPerSec.toFixed(0)}/s), ${Object.values(faultCounts).reduce((a, b) => a + b, 0)} faults ${JSON.stringify(faultCounts)}, ${verdict.reconnects} reconnects`);
+  console.log(
+    `soak: ${checkedTasks} tasks checked (${verdict.tasksPerSec.toFixed(0)}/s), ${Object.values(faultCounts).reduce((a, b) => a + b, 0)} faults ${JSON.stringify(faultCounts)}, ${verdict.reconnects} reconnects`,
+  );
   console.log(
     `  after warm-up: heap ${heap.slopePerMin.toFixed(3)} MiB/min (r² ${heap.r2.toFixed(2)}), rss ${rss.slopePerMin.toFixed(3)} MiB/min (reported only: the allocator keeps what it got), handles ${handles.slopePerMin.toFixed(2)}/min, timers ${timers.slopePerMin.toFixed(1)}/min (of ~${meanTimers.toFixed(0)}); ` +
       `heap between ${verdict.heapRange.map((x) => x.toFixed(1)).join(" and ")} MiB`,

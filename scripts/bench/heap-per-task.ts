@@ -35,7 +35,11 @@ function sizesByKind(file: string): { byKind: Map<string, number>; total: number
   let total = 0;
   for (let i = 0; i < s.nodes.length; i += width) {
     const type = types[s.nodes[i + iType] as number] ?? "?";
-    const name = type.includes("string") ? "(strings)" : type === "code" || type === "hidden" ? `(${type})` : (s.strings[s.nodes[i + iName] as number] ?? "?");
+    const name = type.includes("string")
+      ? "(strings)"
+      : type === "code" || type === "hidden"
+        ? `(${type})`
+        : (s.strings[s.nodes[i + iName] as number] ?? "?");
     const key = `${type}: ${name}`.slice(0, 90);
     const size = s.nodes[i + iSize] as number;
     total += size;
@@ -77,7 +81,9 @@ try {
   const heap1 = process.memoryUsage().heapUsed;
   const after = sizesByKind(writeHeapSnapshot(join(dir, "pending.heapsnapshot")));
 
-  process.stdout.write(`live heap per pending task: ${Math.round((heap1 - heap0) / N)} B (heapUsed), ${Math.round((after.total - before.total) / N)} B (snapshot)\n`);
+  process.stdout.write(
+    `live heap per pending task: ${Math.round((heap1 - heap0) / N)} B (heapUsed), ${Math.round((after.total - before.total) / N)} B (snapshot)\n`,
+  );
   process.stdout.write("(this process also holds the 10 client requests: their payload strings, a few hundred B/task)\n\n");
   const rows = [...after.byKind]
     .map(([k, v]): [string, number] => [k, (v - (before.byKind.get(k) ?? 0)) / N])

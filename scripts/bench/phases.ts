@@ -8,7 +8,20 @@ import { connect } from "../../src/client/index.js";
 import { BENCH, type BenchScale } from "./config.js";
 import { daemonHttp, localWsUrl, makeTasks, sdkContender, wsContender, type Contender } from "./contenders.js";
 import { closedLoop, sequential } from "./load.js";
-import { CLI, cpuMs, rssBytes, selfCpuMs, SDK_ONESHOT, sleep, startDaemon, startSim, timeFreshProcess, waitUntil, type DaemonProc, type Sim } from "./procs.js";
+import {
+  CLI,
+  cpuMs,
+  rssBytes,
+  selfCpuMs,
+  SDK_ONESHOT,
+  sleep,
+  startDaemon,
+  startSim,
+  timeFreshProcess,
+  waitUntil,
+  type DaemonProc,
+  type Sim,
+} from "./procs.js";
 import { latencySummary, median, spread, type LatencySummary, type Spread } from "./stats.js";
 
 export interface Ctx {
@@ -45,10 +58,18 @@ function medianCpu(list: readonly CpuPerTask[]): CpuPerTask {
 
 export interface LatencyResult {
   /** Per contender: median over repetitions of each run's percentiles (ms), and CPU per request (µs) in each process. */
-  contenders: Record<string, { p50: Spread; p99: Spread; requestsPerRun: number; reps: number; last: LatencySummary; cpuUsPerRequest: CpuPerTask }>;
+  contenders: Record<
+    string,
+    { p50: Spread; p99: Spread; requestsPerRun: number; reps: number; last: LatencySummary; cpuUsPerRequest: CpuPerTask }
+  >;
 }
 
-export const LAT = { http: "daemon HTTP POST /v1", ws: "daemon local WebSocket", direct: "direct ws (minimal client)", sdk: "@runware/sdk-js direct" } as const;
+export const LAT = {
+  http: "daemon HTTP POST /v1",
+  ws: "daemon local WebSocket",
+  direct: "direct ws (minimal client)",
+  sdk: "@runware/sdk-js direct",
+} as const;
 
 export async function latency(ctx: Ctx): Promise<LatencyResult> {
   const { scale, sim, daemon } = ctx;
@@ -111,7 +132,10 @@ export async function latency(ctx: Ctx): Promise<LatencyResult> {
 // --- 2. throughput --------------------------------------------------------------------------------
 
 export interface ThroughputResult {
-  contenders: Record<string, { tasksPerSec: Spread; tasksPerRun: number; perRequest: number; connections: string; cpuUsPerTask: CpuPerTask }>;
+  contenders: Record<
+    string,
+    { tasksPerSec: Spread; tasksPerRun: number; perRequest: number; connections: string; cpuUsPerTask: CpuPerTask }
+  >;
 }
 
 export const TPUT = {
@@ -126,11 +150,41 @@ export async function throughput(ctx: Ctx): Promise<ThroughputResult> {
   const { scale, sim, daemon } = ctx;
   const C = BENCH.concurrency;
   const plan: Array<{ c: Contender; perRequest: number; tasks: number; reps: number; connections: string }> = [
-    { c: daemonHttp(TPUT.httpSingle, daemon.socket, C), perRequest: 1, tasks: scale.throughputTasks, reps: scale.throughputReps, connections: `${C} HTTP keep-alive` },
-    { c: daemonHttp(TPUT.httpBatch, daemon.socket, C), perRequest: BENCH.batchSize, tasks: scale.throughputTasks, reps: scale.throughputReps, connections: `${C} HTTP keep-alive` },
-    { c: await wsContender(TPUT.ws, localWsUrl(daemon.socket), BENCH.apiKey, C, C), perRequest: 1, tasks: scale.throughputTasks, reps: scale.throughputReps, connections: `${C} WebSockets` },
-    { c: await wsContender(TPUT.direct, sim.url, BENCH.apiKey, 1, C), perRequest: 1, tasks: scale.throughputTasks, reps: scale.throughputReps, connections: `1 WebSocket, ${C} in flight` },
-    { c: await sdkContender(TPUT.sdk, sim.url, BENCH.apiKey, C), perRequest: 1, tasks: scale.sdkThroughputTasks, reps: scale.sdkThroughputReps, connections: `1 WebSocket, ${C} in flight` },
+    {
+      c: daemonHttp(TPUT.httpSingle, daemon.socket, C),
+      perRequest: 1,
+      tasks: scale.throughputTasks,
+      reps: scale.throughputReps,
+      connections: `${C} HTTP keep-alive`,
+    },
+    {
+      c: daemonHttp(TPUT.httpBatch, daemon.socket, C),
+      perRequest: BENCH.batchSize,
+      tasks: scale.throughputTasks,
+      reps: scale.throughputReps,
+      connections: `${C} HTTP keep-alive`,
+    },
+    {
+      c: await wsContender(TPUT.ws, localWsUrl(daemon.socket), BENCH.apiKey, C, C),
+      perRequest: 1,
+      tasks: scale.throughputTasks,
+      reps: scale.throughputReps,
+      connections: `${C} WebSockets`,
+    },
+    {
+      c: await wsContender(TPUT.direct, sim.url, BENCH.apiKey, 1, C),
+      perRequest: 1,
+      tasks: scale.throughputTasks,
+      reps: scale.throughputReps,
+      connections: `1 WebSocket, ${C} in flight`,
+    },
+    {
+      c: await sdkContender(TPUT.sdk, sim.url, BENCH.apiKey, C),
+      perRequest: 1,
+      tasks: scale.sdkThroughputTasks,
+      reps: scale.sdkThroughputReps,
+      connections: `1 WebSocket, ${C} in flight`,
+    },
   ];
   const runs = new Map<string, number[]>();
   const cpu = new Map<string, CpuPerTask[]>();
@@ -160,7 +214,13 @@ export async function throughput(ctx: Ctx): Promise<ThroughputResult> {
   const out: ThroughputResult["contenders"] = {};
   for (const p of plan) {
     const cpuUsPerTask = medianCpu(cpu.get(p.c.name) ?? []);
-    out[p.c.name] = { tasksPerSec: spread(runs.get(p.c.name) ?? []), tasksPerRun: p.tasks, perRequest: p.perRequest, connections: p.connections, cpuUsPerTask };
+    out[p.c.name] = {
+      tasksPerSec: spread(runs.get(p.c.name) ?? []),
+      tasksPerRun: p.tasks,
+      perRequest: p.perRequest,
+      connections: p.connections,
+      cpuUsPerTask,
+    };
   }
   return { contenders: out };
 }
@@ -212,7 +272,9 @@ export async function memory(ctx: Ctx): Promise<MemoryResult> {
     await sleep(500);
     const pendingBytes = await sampleRss(daemon.child.pid);
     const bytesPerTask = (pendingBytes - idleBytes) / BENCH.memoryPendingTasks;
-    ctx.log(`memory: idle ${(idleBytes / 2 ** 20).toFixed(1)} MiB, ${BENCH.memoryPendingTasks} pending ${(pendingBytes / 2 ** 20).toFixed(1)} MiB, ${Math.round(bytesPerTask)} B/task`);
+    ctx.log(
+      `memory: idle ${(idleBytes / 2 ** 20).toFixed(1)} MiB, ${BENCH.memoryPendingTasks} pending ${(pendingBytes / 2 ** 20).toFixed(1)} MiB, ${Math.round(bytesPerTask)} B/task`,
+    );
     return { freshIdleBytes, idleBytes, pendingBytes, pendingTasks: BENCH.memoryPendingTasks, bytesPerTask, warmupTasks };
   } finally {
     await daemon.child.kill();
@@ -273,10 +335,14 @@ export async function deadLink(ctx: Ctx, measureSdk: boolean): Promise<DeadLinkR
   const { pingMs, pongMs, maxMissed } = BENCH.deadLink;
   const sim = await startSim("sim(dead-link)", ["--work-ms", "0"]);
   const daemon = await startDaemon("daemon(dead-link)", sim.url, [
-    "--ping-interval-ms", String(pingMs),
-    "--pong-timeout-ms", String(pongMs),
-    "--backoff-base-ms", "50",
-    "--backoff-max-ms", "200",
+    "--ping-interval-ms",
+    String(pingMs),
+    "--pong-timeout-ms",
+    String(pongMs),
+    "--backoff-base-ms",
+    "50",
+    "--backoff-max-ms",
+    "200",
   ]);
   const http = daemonHttp("dead-link", daemon.socket, 1).runners[0]!;
   const times: number[] = [];

@@ -187,7 +187,12 @@ export async function startDaemon(name: string, upstream: string, args: string[]
 }
 
 /** Poll `cond` every few ms until it holds. */
-export async function waitUntil(what: string, cond: () => Promise<boolean> | boolean, timeoutMs: number = BENCH.waitTimeoutMs, everyMs = 10): Promise<void> {
+export async function waitUntil(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs: number = BENCH.waitTimeoutMs,
+  everyMs = 10,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await cond())) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

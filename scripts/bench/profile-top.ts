@@ -33,7 +33,8 @@ prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.tim
 
 const totalUs = prof.endTime - prof.startTime;
 const shortUrl = (u: string) => u.replace(/^file:\/\/.*?\/(node_modules|dist)\//, "$1/").replace(/^node:/, "node:");
-const fnKey = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"}  ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+const fnKey = (n: ProfileNode) =>
+  `${n.callFrame.functionName || "(anonymous)"}  ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const fileKey = (n: ProfileNode) => shortUrl(n.callFrame.url) || n.callFrame.functionName;
 
 function table(title: string, keyOf: (n: ProfileNode) => string): void {
@@ -44,7 +45,10 @@ function table(title: string, keyOf: (n: ProfileNode) => string): void {
   }
   const busy = [...sums.entries()].filter(([k]) => !k.startsWith("(idle)")).reduce((a, [, v]) => a + v, 0);
   process.stdout.write(`\n${title} (busy ${(busy / 1000).toFixed(0)} ms of ${(totalUs / 1000).toFixed(0)} ms profiled)\n`);
-  const rows = [...sums.entries()].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, topN);
+  const rows = [...sums.entries()]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, topN);
   for (const [k, us] of rows) {
     process.stdout.write(`${(us / 1000).toFixed(1).padStart(9)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${k}\n`);
   }
@@ -59,8 +63,15 @@ function areaKey(n: ProfileNode): string {
   if (project) return `project: ${project[1]}/${project[2]}`;
   const dep = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (dep) return `dependency: ${dep[1]}`;
-  if (/^node:(_http|net|internal\/(streams|stream_base_commons|http))/.test(url) || fn === "writev" || fn === "writeUtf8String" || fn === "writeLatin1String") {
-    return fn === "writev" || fn.startsWith("write") ? "node: socket writes (syscall; includes time descheduled)" : "node: http/net/streams (JS)";
+  if (
+    /^node:(_http|net|internal\/(streams|stream_base_commons|http))/.test(url) ||
+    fn === "writev" ||
+    fn === "writeUtf8String" ||
+    fn === "writeLatin1String"
+  ) {
+    return fn === "writev" || fn.startsWith("write")
+      ? "node: socket writes (syscall; includes time descheduled)"
+      : "node: http/net/streams (JS)";
   }
   if (url.startsWith("node:")) return "node: other internals";
   if (fn === "(garbage collector)") return "V8: garbage collector";

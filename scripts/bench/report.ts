@@ -95,11 +95,19 @@ export function targets(r: Omit<Results, "targets">): Target[] {
   const lat = r.latency?.contenders;
   const direct = lat?.[LAT.direct]?.p50;
   if (lat && direct) {
-    for (const [label, name] of [["HTTP", LAT.http], ["local WebSocket", LAT.ws]] as const) {
+    for (const [label, name] of [
+      ["HTTP", LAT.http],
+      ["local WebSocket", LAT.ws],
+    ] as const) {
       const p50 = lat[name]?.p50;
       if (!p50) continue;
       const added = difference(p50, direct);
-      out.push({ name: `added latency p50, ${label}`, target: `≤ ${TARGETS.addedLatencyP50Ms} ms`, measured: ms(added), met: added <= TARGETS.addedLatencyP50Ms });
+      out.push({
+        name: `added latency p50, ${label}`,
+        target: `≤ ${TARGETS.addedLatencyP50Ms} ms`,
+        measured: ms(added),
+        met: added <= TARGETS.addedLatencyP50Ms,
+      });
     }
   }
   const tp = r.throughput?.contenders;
@@ -109,13 +117,33 @@ export function targets(r: Omit<Results, "targets">): Target[] {
     const vsDirect = ratio(single, direct);
     const vsSdk = ratio(single, tp[TPUT.sdk]?.tasksPerSec);
     const batched = ratio(tp[TPUT.httpBatch]?.tasksPerSec, direct);
-    out.push({ name: "HTTP single-task throughput vs direct ws", target: `≥ ${TARGETS.httpSingleVsDirect}×`, measured: x(vsDirect), met: vsDirect >= TARGETS.httpSingleVsDirect });
-    out.push({ name: "HTTP single-task throughput vs sdk-js", target: `≥ ${TARGETS.httpSingleVsSdk}×`, measured: x(vsSdk), met: vsSdk >= TARGETS.httpSingleVsSdk });
-    out.push({ name: `HTTP batched (${BENCH.batchSize}) throughput vs direct ws`, target: `≥ ${TARGETS.batchedVsDirect}×`, measured: x(batched), met: batched >= TARGETS.batchedVsDirect });
+    out.push({
+      name: "HTTP single-task throughput vs direct ws",
+      target: `≥ ${TARGETS.httpSingleVsDirect}×`,
+      measured: x(vsDirect),
+      met: vsDirect >= TARGETS.httpSingleVsDirect,
+    });
+    out.push({
+      name: "HTTP single-task throughput vs sdk-js",
+      target: `≥ ${TARGETS.httpSingleVsSdk}×`,
+      measured: x(vsSdk),
+      met: vsSdk >= TARGETS.httpSingleVsSdk,
+    });
+    out.push({
+      name: `HTTP batched (${BENCH.batchSize}) throughput vs direct ws`,
+      target: `≥ ${TARGETS.batchedVsDirect}×`,
+      measured: x(batched),
+      met: batched >= TARGETS.batchedVsDirect,
+    });
   }
   if (r.memory) {
     const b = r.memory.bytesPerTask;
-    out.push({ name: "memory per pending task", target: `≤ ${TARGETS.bytesPerPendingTask / 1024} KiB`, measured: `${Math.round(b)} B`, met: b <= TARGETS.bytesPerPendingTask });
+    out.push({
+      name: "memory per pending task",
+      target: `≤ ${TARGETS.bytesPerPendingTask / 1024} KiB`,
+      measured: `${Math.round(b)} B`,
+      met: b <= TARGETS.bytesPerPendingTask,
+    });
   }
   if (r.cold) {
     // Runs alternate, so pairs share the machine's momentary load; the median of pair ratios cancels it.
@@ -147,7 +175,9 @@ function cpuCell(name: string, u: CpuPerTask): string {
 export function markdown(r: Results): string {
   const m = r.machine;
   const lines: string[] = [];
-  lines.push(`Run: ${r.startedAt}, ${r.mode} mode, ${r.durationS.toFixed(0)} s. Machine: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}; load average before ${m.loadavg.join(" / ")}, after ${r.loadAfter.join(" / ")}.`);
+  lines.push(
+    `Run: ${r.startedAt}, ${r.mode} mode, ${r.durationS.toFixed(0)} s. Machine: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}; load average before ${m.loadavg.join(" / ")}, after ${r.loadAfter.join(" / ")}.`,
+  );
   lines.push("");
   lines.push("### Targets");
   lines.push("");
@@ -164,7 +194,9 @@ export function markdown(r: Results): string {
     lines.push("| --- | --- | --- | --- | --- | --- |");
     for (const [name, v] of Object.entries(c)) {
       const added = name === LAT.direct ? "—" : `+${difference(v.p50, direct).toFixed(3)} ms`;
-      lines.push(`| ${name} | ${v.requestsPerRun} × ${v.reps} | ${ms(v.p50.median)} | ${ms(v.p99.median)} | ${added} | ${cpuCell(name, v.cpuUsPerRequest)} |`);
+      lines.push(
+        `| ${name} | ${v.requestsPerRun} × ${v.reps} | ${ms(v.p50.median)} | ${ms(v.p99.median)} | ${added} | ${cpuCell(name, v.cpuUsPerRequest)} |`,
+      );
     }
   }
   if (r.throughput) {
@@ -172,11 +204,15 @@ export function markdown(r: Results): string {
     const direct = c[TPUT.direct]?.tasksPerSec;
     const sdk = c[TPUT.sdk]?.tasksPerSec;
     lines.push("", `### 2. Throughput: ${BENCH.concurrency} concurrent clients, daemon --max-in-flight ${BENCH.maxInFlight}`, "");
-    lines.push("| path | connections | tasks × runs | tasks/s (median) | range | vs direct ws | vs sdk-js | CPU µs/task: client / daemon / sim |");
+    lines.push(
+      "| path | connections | tasks × runs | tasks/s (median) | range | vs direct ws | vs sdk-js | CPU µs/task: client / daemon / sim |",
+    );
     lines.push("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const [name, v] of Object.entries(c)) {
       const t = v.tasksPerSec;
-      lines.push(`| ${name} | ${v.connections} | ${v.tasksPerRun} × ${t.runs.length} | ${Math.round(t.median)} | ${Math.round(t.min)}–${Math.round(t.max)} | ${x(ratio(t, direct))} | ${x(ratio(t, sdk))} | ${cpuCell(name, v.cpuUsPerTask)} |`);
+      lines.push(
+        `| ${name} | ${v.connections} | ${v.tasksPerRun} × ${t.runs.length} | ${Math.round(t.median)} | ${Math.round(t.min)}–${Math.round(t.max)} | ${x(ratio(t, direct))} | ${x(ratio(t, sdk))} | ${cpuCell(name, v.cpuUsPerTask)} |`,
+      );
     }
   }
   if (r.memory) {
@@ -195,28 +231,42 @@ export function markdown(r: Results): string {
     lines.push("", `### 4. Cold one-shot: a fresh process gets one image (simulator adds ${v.latencyMs} ms each way)`, "");
     lines.push("| process | runs | median | range |");
     lines.push("| --- | --- | --- | --- |");
-    lines.push(`| \`runware text-to-image\` via a running daemon | ${v.daemonCliMs.runs.length} | ${ms(v.daemonCliMs.median, 0)} | ${v.daemonCliMs.min.toFixed(0)}–${v.daemonCliMs.max.toFixed(0)} ms |`);
-    lines.push(`| node script with sdk-js (connect, auth, request) | ${v.sdkScriptMs.runs.length} | ${ms(v.sdkScriptMs.median, 0)} | ${v.sdkScriptMs.min.toFixed(0)}–${v.sdkScriptMs.max.toFixed(0)} ms |`);
+    lines.push(
+      `| \`runware text-to-image\` via a running daemon | ${v.daemonCliMs.runs.length} | ${ms(v.daemonCliMs.median, 0)} | ${v.daemonCliMs.min.toFixed(0)}–${v.daemonCliMs.max.toFixed(0)} ms |`,
+    );
+    lines.push(
+      `| node script with sdk-js (connect, auth, request) | ${v.sdkScriptMs.runs.length} | ${ms(v.sdkScriptMs.median, 0)} | ${v.sdkScriptMs.min.toFixed(0)}–${v.sdkScriptMs.max.toFixed(0)} ms |`,
+    );
   }
   if (r.deadLink) {
     const v = r.deadLink;
     lines.push("", "### 5. Dead link: last frame on a frozen upstream → detected", "");
     lines.push("| client | settings | time |");
     lines.push("| --- | --- | --- |");
-    lines.push(`| daemon, measured (${v.measuredMs.runs.length} runs) | ping ${v.shrunk.pingMs} ms, pong timeout ${v.shrunk.pongMs} ms, ${v.shrunk.maxMissed} misses | ${ms(v.measuredMs.median, 0)} (range ${v.measuredMs.min.toFixed(0)}–${v.measuredMs.max.toFixed(0)}; formula ping + 2 × pong = ${v.expectedShrunkMs} ms) |`);
+    lines.push(
+      `| daemon, measured (${v.measuredMs.runs.length} runs) | ping ${v.shrunk.pingMs} ms, pong timeout ${v.shrunk.pongMs} ms, ${v.shrunk.maxMissed} misses | ${ms(v.measuredMs.median, 0)} (range ${v.measuredMs.min.toFixed(0)}–${v.measuredMs.max.toFixed(0)}; formula ping + 2 × pong = ${v.expectedShrunkMs} ms) |`,
+    );
     lines.push(`| daemon, defaults (computed) | ping 20 s, pong timeout 10 s | **${(v.defaultMs / 1000).toFixed(0)} s** |`);
     if (v.sdkMeasuredAtMinMs !== undefined) {
-      lines.push(`| sdk-js, measured | heartbeatInterval 10 s (its minimum) | ${(v.sdkMeasuredAtMinMs / 1000).toFixed(1)} s (formula 3 × 10 + 10 = 40 s) |`);
+      lines.push(
+        `| sdk-js, measured | heartbeatInterval 10 s (its minimum) | ${(v.sdkMeasuredAtMinMs / 1000).toFixed(1)} s (formula 3 × 10 + 10 = 40 s) |`,
+      );
     }
-    lines.push(`| sdk-js, defaults (sdk-anchors.md §2.5) | ping 45 s, 10 s pong timeout, 3 misses | **${(v.sdkDefaultMs / 1000).toFixed(0)} s** |`);
+    lines.push(
+      `| sdk-js, defaults (sdk-anchors.md §2.5) | ping 45 s, 10 s pong timeout, 3 misses | **${(v.sdkDefaultMs / 1000).toFixed(0)} s** |`,
+    );
   }
   if (r.startup) {
     const v = r.startup;
     lines.push("", "### 6. Client start-up (fresh process, wall time)", "");
     lines.push("| command | runs | median | range |");
     lines.push("| --- | --- | --- | --- |");
-    lines.push(`| \`runware status\` (daemon running) | ${v.cliStatusMs.runs.length} | ${ms(v.cliStatusMs.median, 1)} | ${v.cliStatusMs.min.toFixed(1)}–${v.cliStatusMs.max.toFixed(1)} ms |`);
-    lines.push(`| \`node -e ''\` | ${v.nodeMs.runs.length} | ${ms(v.nodeMs.median, 1)} | ${v.nodeMs.min.toFixed(1)}–${v.nodeMs.max.toFixed(1)} ms |`);
+    lines.push(
+      `| \`runware status\` (daemon running) | ${v.cliStatusMs.runs.length} | ${ms(v.cliStatusMs.median, 1)} | ${v.cliStatusMs.min.toFixed(1)}–${v.cliStatusMs.max.toFixed(1)} ms |`,
+    );
+    lines.push(
+      `| \`node -e ''\` | ${v.nodeMs.runs.length} | ${ms(v.nodeMs.median, 1)} | ${v.nodeMs.min.toFixed(1)}–${v.nodeMs.max.toFixed(1)} ms |`,
+    );
   }
   return lines.join("\n");
 }

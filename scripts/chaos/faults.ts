@@ -5,14 +5,7 @@
  * timestamps; detection and recovery times are read off the engine's state timeline afterwards.
  */
 import type { SimServer } from "../../src/sim/index.js";
-import {
-  GARBAGE_TEXTS,
-  PERMANENT_CODES,
-  TRANSIENT_CODES,
-  detectionBoundMs,
-  type ChaosConfig,
-  type FaultKind,
-} from "./config.js";
+import { GARBAGE_TEXTS, PERMANENT_CODES, TRANSIENT_CODES, detectionBoundMs, type ChaosConfig, type FaultKind } from "./config.js";
 import type { TcpProxy } from "./proxy.js";
 import type { SeededRng } from "./rng.js";
 
@@ -49,7 +42,17 @@ export interface Timeline {
 
 export type FaultConfig = Pick<
   ChaosConfig,
-  "faults" | "tasks" | "faultWeights" | "faultGapMs" | "freezeMs" | "slowAuthMs" | "slowAuthHoldMs" | "latencyMs" | "latencyHoldMs" | "engine" | "detectionSlackMs"
+  | "faults"
+  | "tasks"
+  | "faultWeights"
+  | "faultGapMs"
+  | "freezeMs"
+  | "slowAuthMs"
+  | "slowAuthHoldMs"
+  | "latencyMs"
+  | "latencyHoldMs"
+  | "engine"
+  | "detectionSlackMs"
 >;
 
 /** `cfg.faults` faults, one per equal slice of the first 90% of the run, at a seeded point in it. */
@@ -90,7 +93,16 @@ export function paramsFor(kind: FaultKind, rng: SeededRng, cfg: FaultConfig): Re
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Kinds that take the link down (or may), so detection and recovery are measured for them. */
-export const LINK_FAULTS: ReadonlySet<FaultKind> = new Set(["cut", "cutForget", "simFreeze", "proxyFreeze", "proxyReplace", "proxyCut", "slowAuth", "failAuths"]);
+export const LINK_FAULTS: ReadonlySet<FaultKind> = new Set([
+  "cut",
+  "cutForget",
+  "simFreeze",
+  "proxyFreeze",
+  "proxyReplace",
+  "proxyCut",
+  "slowAuth",
+  "failAuths",
+]);
 /** Kinds that silence the link without closing it: only the heartbeat can notice. */
 export const FREEZE_FAULTS: ReadonlySet<FaultKind> = new Set(["simFreeze", "proxyFreeze", "proxyReplace"]);
 

@@ -66,7 +66,9 @@ export function sendBound(retries: number, fresh: number): number {
 }
 
 function isRunwareShaped(e: RunwareErrorObject, t: TaskRec): boolean {
-  return typeof e.code === "string" && e.code !== "" && typeof e.message === "string" && e.taskUUID === t.uuid && e.taskType === "imageInference";
+  return (
+    typeof e.code === "string" && e.code !== "" && typeof e.message === "string" && e.taskUUID === t.uuid && e.taskType === "imageInference"
+  );
 }
 
 /**
@@ -92,23 +94,27 @@ export function outcomeProblems(
 
   // Nothing lost: no timeout, no in-doubt, no abort (the simulator always knows its tasks).
   const lossCodes = eng.errors.filter((e) => LOSS_CODES.has(e.code)).map((e) => e.code);
-  if (eng.state === "in-doubt" || lossCodes.length > 0) add("nothing lost", `${tag}: ${eng.state} ${lossCodes.join(",")}: ${eng.errors[0]?.message ?? ""}`);
+  if (eng.state === "in-doubt" || lossCodes.length > 0)
+    add("nothing lost", `${tag}: ${eng.state} ${lossCodes.join(",")}: ${eng.errors[0]?.message ?? ""}`);
   if (t.state !== eng.state) add("client sees the engine's outcome", `${tag}: client ${t.state}, engine ${eng.state}`);
 
   // All numberResults items, each once.
   if (eng.state === "done") {
     const distinct = new Set(t.items).size;
-    if (t.items.length !== t.n || distinct !== t.n) add("complete, never duplicated", `${tag}: client got ${t.items.length} items, ${distinct} distinct`);
+    if (t.items.length !== t.n || distinct !== t.n)
+      add("complete, never duplicated", `${tag}: client got ${t.items.length} items, ${distinct} distinct`);
     if (eng.imageUUIDs.length !== t.n || new Set(eng.imageUUIDs).size !== t.n) {
       add("complete, never duplicated", `${tag}: engine holds ${eng.imageUUIDs.length} items, ${new Set(eng.imageUUIDs).size} distinct`);
     }
-    if (t.items.some((u) => !eng.imageUUIDs.includes(u))) add("client sees the engine's outcome", `${tag}: client items differ from the engine's`);
+    if (t.items.some((u) => !eng.imageUUIDs.includes(u)))
+      add("client sees the engine's outcome", `${tag}: client items differ from the engine's`);
   } else {
     // Failures carry Runware's error shape and a code a fault injected.
     if (t.errors.length === 0) add("failures are Runware-shaped with the injected code", `${tag}: failed without errors`);
     for (const e of t.errors) {
       if (!isRunwareShaped(e, t)) add("failures are Runware-shaped with the injected code", `${tag}: ${JSON.stringify(e).slice(0, 200)}`);
-      else if (!injectedCodes.has(e.code)) add("failures are Runware-shaped with the injected code", `${tag}: code ${e.code} was never injected`);
+      else if (!injectedCodes.has(e.code))
+        add("failures are Runware-shaped with the injected code", `${tag}: code ${e.code} was never injected`);
     }
     // §3.5: a transient failure is final only after every retry was used.
     const codes = eng.errors.map((e) => e.code);
@@ -136,13 +142,18 @@ export function checkInvariants(input: CheckInput): Violation[] {
 
     // §3.5: only transient codes are retried, at most maxTaskRetries times.
     for (const r of myRetries) if (!isTransientCode(r.code)) v.add("permanent errors are never retried", `${tag}: retried after ${r.code}`);
-    if (myRetries.length > engine.maxTaskRetries) v.add("transient errors are retried, maxTaskRetries times", `${tag}: ${myRetries.length} retries`);
+    if (myRetries.length > engine.maxTaskRetries)
+      v.add("transient errors are retried, maxTaskRetries times", `${tag}: ${myRetries.length} retries`);
 
     // §3.3 + §3.5: submissions within the policy's bound; exact when nothing happened to the link.
     if (got < 1) v.add("every task reaches upstream", `${tag}: never received upstream`);
     const fresh = timeline.readies.filter((r) => !r.resumed && r.t > t.submittedAt && r.t <= end(t)).length;
     const bound = sendBound(myRetries.length, fresh);
-    if (got > bound) v.add("sent at most as often as the policy allows", `${tag}: received ${got} times, bound ${bound} (retries ${myRetries.length}, fresh sessions ${fresh})`);
+    if (got > bound)
+      v.add(
+        "sent at most as often as the policy allows",
+        `${tag}: received ${got} times, bound ${bound} (retries ${myRetries.length}, fresh sessions ${fresh})`,
+      );
     const disturbed = timeline.states.some((s) => s.to === "backoff" && s.t >= t.submittedAt && s.t <= end(t));
     if (!disturbed && got !== 1 + myRetries.length) {
       v.add("sent exactly 1 + retries times on an undisturbed link", `${tag}: received ${got} times with ${myRetries.length} retries`);
@@ -151,10 +162,12 @@ export function checkInvariants(input: CheckInput): Violation[] {
 
   // §3.3: nothing upstream that no client submitted (a task is never re-sent under a new UUID).
   for (const uuid of Object.keys(received)) if (!ledger.tasks.has(uuid)) v.add("no taskUUID upstream that no client submitted", uuid);
-  for (const uuid of ledger.engine.keys()) if (!ledger.tasks.has(uuid)) v.add("no taskUUID upstream that no client submitted", `engine settled ${uuid}`);
+  for (const uuid of ledger.engine.keys())
+    if (!ledger.tasks.has(uuid)) v.add("no taskUUID upstream that no client submitted", `engine settled ${uuid}`);
 
   // §3.6: never more than maxInFlight outstanding upstream.
-  if (counters.maxOutstanding > engine.maxInFlight) v.add("never more than maxInFlight outstanding", `${counters.maxOutstanding} > ${engine.maxInFlight}`);
+  if (counters.maxOutstanding > engine.maxInFlight)
+    v.add("never more than maxInFlight outstanding", `${counters.maxOutstanding} > ${engine.maxInFlight}`);
 
   // §3.4: every re-authentication asks to resume a session Runware handed out before.
   const handedOut = new Set<string>();
@@ -172,7 +185,10 @@ export function checkInvariants(input: CheckInput): Violation[] {
     const hold = f.kind === "proxyReplace" ? Number.POSITIVE_INFINITY : Number(f.params["holdMs"]);
     if (hold < bound || f.linkAtInjection !== "ready") continue;
     if (f.detectMs === undefined || f.detectMs > bound || !f.dropReason?.includes("heartbeat")) {
-      v.add("half-open link detected within ping + 2 × pong", `${f.kind} held ${hold} ms: dropped after ${f.detectMs?.toFixed(0) ?? "never"} ms (bound ${bound} ms): ${f.dropReason ?? ""}`);
+      v.add(
+        "half-open link detected within ping + 2 × pong",
+        `${f.kind} held ${hold} ms: dropped after ${f.detectMs?.toFixed(0) ?? "never"} ms (bound ${bound} ms): ${f.dropReason ?? ""}`,
+      );
     }
   }
 

@@ -38,9 +38,12 @@ function parse(text: string): Json | undefined {
 export function request(socketPath: string, spec: RequestSpec = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...spec.headers };
-    if (spec.body !== undefined && headers["content-length"] === undefined) headers["content-length"] = String(Buffer.byteLength(spec.body));
+    if (spec.body !== undefined && headers["content-length"] === undefined)
+      headers["content-length"] = String(Buffer.byteLength(spec.body));
     const req = http.request({ socketPath, path: spec.path ?? "/v1", method: spec.method ?? "GET", headers, agent: false });
-    const timer = spec.timeoutMs ? setTimeout(() => req.destroy(new Error(`no answer within ${spec.timeoutMs} ms`)), spec.timeoutMs) : undefined;
+    const timer = spec.timeoutMs
+      ? setTimeout(() => req.destroy(new Error(`no answer within ${spec.timeoutMs} ms`)), spec.timeoutMs)
+      : undefined;
     req.on("response", (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
@@ -63,7 +66,13 @@ export function request(socketPath: string, spec: RequestSpec = {}): Promise<Ans
 }
 
 export function postJson(socketPath: string, body: unknown, timeoutMs?: number): Promise<Answer> {
-  return request(socketPath, { method: "POST", path: "/v1", body: JSON.stringify(body), headers: { "content-type": "application/json" }, ...(timeoutMs ? { timeoutMs } : {}) });
+  return request(socketPath, {
+    method: "POST",
+    path: "/v1",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+    ...(timeoutMs ? { timeoutMs } : {}),
+  });
 }
 
 export interface NdjsonAnswer {

@@ -16,7 +16,9 @@ export function formatReport(r: ChaosReport): string {
   const lines = [
     `chaos run, seed ${r.seed} (replay: node dist/scripts/chaos.js --seed ${r.seed}${r.config.tasks !== 6000 ? ` --tasks ${r.config.tasks} --faults ${r.config.faults}` : ""})`,
     `  wall time ${(r.wallMs / 1000).toFixed(1)} s`,
-    `  tasks: ${t.total} (${Object.entries(t.byVia).map(([k, n]) => `${k} ${n}`).join(", ")}; ${t.async} async)`,
+    `  tasks: ${t.total} (${Object.entries(t.byVia)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(", ")}; ${t.async} async)`,
     `    done ${t.done} (${t.results} results), failed ${t.failed} ${JSON.stringify(t.failedByCode)}, in-doubt ${t.inDoubt}, unanswered ${t.unsettled}`,
     `  upstream: ${u.submissions} submissions (at most ${u.maxReceived} for one taskUUID), ${u.getResponses} getResponse, ${u.conflicts} conflictTaskUUID`,
     `    ${u.connections} connections, ${u.auths} authentications (${u.resumed} resumed, ${u.fresh} fresh sessions), max outstanding ${u.maxOutstanding}/${r.config.engine.maxInFlight}`,
@@ -24,7 +26,9 @@ export function formatReport(r: ChaosReport): string {
     `  faults: ${r.faults.length} injected`,
   ];
   for (const [kind, k] of Object.entries(r.faultsByKind)) {
-    lines.push(`    ${kind.padEnd(13)} ×${String(k.count).padStart(3)}  link dropped ${k.detected}×  detect (ready link): ${stats(k.detectMs)}  ready again: ${stats(k.recoverMs)}`);
+    lines.push(
+      `    ${kind.padEnd(13)} ×${String(k.count).padStart(3)}  link dropped ${k.detected}×  detect (ready link): ${stats(k.detectMs)}  ready again: ${stats(k.recoverMs)}`,
+    );
   }
   lines.push(
     `  logs at trace: ${r.logs.lines} lines (${(r.logs.bytes / 1048576).toFixed(1)} MiB) ${JSON.stringify(r.logs.byLevel)}; API key found in ${r.logs.secretLeaks}`,

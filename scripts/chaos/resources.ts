@@ -32,7 +32,13 @@ export function sample(gc = true): ResourceSample {
   const m = process.memoryUsage();
   const handles: Record<string, number> = {};
   for (const h of process.getActiveResourcesInfo()) handles[h] = (handles[h] ?? 0) + 1;
-  return { t: performance.now(), rss: m.rss, heapUsed: m.heapUsed, handles, handleCount: Object.values(handles).reduce((a, b) => a + b, 0) };
+  return {
+    t: performance.now(),
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    handles,
+    handleCount: Object.values(handles).reduce((a, b) => a + b, 0),
+  };
 }
 
 /** Handle types whose count is above the baseline's. */

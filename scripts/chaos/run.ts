@@ -56,7 +56,14 @@ export interface ChaosReport {
   timeline: Array<{ t: number; to: string; reason: string }>;
   faultsByKind: Partial<Record<FaultKind, { count: number; detected: number; detectMs: number[]; recoverMs: number[] }>>;
   logs: { lines: number; bytes: number; byLevel: Record<string, number>; secretLeaks: number };
-  leaks: { timersLeft: number; pendingLeft: number; extraHandles: Record<string, number>; heapGrowthBytes: number; heapBefore: number; heapAfter: number };
+  leaks: {
+    timersLeft: number;
+    pendingLeft: number;
+    extraHandles: Record<string, number>;
+    heapGrowthBytes: number;
+    heapBefore: number;
+    heapAfter: number;
+  };
   violations: Violation[];
 }
 
@@ -86,7 +93,9 @@ export async function runChaos(cfg: ChaosConfig, log: (line: string) => void = (
     report.violations.push({
       invariant: "memory back near baseline",
       count: 1,
-      examples: [`heap grew by ${(report.leaks.heapGrowthBytes / 1048576).toFixed(1)} MiB (margin ${(cfg.heapMarginBytes / 1048576).toFixed(0)} MiB)`],
+      examples: [
+        `heap grew by ${(report.leaks.heapGrowthBytes / 1048576).toFixed(1)} MiB (margin ${(cfg.heapMarginBytes / 1048576).toFixed(0)} MiB)`,
+      ],
     });
   }
   return report;
@@ -103,20 +112,34 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
   const upstreamLeaks = watchUpstreamForSecrets(sim, SECRETS);
   const clock = new TrackingClock();
   const e = cfg.engine;
-  const daemonCfg = daemonConfigFor(e, { socketPath: join(dir, "run", "daemon.sock"), upstreamUrl: proxy.rewrite(sim.url), resultRetentionMs: DEFAULTS.resultRetentionMs });
+  const daemonCfg = daemonConfigFor(e, {
+    socketPath: join(dir, "run", "daemon.sock"),
+    upstreamUrl: proxy.rewrite(sim.url),
+    resultRetentionMs: DEFAULTS.resultRetentionMs,
+  });
   const daemon = await Daemon.start(daemonCfg, { logger: capture.logger(), engine: { ...e, clock, random: () => rngs.engine.next() } });
   const engine = daemon.engine;
   const ledger = new Ledger();
   const timeline: Timeline = { states: [], readies: [] };
   engine.on("state", (to, _from, reason) => timeline.states.push({ t: performance.now(), to, reason }));
-  engine.connection.on("ready", (info) => timeline.readies.push({ t: performance.now(), resumed: info.resumed, sessionUUID: info.sessionUUID }));
+  engine.connection.on("ready", (info) =>
+    timeline.readies.push({ t: performance.now(), resumed: info.resumed, sessionUUID: info.sessionUUID }),
+  );
   engine.on("settled", (o) => ledger.engineSettled(o));
   const violations: Violation[] = [];
   const fail = (invariant: string, detail: string) => violations.push({ invariant, count: 1, examples: [detail] });
 
   await waitUntil(() => engine.stats().upstream.state === "ready", 5_000);
   let stopping = false;
-  const env: WorkloadEnv = { socketPath: daemon.socketPath, engine, ledger, cfg, secrets: SECRETS, clientKey: SECRET_KEY, stopped: () => stopping };
+  const env: WorkloadEnv = {
+    socketPath: daemon.socketPath,
+    engine,
+    ledger,
+    cfg,
+    secrets: SECRETS,
+    clientKey: SECRET_KEY,
+    stopped: () => stopping,
+  };
 
   // The clients, each with its own seeded task list and share of the total.
   const kinds = [
@@ -131,18 +154,25 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
     const rng = rngs.work.fork(k.name);
     const specs = makeSpecs(rng, Math.min(share, cfg.tasks - assigned), k.name, cfg);
     assigned += specs.length;
-    return k.run(env, k.name, specs, rng).catch((err: unknown) => ledger.anomaly(`${k.name} crashed: ${(err as Error).stack ?? String(err)}`));
+    return k
+      .run(env, k.name, specs, rng)
+      .catch((err: unknown) => ledger.anomaly(`${k.name} crashed: ${(err as Error).stack ?? String(err)}`));
   });
   const plans = planFaults(rngs.faults, { ...cfg, tasks: assigned });
   log(`chaos: seed ${cfg.seed}, ${assigned} tasks from ${kinds.length} clients, ${plans.length} faults planned`);
   const faultRun = injectFaults(plans, { sim, proxy }, cfg, timeline, ledger, () => stopping);
 
-  const progress = setInterval(() => log(`  ${ledger.settled}/${assigned} settled, ${engine.pendingCount} pending, state ${engine.stats().upstream.state}`), 5_000);
+  const progress = setInterval(
+    () => log(`  ${ledger.settled}/${assigned} settled, ${engine.pendingCount} pending, state ${engine.stats().upstream.state}`),
+    5_000,
+  );
   const finished = await within(Promise.all(clients), cfg.deadlineMs);
   clearInterval(progress);
   if (!finished) {
     const hung = ledger.unsettled();
-    const shown = hung.slice(0, 5).map((t) => `${t.uuid} (${t.client}): engine ${JSON.stringify(engine.get(t.uuid)?.state ?? "not pending")}`);
+    const shown = hung
+      .slice(0, 5)
+      .map((t) => `${t.uuid} (${t.client}): engine ${JSON.stringify(engine.get(t.uuid)?.state ?? "not pending")}`);
     fail("no task hangs", `${hung.length} tasks unanswered after ${cfg.deadlineMs} ms: ${shown.join("; ")}`);
   }
   stopping = true;
@@ -161,9 +191,14 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
     fail("no in-flight slot leaked", `nothing pending, yet the engine counts ${slots.inFlight} in flight and ${slots.queued} queued`);
   }
   const oneLink = await waitUntil(() => sim.counters.open === 1 && proxy.open === 1 && engine.stats().upstream.state === "ready", 3_000);
-  if (!oneLink) fail("one upstream WebSocket", `after the run: sim sees ${sim.counters.open} connections, proxy ${proxy.open}, state ${engine.stats().upstream.state}`);
+  if (!oneLink)
+    fail(
+      "one upstream WebSocket",
+      `after the run: sim sees ${sim.counters.open} connections, proxy ${proxy.open}, state ${engine.stats().upstream.state}`,
+    );
   const status = await request(daemon.socketPath, { path: "/v1/status", timeoutMs: 5_000 });
-  if (status.status !== 200 || status.json?.["upstream"]?.["state"] !== "ready") fail("the daemon stays up", `status ${status.status}: ${status.text.slice(0, 200)}`);
+  if (status.status !== 200 || status.json?.["upstream"]?.["state"] !== "ready")
+    fail("the daemon stays up", `status ${status.status}: ${status.text.slice(0, 200)}`);
   ledger.scan(status.text, SECRETS);
   const counters: SimCounters = sim.counters;
 
@@ -177,17 +212,30 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
   if (fileLeaks.length > 0) fail("the API key never appears", `in files: ${fileLeaks.join(", ")}`);
   rmSync(dir, { recursive: true, force: true });
   if (capture.leakCount > 0) fail("the API key never appears", `${capture.leakCount} log lines, e.g. ${capture.leaks[0]}`);
-  if (upstreamLeaks.leaks.length > 0) fail("the API key never appears", `upstream, outside the daemon's authentication: ${upstreamLeaks.leaks[0]}`);
+  if (upstreamLeaks.leaks.length > 0)
+    fail("the API key never appears", `upstream, outside the daemon's authentication: ${upstreamLeaks.leaks[0]}`);
 
   measure(faults, timeline);
-  const injectedCodes = new Set(faults.filter((f) => f.kind === "transient" || f.kind === "permanent").map((f) => String(f.params["code"])));
+  const injectedCodes = new Set(
+    faults.filter((f) => f.kind === "transient" || f.kind === "permanent").map((f) => String(f.params["code"])),
+  );
   violations.unshift(
-    ...checkInvariants({ ledger, counters, engine: e, retries: capture.retriesByTask(), injectedCodes, timeline, faults, detectionSlackMs: cfg.detectionSlackMs }),
+    ...checkInvariants({
+      ledger,
+      counters,
+      engine: e,
+      retries: capture.retriesByTask(),
+      injectedCodes,
+      timeline,
+      faults,
+      detectionSlackMs: cfg.detectionSlackMs,
+    }),
   );
 
   const tasks = [...ledger.tasks.values()];
   const failedByCode: Record<string, number> = {};
-  for (const t of tasks) if (t.state === "failed") for (const c of new Set(t.errors.map((x) => x.code))) failedByCode[c] = (failedByCode[c] ?? 0) + 1;
+  for (const t of tasks)
+    if (t.state === "failed") for (const c of new Set(t.errors.map((x) => x.code))) failedByCode[c] = (failedByCode[c] ?? 0) + 1;
   const byVia: Record<string, number> = {};
   for (const t of tasks) byVia[t.via] = (byVia[t.via] ?? 0) + 1;
   const faultsByKind: ChaosReport["faultsByKind"] = {};

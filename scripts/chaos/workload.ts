@@ -68,7 +68,7 @@ function asList(v: unknown): Json[] {
 // --- engine.submit -------------------------------------------------------------------------------
 
 export async function runDirect(env: WorkloadEnv, name: string, specs: readonly TaskSpec[], rng: SeededRng): Promise<void> {
-  for (let i = 0; i < specs.length && !env.stopped(); ) {
+  for (let i = 0; i < specs.length && !env.stopped();) {
     const burst = specs.slice(i, i + rng.int(1, env.cfg.maxBatch));
     i += burst.length;
     await Promise.all(
@@ -111,7 +111,7 @@ function answerUuids(batch: readonly TaskSpec[], assigned: boolean, seen: readon
 }
 
 export async function runHttp(env: WorkloadEnv, name: string, specs: readonly TaskSpec[], rng: SeededRng): Promise<void> {
-  for (let i = 0; i < specs.length && !env.stopped(); ) {
+  for (let i = 0; i < specs.length && !env.stopped();) {
     const batch = specs.slice(i, i + rng.int(1, env.cfg.maxBatch));
     i += batch.length;
     const { body, assigned } = batchBody(env, batch, rng);
@@ -151,7 +151,7 @@ export async function runHttp(env: WorkloadEnv, name: string, specs: readonly Ta
 // --- POST /v1, NDJSON ----------------------------------------------------------------------------
 
 export async function runNdjson(env: WorkloadEnv, name: string, specs: readonly TaskSpec[], rng: SeededRng): Promise<void> {
-  for (let i = 0; i < specs.length && !env.stopped(); ) {
+  for (let i = 0; i < specs.length && !env.stopped();) {
     const batch = specs.slice(i, i + rng.int(1, env.cfg.maxBatch));
     i += batch.length;
     const { body, assigned } = batchBody(env, batch, rng);
@@ -197,11 +197,17 @@ export async function runNdjson(env: WorkloadEnv, name: string, specs: readonly 
     const results = [...items.values()].reduce((s, l) => s + l.length, 0);
     const counts = done ?? {};
     const tasks = Number(counts["tasks"]);
-    if (done && (tasks !== batch.length || counts["completed"] + counts["failed"] + counts["inDoubt"] !== tasks || counts["results"] !== results)) {
-      env.ledger.anomaly(`${name}: NDJSON done line ${JSON.stringify(done)} disagrees with the ${batch.length} tasks / ${results} results streamed`);
+    if (
+      done &&
+      (tasks !== batch.length || counts["completed"] + counts["failed"] + counts["inDoubt"] !== tasks || counts["results"] !== results)
+    ) {
+      env.ledger.anomaly(
+        `${name}: NDJSON done line ${JSON.stringify(done)} disagrees with the ${batch.length} tasks / ${results} results streamed`,
+      );
     }
     const known = new Set(uuids);
-    for (const u of [...items.keys(), ...errorLines.keys()]) if (!known.has(u)) env.ledger.anomaly(`${name}: NDJSON line for ${u}, not one of its tasks`);
+    for (const u of [...items.keys(), ...errorLines.keys()])
+      if (!known.has(u)) env.ledger.anomaly(`${name}: NDJSON line for ${u}, not one of its tasks`);
     batch.forEach((spec, k) => {
       const uuid = uuids[k];
       if (uuid === undefined) return;
@@ -296,7 +302,8 @@ function wsLoop(env: WorkloadEnv, name: string, specs: readonly TaskSpec[], rng:
       const data = asList(frame["data"]);
       const errors = asList(frame["errors"]) as RunwareErrorObject[];
       const uuids = new Set([...data, ...errors].map((x) => x["taskUUID"]).filter((u): u is string => typeof u === "string"));
-      if (frame["unparsable"] !== undefined) env.ledger.anomaly(`${name}: a frame that is not JSON: ${String(frame["unparsable"]).slice(0, 100)}`);
+      if (frame["unparsable"] !== undefined)
+        env.ledger.anomaly(`${name}: a frame that is not JSON: ${String(frame["unparsable"]).slice(0, 100)}`);
       if (uuids.size === 0 && errors.length > 0) env.ledger.anomaly(`${name}: errors without a taskUUID: ${text.slice(0, 200)}`);
       for (const uuid of uuids) {
         const t = tasks.get(uuid);
@@ -351,7 +358,10 @@ function wsLoop(env: WorkloadEnv, name: string, specs: readonly TaskSpec[], rng:
         const open = [...tasks.values()].filter((t) => !t.final);
         const why = open
           .slice(0, 3)
-          .map((t) => `${t.rec.uuid} async=${t.spec.async} acked=${t.acked} pushed=${t.pushed.length}/${t.spec.n} polling=${t.pollTimer !== undefined} frames: ${t.history.join(" | ")}`);
+          .map(
+            (t) =>
+              `${t.rec.uuid} async=${t.spec.async} acked=${t.acked} pushed=${t.pushed.length}/${t.spec.n} polling=${t.pollTimer !== undefined} frames: ${t.history.join(" | ")}`,
+          );
         env.ledger.anomaly(`${name}: the local WebSocket closed with ${next - finished} tasks unanswered: ${why.join("; ")}`);
       }
       off();

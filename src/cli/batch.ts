@@ -111,7 +111,15 @@ export async function batch(argv: string[]): Promise<number> {
       }
       // The same UUID across runs: a resumed line is never billed under a second UUID.
       const taskUUID = task.taskUUID ?? prev?.taskUUID ?? randomUUID();
-      lines.push({ no, task: { ...task, taskUUID }, ...(prompt ? { prompt } : {}), expect: expectedResults(task), items: [], errors: [], ended: false });
+      lines.push({
+        no,
+        task: { ...task, taskUUID },
+        ...(prompt ? { prompt } : {}),
+        expect: expectedResults(task),
+        items: [],
+        errors: [],
+        ended: false,
+      });
     });
 
   // Reach (or start) the daemon before anything is recorded as submitted.
@@ -130,7 +138,9 @@ export async function batch(argv: string[]): Promise<number> {
 
   const emit = async (l: Line, item: ResultItem) => {
     const file = out ? await saveImage(item, out) : undefined;
-    process.stdout.write(`${JSON.stringify({ line: l.no, ...(l.prompt ? { prompt: l.prompt } : {}), ...item, ...(file ? { file } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ line: l.no, ...(l.prompt ? { prompt: l.prompt } : {}), ...item, ...(file ? { file } : {}) })}\n`,
+    );
   };
   const finish = (l: Line, failed: boolean) => {
     if (l.ended) return;

@@ -16,7 +16,10 @@ function extFromUrl(url: string): string | undefined {
 /** Bytes and extension of one result item's image, or undefined when it carries none. */
 export async function imageBytes(item: ResultItem): Promise<{ bytes: Buffer; ext: string } | undefined> {
   if (typeof item["imageBase64Data"] === "string") {
-    return { bytes: Buffer.from(item["imageBase64Data"], "base64"), ext: sniffExt(Buffer.from(item["imageBase64Data"].slice(0, 24), "base64")) };
+    return {
+      bytes: Buffer.from(item["imageBase64Data"], "base64"),
+      ext: sniffExt(Buffer.from(item["imageBase64Data"].slice(0, 24), "base64")),
+    };
   }
   if (typeof item["imageDataURI"] === "string") {
     const m = /^data:([^;,]+)?(;base64)?,(.*)$/s.exec(item["imageDataURI"]);

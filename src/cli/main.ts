@@ -51,7 +51,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await load())(rest);
+    return await (
+      await load()
+    )(rest);
   } catch (err) {
     if (err instanceof Error && err.name === "UsageError") {
       process.stderr.write(`runware ${verb}: ${err.message}\n`);

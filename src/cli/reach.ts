@@ -21,7 +21,9 @@ export async function withDaemon<T>(flags: ClientFlags, fn: (client: RunwareClie
     if (!(err instanceof DaemonUnreachableError)) throw err;
   }
   if (flags.noAutostart || !process.env["RUNWARE_API_KEY"]) {
-    say(`runware: no daemon on ${socket}.${flags.noAutostart ? "" : " Set RUNWARE_API_KEY to let it start one,"} or run 'runware start' / 'runware daemon'.`);
+    say(
+      `runware: no daemon on ${socket}.${flags.noAutostart ? "" : " Set RUNWARE_API_KEY to let it start one,"} or run 'runware start' / 'runware daemon'.`,
+    );
     throw new NoDaemonError(socket);
   }
   say(`runware: starting a daemon on ${socket} (log: ${daemonFiles(socket).log})`);

@@ -68,7 +68,8 @@ export function parseSimArgs(argv: string[]): Parsed {
   if (port !== undefined && (!Number.isInteger(port) || port > 65535)) throw new UsageError(`--port must be an integer 0..65535`);
   const transientRate = nonNegative("transient-rate", values["transient-rate"]);
   if (transientRate !== undefined && transientRate > 1) throw new UsageError("--transient-rate must be between 0 and 1");
-  if (values.split !== undefined && !SPLITS.includes(values.split as SplitMode)) throw new UsageError(`--split must be one of ${SPLITS.join(", ")}`);
+  if (values.split !== undefined && !SPLITS.includes(values.split as SplitMode))
+    throw new UsageError(`--split must be one of ${SPLITS.join(", ")}`);
   return {
     help: values.help === true,
     transientRate,

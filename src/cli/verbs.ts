@@ -50,7 +50,13 @@ export async function modelSearch(argv: string[]): Promise<number> {
     category: values["category"],
     architecture: values["architecture"],
     type: values["type"],
-    tags: typeof values["tags"] === "string" ? values["tags"].split(",").map((t) => t.trim()).filter(Boolean) : undefined,
+    tags:
+      typeof values["tags"] === "string"
+        ? values["tags"]
+            .split(",")
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : undefined,
     visibility: values["visibility"],
   });
   return runAndPrint(flagsOf(values), [task]);
@@ -172,4 +178,3 @@ export async function poll(argv: string[]): Promise<number> {
     delay = Math.min(10_000, Math.round(delay * 1.5));
   }
 }
-

@@ -77,7 +77,8 @@ export function loadDaemonConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     // parseArgs names the flag; it never echoes a value, so a mistyped key flag cannot leak here.
     throw new ConfigError((err as Error).message.split("\n")[0] ?? "bad arguments");
   }
-  if ("api-key" in values) throw new ConfigError("--api-key is not accepted (it would show in ps); set RUNWARE_API_KEY or use --api-key-file");
+  if ("api-key" in values)
+    throw new ConfigError("--api-key is not accepted (it would show in ps); set RUNWARE_API_KEY or use --api-key-file");
 
   const raw: Record<string, unknown> = {
     upstreamUrl: env["RUNWARE_URL"] || DEFAULTS.upstreamUrl,

@@ -61,7 +61,8 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       if (req.method !== "GET") return methodNotAllowed(res, "GET");
       // A malformed %-escape cannot name a task we know: 404, not a 500 from the URIError.
       const uuid = safeDecode(m[1] as string);
-      if (uuid === undefined) return sendError(res, 404, { code: "taskNotFound", message: "no such task (malformed taskUUID in the path)" });
+      if (uuid === undefined)
+        return sendError(res, 404, { code: "taskNotFound", message: "no such task (malformed taskUUID in the path)" });
       return getTask(res, uuid, query ? new URLSearchParams(query).get("wait") : null);
     }
     sendError(res, 404, { code: "notFound", message: `no route ${req.method} ${path}` });
@@ -80,7 +81,8 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       }
     }
     const snap = service.lookup(uuid);
-    if (!snap) return sendError(res, 404, { code: "taskNotFound", message: `no task ${uuid} in flight or within retention`, taskUUID: uuid });
+    if (!snap)
+      return sendError(res, 404, { code: "taskNotFound", message: `no task ${uuid} in flight or within retention`, taskUUID: uuid });
     sendJson(res, 200, view(snap));
   }
 
@@ -161,7 +163,8 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     // and took the daemon down (found by review).
     const { path } = splitTarget(req.url);
     if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
-    if (fromBrowser(req)) return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
+    if (fromBrowser(req))
+      return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
     ws.handleUpgrade(req, socket, head);
   });
 

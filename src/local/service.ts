@@ -12,10 +12,7 @@ import { DrainingError, QueueFullError } from "../upstream/errors.js";
 import type { RunwareDaemonError } from "../errors.js";
 import type { ResultStore } from "./store.js";
 
-export type BatchEvent =
-  | { type: "ack"; item: DataItem }
-  | { type: "data"; item: DataItem }
-  | { type: "final"; outcome: TaskOutcome };
+export type BatchEvent = { type: "ack"; item: DataItem } | { type: "data"; item: DataItem } | { type: "final"; outcome: TaskOutcome };
 
 export type BatchSink = (ev: BatchEvent) => void;
 

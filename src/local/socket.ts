@@ -61,7 +61,10 @@ export function probeSocket(path: string, timeoutMs = 1_000): Promise<ProbeResul
 /** Create (0700) or check the socket's directory. Throws SocketError with the reason to refuse. */
 export function prepareSocketDir(path: string): void {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
-    throw new SocketError("socketPathTooLong", `socket path is ${Buffer.byteLength(path)} bytes; the limit is ${MAX_SOCKET_PATH_BYTES}: ${path}`);
+    throw new SocketError(
+      "socketPathTooLong",
+      `socket path is ${Buffer.byteLength(path)} bytes; the limit is ${MAX_SOCKET_PATH_BYTES}: ${path}`,
+    );
   }
   const dir = dirname(path);
   try {

@@ -82,11 +82,16 @@ export function validateBatch(body: unknown, inUse: (uuid: string) => boolean): 
     const taskUUID = (given as string | undefined) ?? randomUUID();
     // getResponse reuses the UUID of the task it asks about (runware-protocol.md §4): no conflict.
     if (taskType !== "getResponse" && (seen.has(taskUUID) || inUse(taskUUID))) {
-      return refuse(409, "conflictTaskUUID", `${at}: taskUUID ${taskUUID} is ${seen.has(taskUUID) ? "repeated in this batch" : "already in flight"}`, {
-        parameter: "taskUUID",
-        taskUUID,
-        taskType,
-      });
+      return refuse(
+        409,
+        "conflictTaskUUID",
+        `${at}: taskUUID ${taskUUID} is ${seen.has(taskUUID) ? "repeated in this batch" : "already in flight"}`,
+        {
+          parameter: "taskUUID",
+          taskUUID,
+          taskType,
+        },
+      );
     }
     seen.add(taskUUID);
     // The caller's object goes on as it is (no copy per task) unless a UUID must be added.

@@ -21,9 +21,7 @@ export interface ConnectionHooks {
   closeCode: number;
 }
 
-type OutItem =
-  | { kind: "frame"; text: string; frame?: OutFrame; session?: Session }
-  | { kind: "close"; code: number; reason: string };
+type OutItem = { kind: "frame"; text: string; frame?: OutFrame; session?: Session } | { kind: "close"; code: number; reason: string };
 
 function toText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString("utf8");

@@ -32,7 +32,9 @@ export const CONTROLS = {
     (sim, b) => sim.injectErrors(b),
   ),
   clearErrors: control(empty, (sim) => sim.clearErrors()),
-  failNextAuths: control(z.object({ n: z.number().int().min(0), mode: z.enum(["drop", "error"]) }), (sim, b) => sim.failNextAuths(b.n, b.mode)),
+  failNextAuths: control(z.object({ n: z.number().int().min(0), mode: z.enum(["drop", "error"]) }), (sim, b) =>
+    sim.failNextAuths(b.n, b.mode),
+  ),
   sendGarbage: control(z.object({ text: z.string().optional() }).optional(), (sim, b) => sim.sendGarbage(b?.text)),
   resetCounters: control(empty, (sim) => sim.resetCounters()),
 } as const;

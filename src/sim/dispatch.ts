@@ -69,7 +69,11 @@ export class Dispatcher {
     const taskUUID = typeof task["taskUUID"] === "string" ? { taskUUID: task["taskUUID"] } : {};
     const reply = (frame: OutFrame) => (conn.session ? conn.session.emit(frame) : conn.sendFrame(frame));
     if (typeof taskType !== "string" || taskType === "") {
-      reply({ errors: [{ ...wireError("missingTaskType"), message: "Missing required parameter 'taskType'.", parameter: "taskType", ...taskUUID }] });
+      reply({
+        errors: [
+          { ...wireError("missingTaskType"), message: "Missing required parameter 'taskType'.", parameter: "taskType", ...taskUUID },
+        ],
+      });
       return;
     }
     if (taskType === PING) return this.ping(conn);
@@ -107,7 +111,8 @@ export class Dispatcher {
       if (opts.closeOnAuthFailure) conn.closeAfterQueued(SIM_CONSTANTS.closeCode, "invalid API key");
       return;
     }
-    const requested = typeof task["connectionSessionUUID"] === "string" && task["connectionSessionUUID"] ? task["connectionSessionUUID"] : undefined;
+    const requested =
+      typeof task["connectionSessionUUID"] === "string" && task["connectionSessionUUID"] ? task["connectionSessionUUID"] : undefined;
     const known = requested !== undefined ? sessions.get(requested) : undefined;
     // Unknown or expired session: a fresh one, no error (§2, our assumption).
     const session = known ?? sessions.create();

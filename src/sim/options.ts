@@ -74,5 +74,6 @@ export function resolveOptions(partial: Partial<SimOptions> = {}): SimOptions {
 }
 
 export function checkDuration(name: string, ms: number): void {
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) throw new RangeError(`${name} must be a finite number >= 0, got ${String(ms)}`);
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
+    throw new RangeError(`${name} must be a finite number >= 0, got ${String(ms)}`);
 }

@@ -20,10 +20,7 @@ const FILTER_NONE = 0;
 const MAX_DIMENSION = 0x7fffffff;
 
 /** CRC-32 (IEEE) as PNG needs it. `zlib.crc32` exists from Node 20.15; older 20.x gets a table CRC. */
-const crc32: (data: Buffer) => number =
-  typeof (zlib as { crc32?: unknown }).crc32 === "function"
-    ? (data) => zlib.crc32(data)
-    : tableCrc32;
+const crc32: (data: Buffer) => number = typeof (zlib as { crc32?: unknown }).crc32 === "function" ? (data) => zlib.crc32(data) : tableCrc32;
 
 let crcTable: Uint32Array | undefined;
 /** Table-driven CRC-32; exported so the fallback is tested on Nodes that have `zlib.crc32`. */
@@ -53,8 +50,12 @@ function chunk(type: string, data: Buffer): Buffer {
 
 /** Encode `rgb` (row-major, 3 bytes a pixel, no padding) as a PNG file. */
 export function encodePng(width: number, height: number, rgb: Buffer): Buffer {
-  for (const [name, v] of [["width", width], ["height", height]] as const) {
-    if (!Number.isInteger(v) || v < 1 || v > MAX_DIMENSION) throw new RangeError(`png ${name} must be an integer in 1..${MAX_DIMENSION}, got ${v}`);
+  for (const [name, v] of [
+    ["width", width],
+    ["height", height],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > MAX_DIMENSION)
+      throw new RangeError(`png ${name} must be an integer in 1..${MAX_DIMENSION}, got ${v}`);
   }
   const rowBytes = width * BYTES_PER_PIXEL;
   if (rgb.length !== rowBytes * height) {

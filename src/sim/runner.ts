@@ -71,7 +71,12 @@ export function pollFrame(rec: TaskRecord, form: AsyncErrorForm): OutFrame {
   const errors: WireError[] = [];
   const failed = (e: WireError) => {
     if (form === "top") errors.push({ ...e, ...ids, status: "error" });
-    else data.push({ ...ids, status: "error", error: { code: e.code, message: e.message, ...(e.parameter ? { parameter: e.parameter } : {}) } });
+    else
+      data.push({
+        ...ids,
+        status: "error",
+        error: { code: e.code, message: e.message, ...(e.parameter ? { parameter: e.parameter } : {}) },
+      });
   };
   if (rec.failure) failed(rec.failure);
   for (const g of rec.generations) {

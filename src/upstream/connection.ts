@@ -181,23 +181,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const live = () => epoch === this._epoch;
     try {
       this.socket = this.dialer(
-      this.opts.url,
-      {
-        onOpen: () => {
-          if (live()) this.onOpen();
+        this.opts.url,
+        {
+          onOpen: () => {
+            if (live()) this.onOpen();
+          },
+          onMessage: (text) => {
+            if (live()) this.onMessage(text);
+          },
+          onClose: (code, why) => {
+            if (live()) this.drop(`socket closed (${code}${why ? ` ${why}` : ""})`);
+          },
+          onError: (err) => {
+            if (live()) this.drop(`socket error: ${err.message}`);
+          },
         },
-        onMessage: (text) => {
-          if (live()) this.onMessage(text);
-        },
-        onClose: (code, why) => {
-          if (live()) this.drop(`socket closed (${code}${why ? ` ${why}` : ""})`);
-        },
-        onError: (err) => {
-          if (live()) this.drop(`socket error: ${err.message}`);
-        },
-      },
-      { handshakeTimeoutMs: this.opts.handshakeTimeoutMs },
-    );
+        { handshakeTimeoutMs: this.opts.handshakeTimeoutMs },
+      );
     } catch (err) {
       // e.g. a malformed URL: ws throws synchronously. Back off like any other failed dial.
       this.lastError = (err as Error).message;

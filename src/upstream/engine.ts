@@ -22,14 +22,7 @@ import type { DataItem, Task } from "../protocol/schemas.js";
 import { silentLogger, type Logger } from "../log.js";
 import { backoffDelay, type RandomSource } from "./backoff.js";
 import { Connection, type ConnectionOptions, type ReadyInfo } from "./connection.js";
-import {
-  ConflictError,
-  DrainingError,
-  QueueFullError,
-  TASK_ABORTED_CODE,
-  TASK_IN_DOUBT_CODE,
-  TASK_TIMEOUT_CODE,
-} from "./errors.js";
+import { ConflictError, DrainingError, QueueFullError, TASK_ABORTED_CODE, TASK_IN_DOUBT_CODE, TASK_TIMEOUT_CODE } from "./errors.js";
 import { FairQueue } from "./queue.js";
 import { fill, inDoubt, isPollAnswer, NOT_FOUND_CODES, PENDING_STATUSES } from "./replies.js";
 import { DEFAULTS } from "../defaults.js";
@@ -85,7 +78,6 @@ export interface EngineEvents {
   settled: [outcome: TaskOutcome];
   state: [to: ConnState, from: ConnState, reason: string];
 }
-
 
 type Outbound = { t: TaskRecord; kind: "submit" | "poll" };
 
@@ -358,7 +350,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (t.passthrough) {
       // A caller's getResponse: the reply is the answer, whatever it says.
       for (const item of slice.items) this.addItem(t, item, false);
-      if (slice.errors.length > 0) this.settle(t, "failed", slice.errors.map((e) => fill(t, e)));
+      if (slice.errors.length > 0)
+        this.settle(
+          t,
+          "failed",
+          slice.errors.map((e) => fill(t, e)),
+        );
       else this.settle(t, "done");
       return;
     }
@@ -492,7 +489,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       // Runware had it (acknowledged or reported processing) and has forgotten it: its results
       // expired. Resubmitting would run and bill it again, so we say what we know instead.
       if (t.async) this.settle(t, "failed", errors);
-      else this.settle(t, "in-doubt", [...errors, inDoubt(t, "Runware accepted the task but no longer knows it; its results could not be recovered")]);
+      else
+        this.settle(t, "in-doubt", [
+          ...errors,
+          inDoubt(t, "Runware accepted the task but no longer knows it; its results could not be recovered"),
+        ]);
       return;
     }
     // Never acknowledged and unknown: our submission was lost on the way, so submitting it (same
@@ -505,7 +506,10 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.owe(t, "submit");
       return;
     }
-    this.settle(t, "in-doubt", [...errors, inDoubt(t, "Runware does not know the task after repeated recovery attempts; it may not have run")]);
+    this.settle(t, "in-doubt", [
+      ...errors,
+      inDoubt(t, "Runware does not know the task after repeated recovery attempts; it may not have run"),
+    ]);
   }
 
   // --- polling -----------------------------------------------------------------------------------
@@ -580,9 +584,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       ]);
       return;
     }
-    this.settle(t, "failed", [
-      fill(t, { code: TASK_TIMEOUT_CODE, message: `no complete result within the task timeout (${secs} ms)` }),
-    ]);
+    this.settle(t, "failed", [fill(t, { code: TASK_TIMEOUT_CODE, message: `no complete result within the task timeout (${secs} ms)` })]);
   }
 
   // --- the one exit ------------------------------------------------------------------------------
@@ -602,7 +604,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (state === "done") this.completed++;
     else this.failed++;
     // Guarded: this runs once per task, and the object would be built even with debug off.
-    if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID: t.taskUUID, state, items: t.data.length, errors: t.errors.length }, "task settled");
+    if (this.log.isLevelEnabled("debug"))
+      this.log.debug({ taskUUID: t.taskUUID, state, items: t.data.length, errors: t.errors.length }, "task settled");
     this.notify(t, { type: "final", outcome });
     t.listeners = undefined;
     t.resolve(outcome);

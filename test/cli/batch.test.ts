@@ -30,7 +30,14 @@ interface StateRecord {
   status: "submitted" | "done" | "failed";
 }
 
-const PROMPTS = ["a lighthouse on a cliff", "a red fox in snow", "a bowl of ramen", "a paper boat", "an astronaut gardening", "a steam train"];
+const PROMPTS = [
+  "a lighthouse on a cliff",
+  "a red fox in snow",
+  "a bowl of ramen",
+  "a paper boat",
+  "an astronaut gardening",
+  "a steam train",
+];
 
 function readState(path: string): StateRecord[] {
   return stdoutLines<StateRecord>(readFileSync(path, "utf8"));
@@ -45,11 +52,35 @@ describe("cli - batch", () => {
   it("cli - batch runs prompt and JSON-task lines, prints one JSON line per result, saves images and records state", async () => {
     const rig = await startRig(cleanup);
     const file = join(rig.dir, "prompts.txt");
-    const jsonTask = { taskType: "imageInference", model: "runware:101@1", positivePrompt: "a json task", width: 128, height: 128, numberResults: 2 };
+    const jsonTask = {
+      taskType: "imageInference",
+      model: "runware:101@1",
+      positivePrompt: "a json task",
+      width: 128,
+      height: 128,
+      numberResults: 2,
+    };
     // Line numbers: 1 comment, 2-3 prompts, 4 blank, 5 prompt, 6 JSON task, 7-9 prompts.
-    const text = ["# test prompts", PROMPTS[0], PROMPTS[1], "", PROMPTS[2], JSON.stringify(jsonTask), PROMPTS[3], PROMPTS[4], PROMPTS[5]].join("\n");
+    const text = [
+      "# test prompts",
+      PROMPTS[0],
+      PROMPTS[1],
+      "",
+      PROMPTS[2],
+      JSON.stringify(jsonTask),
+      PROMPTS[3],
+      PROMPTS[4],
+      PROMPTS[5],
+    ].join("\n");
     writeFileSync(file, `${text}\n`);
-    const promptLines = new Map([[2, PROMPTS[0]], [3, PROMPTS[1]], [5, PROMPTS[2]], [7, PROMPTS[3]], [8, PROMPTS[4]], [9, PROMPTS[5]]]);
+    const promptLines = new Map([
+      [2, PROMPTS[0]],
+      [3, PROMPTS[1]],
+      [5, PROMPTS[2]],
+      [7, PROMPTS[3]],
+      [8, PROMPTS[4]],
+      [9, PROMPTS[5]],
+    ]);
     const out = join(rig.dir, "images");
 
     const r = await runCli(cleanup, ["batch", file, "--out", out, "--width", "256", "--height", "192", "--socket", rig.socketPath]);
@@ -97,8 +128,19 @@ describe("cli - batch", () => {
     expect(r.stderr).toContain("2 done, 1 failed");
     const results = stdoutLines<ResultLine>(r.stdout);
     const failed = results.filter((x) => x.errors);
-    expect(failed).toEqual([{ line: 2, taskUUID: expect.stringMatching(UUID_V4), errors: [expect.objectContaining({ code: "invalidWidth", parameter: "width" })] }]);
-    expect(results.filter((x) => !x.errors).map((x) => x.line).sort()).toEqual([1, 3]);
+    expect(failed).toEqual([
+      {
+        line: 2,
+        taskUUID: expect.stringMatching(UUID_V4),
+        errors: [expect.objectContaining({ code: "invalidWidth", parameter: "width" })],
+      },
+    ]);
+    expect(
+      results
+        .filter((x) => !x.errors)
+        .map((x) => x.line)
+        .sort(),
+    ).toEqual([1, 3]);
     // --state is honoured, and the failure is recorded.
     expect(existsSync(`${file}.runware-state`)).toBe(false);
     expect(lastStatus(readState(state)).get(2)).toEqual({ line: 2, taskUUID: failed[0]!.taskUUID, status: "failed" });
@@ -189,7 +231,15 @@ describe("cli - batch", () => {
   it("cli - batch waits for every image of an async JSON-task line, not just its acknowledgement", async () => {
     const rig = await startRig(cleanup, { sim: { workMs: 100 } });
     const file = join(rig.dir, "async.txt");
-    const task = { taskType: "imageInference", model: "runware:101@1", positivePrompt: "an async fox", width: 128, height: 128, numberResults: 2, deliveryMethod: "async" };
+    const task = {
+      taskType: "imageInference",
+      model: "runware:101@1",
+      positivePrompt: "an async fox",
+      width: 128,
+      height: 128,
+      numberResults: 2,
+      deliveryMethod: "async",
+    };
     writeFileSync(file, `${JSON.stringify(task)}\n`);
     const out = join(rig.dir, "images");
 
@@ -207,7 +257,10 @@ describe("cli - batch", () => {
   it("cli - batch waits for every item of a task whose count is not numberResults (promptEnhance promptVersions)", async () => {
     const rig = await startRig(cleanup);
     const file = join(rig.dir, "enhance.txt");
-    writeFileSync(file, `${JSON.stringify({ taskType: "promptEnhance", prompt: "a fox in snow", promptVersions: 3, promptMaxLength: 100 })}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ taskType: "promptEnhance", prompt: "a fox in snow", promptVersions: 3, promptMaxLength: 100 })}\n`,
+    );
     const r = await runCli(cleanup, ["batch", file, "--socket", rig.socketPath]);
     expect(r.code, r.stderr).toBe(0);
     const results = stdoutLines<{ line: number; text?: string }>(r.stdout);

@@ -27,7 +27,10 @@ describe("client - run, stream, task, status", () => {
     const rig = await startRig(cleanup);
     const good = randomUUID();
     const bad = randomUUID();
-    const env = await connect({ socket: rig.socketPath }).run([imageTask({ taskUUID: good, numberResults: 2 }), imageTask({ taskUUID: bad, width: 100 })]);
+    const env = await connect({ socket: rig.socketPath }).run([
+      imageTask({ taskUUID: good, numberResults: 2 }),
+      imageTask({ taskUUID: bad, width: 100 }),
+    ]);
     expect(env.data).toHaveLength(2);
     expect(env.data.every((d) => d.taskUUID === good && typeof d["imageURL"] === "string")).toBe(true);
     expect(env.errors).toEqual([expect.objectContaining({ code: "invalidWidth", taskUUID: bad })]);
@@ -47,7 +50,10 @@ describe("client - run, stream, task, status", () => {
     const bad = randomUUID();
     const frames: Array<{ frame: StreamFrame; at: number }> = [];
     const t0 = performance.now();
-    for await (const frame of connect({ socket: rig.socketPath }).stream([imageTask({ taskUUID: good, numberResults: 3 }), imageTask({ taskUUID: bad, height: 100 })])) {
+    for await (const frame of connect({ socket: rig.socketPath }).stream([
+      imageTask({ taskUUID: good, numberResults: 3 }),
+      imageTask({ taskUUID: bad, height: 100 }),
+    ])) {
       frames.push({ frame, at: performance.now() - t0 });
     }
     const last = frames.at(-1)!.frame;
@@ -57,7 +63,9 @@ describe("client - run, stream, task, status", () => {
     expect(dataFrames.flatMap((f) => ("data" in f.frame ? f.frame.data : [])).map((d) => d.taskUUID)).toEqual([good, good, good]);
     // Not buffered until the end: the first image came well before the last.
     expect(dataFrames.at(-1)!.at - dataFrames[0]!.at).toBeGreaterThan(30);
-    expect(frames.filter((f) => "errors" in f.frame).map((f) => f.frame)).toEqual([{ errors: [expect.objectContaining({ code: "invalidHeight", taskUUID: bad })] }]);
+    expect(frames.filter((f) => "errors" in f.frame).map((f) => f.frame)).toEqual([
+      { errors: [expect.objectContaining({ code: "invalidHeight", taskUUID: bad })] },
+    ]);
   });
 
   it("client - task reports a running task, waits for it with wait:true, and is undefined for an unknown UUID", async () => {
@@ -128,7 +136,11 @@ describe("client - errors", () => {
 
     const empty = await refused(client.run([]));
     expect(empty).toBeInstanceOf(RequestRefusedError);
-    expect(empty).toMatchObject({ status: 400, code: "invalidRequestBody", errors: [expect.objectContaining({ code: "invalidRequestBody" })] });
+    expect(empty).toMatchObject({
+      status: 400,
+      code: "invalidRequestBody",
+      errors: [expect.objectContaining({ code: "invalidRequestBody" })],
+    });
 
     // Streams are refused the same way, before the first frame.
     const withKey = await refused(client.stream([imageTask({ apiKey: "test-key" })]).next());
@@ -164,7 +176,11 @@ register(new URL("./hooks.mjs", import.meta.url));`;
     writeFileSync(join(dir, "register.mjs"), REGISTER);
     writeFileSync(join(dir, "import.mjs"), IMPORT);
     const url = pathToFileURL(join(CLI_MAIN, "..", "..", module)).href;
-    const { stdout } = await exec(process.execPath, ["--import", pathToFileURL(join(dir, "register.mjs")).href, join(dir, "import.mjs"), url], { timeout: 15_000 });
+    const { stdout } = await exec(
+      process.execPath,
+      ["--import", pathToFileURL(join(dir, "register.mjs")).href, join(dir, "import.mjs"), url],
+      { timeout: 15_000 },
+    );
     return stdout.trim();
   }
 
@@ -193,7 +209,10 @@ describe("client - keepAlive", () => {
     const dir = tempDir(cleanup, "rw-ka-");
     const script = join(dir, "one.mjs");
     const url = pathToFileURL(join(CLI_MAIN, "..", "..", "client/index.js")).href;
-    writeFileSync(script, `import { connect } from ${JSON.stringify(url)};\nconst c = connect({ socket: ${JSON.stringify(rig.socketPath)}, keepAlive: true });\nconsole.log((await c.status()).upstream.state);\n`);
+    writeFileSync(
+      script,
+      `import { connect } from ${JSON.stringify(url)};\nconst c = connect({ socket: ${JSON.stringify(rig.socketPath)}, keepAlive: true });\nconsole.log((await c.status()).upstream.state);\n`,
+    );
     const started = Date.now();
     const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 15_000 });
     expect(stdout.trim()).toBe("ready");

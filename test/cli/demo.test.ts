@@ -21,7 +21,11 @@ describe("cli - demo", () => {
     const paths = r.stdout.trim().split("\n");
     expect(paths).toHaveLength(8);
     expect(new Set(paths).size).toBe(8);
-    expect(readdirSync(out).map((f) => join(out, f)).sort()).toEqual([...paths].sort());
+    expect(
+      readdirSync(out)
+        .map((f) => join(out, f))
+        .sort(),
+    ).toEqual([...paths].sort());
     for (const p of paths) expect(pngSize(readFileSync(p)), p).toEqual({ width: 512, height: 512 });
     expect(r.stderr).toMatch(/8 images in \d+ ms over one upstream connection/);
   });

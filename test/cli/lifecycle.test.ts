@@ -79,7 +79,11 @@ describe("cli - no daemon", () => {
 describe("cli - auto-start", () => {
   it("cli - the first verb starts a background daemon, the next reuses it, and stop ends it", async () => {
     const { sim, socketPath, reaper, env } = await noDaemonYet();
-    const first = await runCli(cleanup, ["text-to-image", "--prompt", "a fox", "--width", "256", "--height", "256", "--socket", socketPath], { env });
+    const first = await runCli(
+      cleanup,
+      ["text-to-image", "--prompt", "a fox", "--width", "256", "--height", "256", "--socket", socketPath],
+      { env },
+    );
     const pid = reaper.note();
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain(`starting a daemon on ${socketPath}`);
@@ -112,7 +116,9 @@ describe("cli - auto-start race", () => {
     const { sim, socketPath, reaper, env } = await noDaemonYet();
     // What `xargs -P3 runware text-to-image ...` does on a fresh machine.
     const runs = await Promise.all(
-      ["a fox", "a cat", "an owl"].map((prompt) => runCli(cleanup, ["text-to-image", "--prompt", prompt, "--width", "128", "--height", "128", "--socket", socketPath], { env })),
+      ["a fox", "a cat", "an owl"].map((prompt) =>
+        runCli(cleanup, ["text-to-image", "--prompt", prompt, "--width", "128", "--height", "128", "--socket", socketPath], { env }),
+      ),
     );
     const pid = reaper.note();
     for (const r of runs) {

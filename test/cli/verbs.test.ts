@@ -28,7 +28,21 @@ describe("cli - text-to-image", () => {
   it("cli - text-to-image prints Runware's envelope with --n images and saves them as <imageUUID>.png of the asked size", async () => {
     const rig = await startRig(cleanup);
     const out = join(rig.dir, "images");
-    const r = await runCli(cleanup, ["text-to-image", "--socket", rig.socketPath, "--prompt", "a red fox in snow", "--n", "3", "--width", "256", "--height", "192", "--out", out]);
+    const r = await runCli(cleanup, [
+      "text-to-image",
+      "--socket",
+      rig.socketPath,
+      "--prompt",
+      "a red fox in snow",
+      "--n",
+      "3",
+      "--width",
+      "256",
+      "--height",
+      "192",
+      "--out",
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const env = stdoutJson<Env>(r);
     expect(env.errors).toBeUndefined();
@@ -54,7 +68,23 @@ describe("cli - text-to-image", () => {
   it("cli - text-to-image --output-type base64Data prints the image data and saves the same bytes", async () => {
     const rig = await startRig(cleanup);
     const out = join(rig.dir, "b64");
-    const r = await runCli(cleanup, ["text-to-image", "--socket", rig.socketPath, "--prompt", "a lighthouse", "--n", "2", "--width", "128", "--height", "320", "--output-type", "base64Data", "--out", out]);
+    const r = await runCli(cleanup, [
+      "text-to-image",
+      "--socket",
+      rig.socketPath,
+      "--prompt",
+      "a lighthouse",
+      "--n",
+      "2",
+      "--width",
+      "128",
+      "--height",
+      "320",
+      "--output-type",
+      "base64Data",
+      "--out",
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const env = stdoutJson<Env>(r);
     expect(env.data).toHaveLength(2);
@@ -69,7 +99,20 @@ describe("cli - text-to-image", () => {
 
   it("cli - text-to-image --async prints the final images, which the daemon fetched with getResponse", async () => {
     const rig = await startRig(cleanup, { sim: { workMs: 50 } });
-    const r = await runCli(cleanup, ["text-to-image", "--socket", rig.socketPath, "--prompt", "an async fox", "--n", "2", "--width", "128", "--height", "128", "--async"]);
+    const r = await runCli(cleanup, [
+      "text-to-image",
+      "--socket",
+      rig.socketPath,
+      "--prompt",
+      "an async fox",
+      "--n",
+      "2",
+      "--width",
+      "128",
+      "--height",
+      "128",
+      "--async",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const env = stdoutJson<Env>(r);
     expect(env.errors).toBeUndefined();
@@ -129,13 +172,18 @@ describe("cli - raw", () => {
     const img = randomUUID();
     const search = randomUUID();
     const file = join(rig.dir, "tasks.json");
-    writeFileSync(file, JSON.stringify([imageTask({ taskUUID: img, numberResults: 2 }), { taskType: "modelSearch", taskUUID: search, search: "sdxl" }]));
+    writeFileSync(
+      file,
+      JSON.stringify([imageTask({ taskUUID: img, numberResults: 2 }), { taskType: "modelSearch", taskUUID: search, search: "sdxl" }]),
+    );
     const r = await runCli(cleanup, ["raw", file, "--socket", rig.socketPath]);
     expect(r.code, r.stderr).toBe(0);
     const env = stdoutJson<Env>(r);
     expect(env.errors).toBeUndefined();
     expect(env.data.filter((d) => d["taskUUID"] === img)).toHaveLength(2);
-    expect(env.data.filter((d) => d["taskUUID"] === search)).toEqual([expect.objectContaining({ taskType: "modelSearch", results: expect.any(Array) })]);
+    expect(env.data.filter((d) => d["taskUUID"] === search)).toEqual([
+      expect.objectContaining({ taskType: "modelSearch", results: expect.any(Array) }),
+    ]);
     expect(rig.sim.counters.received).toEqual({ [img]: 1, [search]: 1 });
   });
 
@@ -215,7 +263,8 @@ describe("cli - poll", () => {
     const env = stdoutJson<Env>(r);
     expect(env.errors).toBeUndefined();
     expect(env.data).toHaveLength(2);
-    for (const item of env.data) expect(item).toMatchObject({ taskUUID: uuid, status: "success", imageUUID: expect.stringMatching(UUID_V4) });
+    for (const item of env.data)
+      expect(item).toMatchObject({ taskUUID: uuid, status: "success", imageUUID: expect.stringMatching(UUID_V4) });
   });
 
   it("cli - poll of an unknown taskUUID exits 1 with taskNotFound", async () => {

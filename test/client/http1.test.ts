@@ -51,7 +51,10 @@ async function text(res: Http1Response): Promise<string> {
 
 describe("client http1", () => {
   it("http1 - reads a Content-Length body split at every byte, and sends a well-formed request", async () => {
-    const path = await serve("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}", { bytewise: true, close: false });
+    const path = await serve('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}', {
+      bytewise: true,
+      close: false,
+    });
     const res = await http1Request(path, "POST", "/v1", { accept: "application/x-ndjson" }, '[{"a":1}]');
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toBe("application/json");
@@ -63,7 +66,7 @@ describe("client http1", () => {
   });
 
   it("http1 - decodes a chunked body split at every byte, chunk by chunk", async () => {
-    const body = "5\r\nhello\r\n1;ext=1\r\n \r\nd\r\nworld\n{\"x\":1}\r\n0\r\n\r\n";
+    const body = '5\r\nhello\r\n1;ext=1\r\n \r\nd\r\nworld\n{"x":1}\r\n0\r\n\r\n';
     const path = await serve(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`, { bytewise: true, close: false });
     const res = await http1Request(path, "GET", "/v1/status", {});
     expect(await text(res)).toBe('hello world\n{"x":1}');

@@ -69,7 +69,11 @@ export async function runCli(cleanup: Cleanup, args: string[], opts: CliOptions 
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       running.child.kill("SIGKILL");
-      reject(new Error(`runware ${args.join(" ")}: still running after ${timeoutMs} ms\nstdout: ${running.stdout()}\nstderr: ${running.stderr()}`));
+      reject(
+        new Error(
+          `runware ${args.join(" ")}: still running after ${timeoutMs} ms\nstdout: ${running.stdout()}\nstderr: ${running.stderr()}`,
+        ),
+      );
     }, timeoutMs);
   });
   try {

@@ -36,7 +36,15 @@ export const FAST_FLAGS: Readonly<Record<string, string>> = {
 };
 
 /** Engine settings the config (flags) owns; the rest of FAST goes to the engine directly. */
-const FROM_FLAGS = new Set(["maxInFlight", "maxQueued", "taskTimeoutMs", "pingIntervalMs", "pongTimeoutMs", "backoffBaseMs", "backoffMaxMs"]);
+const FROM_FLAGS = new Set([
+  "maxInFlight",
+  "maxQueued",
+  "taskTimeoutMs",
+  "pingIntervalMs",
+  "pongTimeoutMs",
+  "backoffBaseMs",
+  "backoffMaxMs",
+]);
 /** Engine timings that have no CLI flag (polls, retries, auth timeout...), taken from FAST. */
 export const FAST_ENGINE: Partial<EngineOptions> = Object.fromEntries(Object.entries(FAST).filter(([k]) => !FROM_FLAGS.has(k)));
 
@@ -53,7 +61,12 @@ export function toArgv(flags: Readonly<Record<string, string>>): string[] {
 }
 
 /** A daemon config built through the real flag parser, as `runware daemon` would build it. */
-export function daemonConfig(upstream: string, socketPath: string, flags: Readonly<Record<string, string>> = {}, apiKey = TEST_KEY): DaemonConfig {
+export function daemonConfig(
+  upstream: string,
+  socketPath: string,
+  flags: Readonly<Record<string, string>> = {},
+  apiKey = TEST_KEY,
+): DaemonConfig {
   const argv = toArgv({ ...FAST_FLAGS, upstream, socket: socketPath, ...flags });
   return loadDaemonConfig(argv, { RUNWARE_API_KEY: apiKey });
 }
@@ -84,9 +97,8 @@ export async function startRig(cleanup: Cleanup, opts: RigOptions = {}): Promise
   const sim = cleanup.add(await SimServer.start({ workMs: 5, ...opts.sim }), (s) => s.close());
   const socketPath = join(dir, opts.socketName ?? "run/daemon.sock");
   const cfg = daemonConfig(sim.url, socketPath, opts.flags, opts.apiKey);
-  const daemon = cleanup.add(
-    await Daemon.start(cfg, { ...opts.daemon, engine: { ...FAST_ENGINE, ...opts.daemon?.engine } }),
-    (d) => d.stop("test over"),
+  const daemon = cleanup.add(await Daemon.start(cfg, { ...opts.daemon, engine: { ...FAST_ENGINE, ...opts.daemon?.engine } }), (d) =>
+    d.stop("test over"),
   );
   if (opts.ready !== false) await waitFor(() => daemon.engine.stats().upstream.state === "ready", "the daemon's upstream link to be ready");
   return { sim, daemon, cfg, dir, socketPath };

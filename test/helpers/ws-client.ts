@@ -42,7 +42,9 @@ export class WsTestClient {
       this.received.push({ at: performance.now(), frame });
       for (const w of [...this.waiters]) w();
     });
-    this.closed = new Promise((resolve) => ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+    );
     this.closed.then(() => {
       for (const w of [...this.waiters]) w();
     });
@@ -85,7 +87,11 @@ export class WsTestClient {
   }
 
   /** The first `count` matching frames at index >= `from`. */
-  waitForMany(pred: (f: Frame) => boolean, count: number, opts: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<Frame[]> {
+  waitForMany(
+    pred: (f: Frame) => boolean,
+    count: number,
+    opts: { from?: number; timeoutMs?: number; what?: string } = {},
+  ): Promise<Frame[]> {
     const from = opts.from ?? 0;
     return this.until(
       () => {
@@ -147,7 +153,10 @@ export class WsTestClient {
 
   /** The first error entry for `taskUUID` (waiting for it). */
   async errorFor(taskUUID: string, opts: { from?: number; timeoutMs?: number } = {}): Promise<Obj> {
-    const f = await this.waitFor((fr) => (fr.errors ?? []).some((e) => e["taskUUID"] === taskUUID), { ...opts, what: `an error for ${taskUUID}` });
+    const f = await this.waitFor((fr) => (fr.errors ?? []).some((e) => e["taskUUID"] === taskUUID), {
+      ...opts,
+      what: `an error for ${taskUUID}`,
+    });
     return f.errors!.find((e) => e["taskUUID"] === taskUUID)!;
   }
 
@@ -156,7 +165,8 @@ export class WsTestClient {
     const from = this.mark();
     this.send([{ taskType: "authentication", apiKey, ...(connectionSessionUUID ? { connectionSessionUUID } : {}) }]);
     return this.waitFor(
-      (f) => (f.data ?? []).some((i) => i["taskType"] === "authentication") || (f.errors ?? []).some((e) => e["taskType"] === "authentication"),
+      (f) =>
+        (f.data ?? []).some((i) => i["taskType"] === "authentication") || (f.errors ?? []).some((e) => e["taskType"] === "authentication"),
       { from, what: "the authentication reply" },
     );
   }

@@ -61,7 +61,10 @@ describe.skipIf(!CURL)("local api - curl --unix-socket (skipped: curl is not ins
       "http://localhost/v1",
     ]);
     expect(out.endsWith("\n")).toBe(true);
-    const lines = out.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const items = lines.flatMap((l) => (l["data"] ?? []) as unknown[]);
     expect(items).toHaveLength(4);
     expect(lines.at(-1)).toMatchObject({ done: true, tasks: 2, completed: 2, results: 4 });

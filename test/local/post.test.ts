@@ -83,7 +83,11 @@ describe("local api - POST /v1 endings", () => {
   });
 
   it("local api - with a rejected API key, status says auth-failed and tasks fail at once with invalidApiKey", async () => {
-    const { socketPath, sim } = await startRig(cleanup, { sim: { rejectedKeys: ["rejected-fake-key"] }, apiKey: "rejected-fake-key", ready: false });
+    const { socketPath, sim } = await startRig(cleanup, {
+      sim: { rejectedKeys: ["rejected-fake-key"] },
+      apiKey: "rejected-fake-key",
+      ready: false,
+    });
     await waitFor(async () => (await getJson(socketPath, "/v1/status")).json!["upstream"].state === "auth-failed", "auth-failed");
     const uuid = randomUUID();
     const res = await postTasks(socketPath, [imageTask({ taskUUID: uuid })]);

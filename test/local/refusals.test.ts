@@ -52,7 +52,13 @@ const CASES: Case[] = [
   { name: "an empty array", body: [], status: 400, code: "invalidRequestBody" },
   { name: "an element that is not an object", body: [imageTask(), 42], status: 400, code: "invalidRequestBody" },
   { name: "an element that is an array", body: [[imageTask()]], status: 400, code: "invalidRequestBody" },
-  { name: "a task without taskType", body: [{ positivePrompt: "x" }], status: 400, code: "missingTaskType", extra: { parameter: "taskType" } },
+  {
+    name: "a task without taskType",
+    body: [{ positivePrompt: "x" }],
+    status: 400,
+    code: "missingTaskType",
+    extra: { parameter: "taskType" },
+  },
   { name: "a task whose taskType is not a string", body: [imageTask({ taskType: 7 })], status: 400, code: "missingTaskType" },
   {
     name: "a taskUUID that is not a UUID",

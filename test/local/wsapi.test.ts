@@ -56,7 +56,13 @@ describe("local api - local WebSocket", () => {
     // README "Pointing existing Runware clients at the daemon": ws's ws+unix form of the URL.
     const rw = new Runware({ apiKey: CLIENT_KEY, url: `ws+unix://${rig.socketPath}:/v1`, timeoutDuration: 10_000, globalMaxRetries: 1 });
     cleanup.defer(() => rw.disconnect());
-    const images = await rw.requestImages({ positivePrompt: "a red bicycle", model: "runware:101@1", width: 512, height: 512, numberResults: 2 });
+    const images = await rw.requestImages({
+      positivePrompt: "a red bicycle",
+      model: "runware:101@1",
+      width: 512,
+      height: 512,
+      numberResults: 2,
+    });
     expect(images).toHaveLength(2);
     expect(new Set(images!.map((i) => i.imageUUID)).size).toBe(2);
     expect(images!.every((i) => i.imageURL?.startsWith(`${rig.sim.httpUrl}/image/`))).toBe(true);
@@ -119,7 +125,12 @@ describe("local api - local WebSocket", () => {
     // Every task is settled in the daemon: anything it was going to send has been sent.
     await waitFor(() => [...aTasks, ...bTasks].every((u) => rig.daemon.service.lookup(u)?.state === "done"), "all tasks to settle");
     const uuidsSeen = (c: WsTestClient) =>
-      new Set(c.frames.flatMap((f) => [...(f.data ?? []), ...(f.errors ?? [])]).map((i: Obj) => i["taskUUID"]).filter(Boolean));
+      new Set(
+        c.frames
+          .flatMap((f) => [...(f.data ?? []), ...(f.errors ?? [])])
+          .map((i: Obj) => i["taskUUID"])
+          .filter(Boolean),
+      );
     expect([...uuidsSeen(a)].sort()).toEqual([...aTasks].sort());
     expect([...uuidsSeen(b)].sort()).toEqual([...bTasks].sort());
     expect(rig.sim.counters.connections).toBe(1); // both shared the one upstream link
@@ -136,18 +147,15 @@ describe("local api - local WebSocket", () => {
     expect(ack.data![0]!["imageURL"]).toBeUndefined();
 
     // Poll as a Runware client would, until getResponse says everything succeeded.
-    const results = await waitFor(
-      async () => {
-        const from = c.mark();
-        c.send([{ taskType: "getResponse", taskUUID: uuid }]);
-        const reply = await c.waitFor((f) => (f.data ?? []).some((i) => i["taskUUID"] === uuid) || (f.errors ?? []).length > 0, { from });
-        expect(reply.errors).toBeUndefined();
-        const items = (reply.data ?? []).filter((i) => i["taskUUID"] === uuid);
-        const success = items.filter((i) => i["status"] === "success");
-        return success.length === 2 && !items.some((i) => i["status"] === "processing") ? success : undefined;
-      },
-      "getResponse to return both results",
-    );
+    const results = await waitFor(async () => {
+      const from = c.mark();
+      c.send([{ taskType: "getResponse", taskUUID: uuid }]);
+      const reply = await c.waitFor((f) => (f.data ?? []).some((i) => i["taskUUID"] === uuid) || (f.errors ?? []).length > 0, { from });
+      expect(reply.errors).toBeUndefined();
+      const items = (reply.data ?? []).filter((i) => i["taskUUID"] === uuid);
+      const success = items.filter((i) => i["status"] === "success");
+      return success.length === 2 && !items.some((i) => i["status"] === "processing") ? success : undefined;
+    }, "getResponse to return both results");
     for (const r of results) {
       expect(r["imageURL"]).toMatch(/\.png$/);
       expect(r["imageUUID"]).toMatch(UUID_V4);
@@ -161,6 +169,11 @@ describe("local api - local WebSocket", () => {
     expect(reply.data!.every((i) => i["status"] === "success" && i["taskUUID"] === uuid)).toBe(true);
     // Results were not pushed unasked: before any getResponse, the client saw only the ack.
     const firstPollIndex = c.frames.findIndex((f) => (f.data ?? []).some((i) => i["status"] !== undefined));
-    expect(c.frames.slice(0, firstPollIndex).flatMap((f) => f.data ?? []).filter((i) => i["imageURL"])).toEqual([]);
+    expect(
+      c.frames
+        .slice(0, firstPollIndex)
+        .flatMap((f) => f.data ?? [])
+        .filter((i) => i["imageURL"]),
+    ).toEqual([]);
   });
 });

@@ -1,12 +1,5 @@
 import { describe, it, expect } from "vitest";
-import {
-  splitFrame,
-  encodeAuth,
-  encodeTasks,
-  PING_FRAME,
-  PONG_FRAME,
-  AUTH_TASK_TYPE,
-} from "../../src/protocol/codec.js";
+import { splitFrame, encodeAuth, encodeTasks, PING_FRAME, PONG_FRAME, AUTH_TASK_TYPE } from "../../src/protocol/codec.js";
 import { ProtocolError } from "../../src/errors.js";
 
 const A = "a770f077-f413-47de-9dac-be0b26a35da6";
@@ -45,7 +38,15 @@ describe("protocol codec - splitFrame routing", () => {
   });
 
   it("protocol - keeps every field of a result item (unknown fields included)", () => {
-    const item = { taskType: "imageInference", taskUUID: A, imageUUID: "u", imageURL: "https://im.example/u.png", seed: 42, cost: 0.0027, brandNew: [1] };
+    const item = {
+      taskType: "imageInference",
+      taskUUID: A,
+      imageUUID: "u",
+      imageURL: "https://im.example/u.png",
+      seed: 42,
+      cost: 0.0027,
+      brandNew: [1],
+    };
     expect(splitFrame(JSON.stringify({ data: [item] })).tasks.get(A)!.items).toEqual([item]);
   });
 
@@ -63,7 +64,14 @@ describe("protocol codec - splitFrame routing", () => {
   });
 
   it("protocol - counts pongs and does not treat them as results", () => {
-    const out = splitFrame(JSON.stringify({ data: [{ taskType: "ping", pong: true }, { taskType: "ping", pong: true }] }));
+    const out = splitFrame(
+      JSON.stringify({
+        data: [
+          { taskType: "ping", pong: true },
+          { taskType: "ping", pong: true },
+        ],
+      }),
+    );
     expect(out.pongs).toBe(2);
     expect(out.orphanItems).toEqual([]);
     expect(splitFrame(PONG_FRAME).pongs).toBe(1);
@@ -77,7 +85,10 @@ describe("protocol codec - splitFrame routing", () => {
 
   it("protocol - items and errors with neither taskUUID nor a protocol taskType are orphans", () => {
     const out = splitFrame(
-      JSON.stringify({ data: [{ taskType: "imageInference", imageUUID: "x" }], errors: [{ code: "internalServerError", message: "boom" }] }),
+      JSON.stringify({
+        data: [{ taskType: "imageInference", imageUUID: "x" }],
+        errors: [{ code: "internalServerError", message: "boom" }],
+      }),
     );
     expect(out.orphanItems).toEqual([{ taskType: "imageInference", imageUUID: "x" }]);
     expect(out.orphanErrors).toEqual([{ code: "internalServerError", message: "boom" }]);
@@ -91,7 +102,9 @@ describe("protocol codec - splitFrame routing", () => {
           { taskType: "videoInference", taskUUID: A, status: "processing" },
           { taskType: "videoInference", taskUUID: A, status: "success", videoUUID: "v", videoURL: "https://x/v.mp4", cost: 0.18 },
         ],
-        errors: [{ code: "timeoutProvider", status: "error", message: "provider timeout", documentation: "https://runware.ai/docs", taskUUID: A }],
+        errors: [
+          { code: "timeoutProvider", status: "error", message: "provider timeout", documentation: "https://runware.ai/docs", taskUUID: A },
+        ],
       }),
     );
     expect([...out.tasks.keys()]).toEqual([A]);
@@ -157,7 +170,7 @@ describe("protocol codec - splitFrame shape variants", () => {
     expect(out.orphanErrors).toEqual([{ code: "unknownError", message: "upstream exploded" }]);
   });
 
-  it("protocol - accepts array-wrapped frames like [{\"errors\":[...]}] and merges them", () => {
+  it('protocol - accepts array-wrapped frames like [{"errors":[...]}] and merges them', () => {
     const out = splitFrame(
       JSON.stringify([
         { errors: [{ code: "insufficientCredits", message: "top up", taskUUID: A }] },
@@ -182,7 +195,14 @@ describe("protocol codec - splitFrame shape variants", () => {
 
   it("protocol - an empty object frame yields nothing", () => {
     const out = splitFrame("{}");
-    expect([out.tasks.size, out.auth.items.length, out.auth.errors.length, out.pongs, out.orphanErrors.length, out.orphanItems.length]).toEqual([0, 0, 0, 0, 0, 0]);
+    expect([
+      out.tasks.size,
+      out.auth.items.length,
+      out.auth.errors.length,
+      out.pongs,
+      out.orphanErrors.length,
+      out.orphanItems.length,
+    ]).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
 

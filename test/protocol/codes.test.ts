@@ -9,30 +9,78 @@ import { classifyErrorCode, isTransientCode, type ErrorClass } from "../../src/p
 const TABLE: Record<string, { expected: ErrorClass; codes: string[] }> = {
   auth: {
     expected: "permanent",
-    codes: ["invalidApiKey", "missingApiKey", "authenticationFailed", "unauthorized", "forbidden", "permissionDenied",
-      "insufficientPermissions", "tokenExpired", "accountSuspended", "organizationDisabled", "workspaceSuspended"],
+    codes: [
+      "invalidApiKey",
+      "missingApiKey",
+      "authenticationFailed",
+      "unauthorized",
+      "forbidden",
+      "permissionDenied",
+      "insufficientPermissions",
+      "tokenExpired",
+      "accountSuspended",
+      "organizationDisabled",
+      "workspaceSuspended",
+    ],
   },
   quota: {
     expected: "permanent",
-    codes: ["insufficientCredits", "providerInsufficientCredits", "thirdPartyInsufficientCredits", "quotaExceeded",
-      "paymentRequired", "lowBalance", "monthlyQuotaReached"],
+    codes: [
+      "insufficientCredits",
+      "providerInsufficientCredits",
+      "thirdPartyInsufficientCredits",
+      "quotaExceeded",
+      "paymentRequired",
+      "lowBalance",
+      "monthlyQuotaReached",
+    ],
   },
   validation: {
     expected: "permanent",
-    codes: ["invalidPositivePrompt", "invalidPositivePromptLength", "invalidWidth", "missingPositivePrompt", "missingModel",
-      "conflictTaskUUID", "duplicateTaskUUID", "unsupportedParameter", "unsupportedTaskType", "valueTooLarge",
-      "arrayTooSmall", "maxLengthExceeded", "unknownParameter", "incompatibleParameters", "modelAlreadyExists",
-      "validationFailed"],
+    codes: [
+      "invalidPositivePrompt",
+      "invalidPositivePromptLength",
+      "invalidWidth",
+      "missingPositivePrompt",
+      "missingModel",
+      "conflictTaskUUID",
+      "duplicateTaskUUID",
+      "unsupportedParameter",
+      "unsupportedTaskType",
+      "valueTooLarge",
+      "arrayTooSmall",
+      "maxLengthExceeded",
+      "unknownParameter",
+      "incompatibleParameters",
+      "modelAlreadyExists",
+      "validationFailed",
+    ],
   },
   safety: {
     expected: "permanent",
-    codes: ["contentPolicyViolation", "providerContentPolicyViolation", "nsfwContentDetected", "sensitiveContentDetected",
-      "unsafeContentDetected", "promptBlocked", "imageBlocked", "moderationFailed"],
+    codes: [
+      "contentPolicyViolation",
+      "providerContentPolicyViolation",
+      "nsfwContentDetected",
+      "sensitiveContentDetected",
+      "unsafeContentDetected",
+      "promptBlocked",
+      "imageBlocked",
+      "moderationFailed",
+    ],
   },
   notFound: {
     expected: "permanent",
-    codes: ["modelNotFound", "taskNotFound", "mediaNotFound", "taskExpired", "mediaExpired", "taskCancelled",
-      "taskFailedOrNotFound", "unknownModel"],
+    codes: [
+      "modelNotFound",
+      "taskNotFound",
+      "mediaNotFound",
+      "taskExpired",
+      "mediaExpired",
+      "taskCancelled",
+      "taskFailedOrNotFound",
+      "unknownModel",
+    ],
   },
   rateLimit: {
     expected: "transient",
@@ -44,14 +92,36 @@ const TABLE: Record<string, { expected: ErrorClass; codes: string[] }> = {
   },
   provider: {
     expected: "transient",
-    codes: ["providerError", "providerUnavailable", "providerBadGateway", "providerInternalError", "providerUnknownError",
-      "providerAuthenticationFailed", "inferenceError", "processingFailed", "taskFailed", "downloadFailed", "uploadFailed",
-      "noAvailableServer", "modelUnavailable", "modelDisabled", "modelNotReady"],
+    codes: [
+      "providerError",
+      "providerUnavailable",
+      "providerBadGateway",
+      "providerInternalError",
+      "providerUnknownError",
+      "providerAuthenticationFailed",
+      "inferenceError",
+      "processingFailed",
+      "taskFailed",
+      "downloadFailed",
+      "uploadFailed",
+      "noAvailableServer",
+      "modelUnavailable",
+      "modelDisabled",
+      "modelNotReady",
+    ],
   },
   serverError: {
     expected: "transient",
-    codes: ["internalServerError", "serviceUnavailable", "serverUnavailable", "standardError", "unknownError",
-      "undefinedError", "defaultError", "unrecognizedResponse"],
+    codes: [
+      "internalServerError",
+      "serviceUnavailable",
+      "serverUnavailable",
+      "standardError",
+      "unknownError",
+      "undefinedError",
+      "defaultError",
+      "unrecognizedResponse",
+    ],
   },
 };
 
@@ -96,7 +166,9 @@ describe("protocol codes - classifyErrorCode", () => {
   });
 
   it("protocol - isTransientCode agrees with classifyErrorCode", () => {
-    const all = Object.values(TABLE).flatMap((b) => b.codes).concat(["timeoutProvider", "whatever"]);
+    const all = Object.values(TABLE)
+      .flatMap((b) => b.codes)
+      .concat(["timeoutProvider", "whatever"]);
     for (const code of all) expect(isTransientCode(code), code).toBe(classifyErrorCode(code) === "transient");
     expect(isTransientCode("timeoutProvider")).toBe(true);
     expect(isTransientCode("invalidApiKey")).toBe(false);

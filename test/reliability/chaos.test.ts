@@ -20,7 +20,10 @@ describe("chaos - contract §3 under seeded faults", () => {
   it(`chaos - ${QUICK.tasks} tasks from ${Object.values(QUICK.clients).reduce((a, b) => a + b)} clients under ${QUICK.faults} faults: nothing lost, duplicated, hung, leaked or re-UUIDed`, async () => {
     const report = await runChaos({ ...QUICK, seed: SEED });
     const summary = formatReport(report);
-    expect(report.violations, `seed ${SEED} (replay: CHAOS_SEED=${SEED} npx vitest run test/reliability/chaos.test.ts)\n${summary}`).toEqual([]);
+    expect(
+      report.violations,
+      `seed ${SEED} (replay: CHAOS_SEED=${SEED} npx vitest run test/reliability/chaos.test.ts)\n${summary}`,
+    ).toEqual([]);
     // The run did what it claims: every task answered, faults applied, the link went down and came back.
     expect(report.tasks.total).toBe(QUICK.tasks);
     expect(report.tasks.unsettled).toBe(0);

@@ -49,7 +49,8 @@ beforeAll(async () => {
   keyUpstream = watchUpstreamForSecrets(rig.sim, [KEY]).leaks;
   // fast-check builds (and keeps) large internal tables the first time some arbitraries are used
   // (webPath: ~80 MiB): draw from each once, so they are in the baseline and not counted as ours.
-  for (const arb of [bodies, methods, paths, headers, browser, taskLike, withApiKey] as Array<fc.Arbitrary<unknown>>) fc.sample(arb, { numRuns: 5, seed: 1 });
+  for (const arb of [bodies, methods, paths, headers, browser, taskLike, withApiKey] as Array<fc.Arbitrary<unknown>>)
+    fc.sample(arb, { numRuns: 5, seed: 1 });
   // Warm up every path once, so code compiled on first use is in the baseline.
   await postJson(rig.socketPath, [imageTask(), { taskType: "ping" }]);
   await postNdjson(rig.socketPath, [imageTask()]);
@@ -93,8 +94,19 @@ async function expectServing(): Promise<void> {
 
 // --- arbitraries -----------------------------------------------------------------------------------
 /** Headers that change how the bytes are framed or routed; malformed framing has its own test. */
-const TRANSPORT_HEADERS = new Set(["host", "content-length", "transfer-encoding", "connection", "upgrade", "expect", "te", "trailer", "keep-alive", "origin", "referer"]);
-
+const TRANSPORT_HEADERS = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "upgrade",
+  "expect",
+  "te",
+  "trailer",
+  "keep-alive",
+  "origin",
+  "referer",
+]);
 
 const taskTypes = fc.oneof(
   fc.constantFrom("imageInference", "ping", "getResponse", "modelSearch", "promptEnhance", "authentication", "imageUpload", ""),
@@ -107,17 +119,31 @@ const taskLike = fc
   .tuple(fc.record({ taskType: taskTypes, taskUUID: uuidish }, { requiredKeys: [] }), extras)
   .map(([core, more]) => ({ ...more, ...core }) as Json);
 /** A task with `apiKey: KEY` nested `depth` objects down (depth 0: at the top). */
-const withApiKey = fc
-  .tuple(taskLike, fc.array(fc.constantFrom("settings", "a", "inputs", "x"), { maxLength: 90 }))
-  .map(([task, path]) => {
-    let leaf: Json = { apiKey: KEY };
-    for (const k of [...path].reverse()) leaf = { [k]: leaf };
-    return { ...task, ...leaf, taskType: typeof task["taskType"] === "string" && task["taskType"] !== "authentication" ? task["taskType"] : "imageInference" };
-  });
+const withApiKey = fc.tuple(taskLike, fc.array(fc.constantFrom("settings", "a", "inputs", "x"), { maxLength: 90 })).map(([task, path]) => {
+  let leaf: Json = { apiKey: KEY };
+  for (const k of [...path].reverse()) leaf = { [k]: leaf };
+  return {
+    ...task,
+    ...leaf,
+    taskType: typeof task["taskType"] === "string" && task["taskType"] !== "authentication" ? task["taskType"] : "imageInference",
+  };
+});
 
 const methods = fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE", "PROPFIND", "QUERY");
 const paths = fc.oneof(
-  fc.constantFrom("/v1", "/v1/", "/v1/status", "/v1/tasks/", "/v1/tasks/x", "/v1/tasks/%zz", "/v1/tasks/%E0%A4%A", "//v1", "/v1/../v1/status", "/v1?wait=1", "/"),
+  fc.constantFrom(
+    "/v1",
+    "/v1/",
+    "/v1/status",
+    "/v1/tasks/",
+    "/v1/tasks/x",
+    "/v1/tasks/%zz",
+    "/v1/tasks/%E0%A4%A",
+    "//v1",
+    "/v1/../v1/status",
+    "/v1?wait=1",
+    "/",
+  ),
   fc.uuid().map((u) => `/v1/tasks/${u}`),
   fc.webPath(),
   fc.tuple(fc.webPath(), fc.webQueryParameters()).map(([p, q]) => `${p || "/"}?${q}`),
@@ -146,11 +172,18 @@ describe("fuzz - the local API under arbitrary input", () => {
   it("fuzz - arbitrary POST /v1 bodies: 200 with the envelope or a Runware-shaped 4xx; an apiKey anywhere is refused, never forwarded", async () => {
     await fc.assert(
       fc.asyncProperty(bodies, async (b) => {
-        const ans = await request(rig.socketPath, { method: "POST", path: "/v1", body: b.text, headers: { "content-type": "application/json" }, timeoutMs: 10_000 });
+        const ans = await request(rig.socketPath, {
+          method: "POST",
+          path: "/v1",
+          body: b.text,
+          headers: { "content-type": "application/json" },
+          timeoutMs: 10_000,
+        });
         const json = expectWellFormed(ans.status, ans.text, `POST ${String(b.text).slice(0, 120)}`);
         if (b.hasApiKey) expect(ans.status, ans.text).toBe(400);
         if (ans.status === 200) {
-          for (const x of [...((json?.["data"] as Json[]) ?? []), ...((json?.["errors"] as Json[]) ?? [])]) expect(typeof x["taskUUID"]).toBe("string");
+          for (const x of [...((json?.["data"] as Json[]) ?? []), ...((json?.["errors"] as Json[]) ?? [])])
+            expect(typeof x["taskUUID"]).toBe("string");
         }
       }),
       { numRuns: 250, seed: FUZZ_SEED },
@@ -171,16 +204,29 @@ describe("fuzz - the local API under arbitrary input", () => {
 
   it("fuzz - random methods, paths and headers (Origin included): only 200 or Runware-shaped 4xx, browsers refused", async () => {
     await fc.assert(
-      fc.asyncProperty(methods, paths, headers, browser, fc.option(fc.jsonValue(), { nil: undefined }), async (method, path, hdrs, from, body) => {
-        const h: Record<string, string> = { ...hdrs };
-        if (from) h[from] = "https://evil.example";
-        const text = body === undefined || method === "GET" || method === "HEAD" ? undefined : JSON.stringify(body);
-        const ans: Answer = await request(rig.socketPath, { method, path, headers: h, ...(text !== undefined ? { body: text } : {}), timeoutMs: 10_000 });
-        const what = `${method} ${path} ${JSON.stringify(h)}`;
-        expectWellFormed(ans.status, ans.text, what, { head: method === "HEAD" });
-        expect(ans.headers["content-type"], what).toMatch(/^application\/(json|x-ndjson)/);
-        if (from) expect(ans.status, what).toBe(403);
-      }),
+      fc.asyncProperty(
+        methods,
+        paths,
+        headers,
+        browser,
+        fc.option(fc.jsonValue(), { nil: undefined }),
+        async (method, path, hdrs, from, body) => {
+          const h: Record<string, string> = { ...hdrs };
+          if (from) h[from] = "https://evil.example";
+          const text = body === undefined || method === "GET" || method === "HEAD" ? undefined : JSON.stringify(body);
+          const ans: Answer = await request(rig.socketPath, {
+            method,
+            path,
+            headers: h,
+            ...(text !== undefined ? { body: text } : {}),
+            timeoutMs: 10_000,
+          });
+          const what = `${method} ${path} ${JSON.stringify(h)}`;
+          expectWellFormed(ans.status, ans.text, what, { head: method === "HEAD" });
+          expect(ans.headers["content-type"], what).toMatch(/^application\/(json|x-ndjson)/);
+          if (from) expect(ans.status, what).toBe(403);
+        },
+      ),
       { numRuns: 250, seed: FUZZ_SEED },
     );
     await expectServing();
@@ -218,12 +264,27 @@ describe("fuzz - the local API under arbitrary input", () => {
         fc.boolean(),
         fc.constantFrom(0, 1),
         async (n, cuts, asChunked, gapMs) => {
-          const tasks = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? { taskType: "ping", taskUUID: randomUUID() } : imageTask({ taskUUID: randomUUID() })));
+          const tasks = Array.from({ length: n }, (_, i) =>
+            i % 2 === 0 ? { taskType: "ping", taskUUID: randomUUID() } : imageTask({ taskUUID: randomUUID() }),
+          );
           const body = JSON.stringify(tasks);
           const bytes = asChunked
-            ? Buffer.concat([Buffer.from(rawRequest("POST", "/v1", { "transfer-encoding": "chunked", "content-type": "application/json" })), chunked(body, cuts.map((c) => c % (body.length + 1)))])
+            ? Buffer.concat([
+                Buffer.from(rawRequest("POST", "/v1", { "transfer-encoding": "chunked", "content-type": "application/json" })),
+                chunked(
+                  body,
+                  cuts.map((c) => c % (body.length + 1)),
+                ),
+              ])
             : Buffer.from(rawRequest("POST", "/v1", { "content-type": "application/json" }, body));
-          const ans = await rawExchange(rig.socketPath, splitAt(bytes, cuts.map((c) => c % (bytes.length + 1))), { gapMs });
+          const ans = await rawExchange(
+            rig.socketPath,
+            splitAt(
+              bytes,
+              cuts.map((c) => c % (bytes.length + 1)),
+            ),
+            { gapMs },
+          );
           const json = expectWellFormed(ans.status, ans.body, `split ${cuts.join(",")}`);
           expect(ans.status, ans.raw.slice(0, 300)).toBe(200);
           const got = new Set(((json?.["data"] as Json[]) ?? []).map((d) => d["taskUUID"]));
@@ -237,14 +298,19 @@ describe("fuzz - the local API under arbitrary input", () => {
   it("fuzz - bodies cut off mid-way (the client dies) leave the daemon serving, with nothing sent upstream", async () => {
     const before = Object.values(rig.sim.counters.received).reduce((a, b) => a + b, 0);
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.boolean(), async (n, keep, asChunked) => {
-        const body = JSON.stringify(Array.from({ length: n }, () => imageTask({ taskUUID: randomUUID() })));
-        const head = asChunked
-          ? rawRequest("POST", "/v1", { "transfer-encoding": "chunked", "content-type": "application/json" })
-          : rawRequest("POST", "/v1", { "content-type": "application/json", "content-length": String(body.length) });
-        const payload = asChunked ? chunked(body, [Math.floor(body.length / 2)]) : Buffer.from(body);
-        await rawAbandon(rig.socketPath, [head, payload.subarray(0, Math.floor(payload.length * keep))]);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.double({ min: 0, max: 0.99, noNaN: true }),
+        fc.boolean(),
+        async (n, keep, asChunked) => {
+          const body = JSON.stringify(Array.from({ length: n }, () => imageTask({ taskUUID: randomUUID() })));
+          const head = asChunked
+            ? rawRequest("POST", "/v1", { "transfer-encoding": "chunked", "content-type": "application/json" })
+            : rawRequest("POST", "/v1", { "content-type": "application/json", "content-length": String(body.length) });
+          const payload = asChunked ? chunked(body, [Math.floor(body.length / 2)]) : Buffer.from(body);
+          await rawAbandon(rig.socketPath, [head, payload.subarray(0, Math.floor(payload.length * keep))]);
+        },
+      ),
       { numRuns: 60, seed: FUZZ_SEED },
     );
     await expectServing();
@@ -257,7 +323,10 @@ describe("fuzz - the local API under arbitrary input", () => {
       fc.asyncProperty(fc.integer({ min: 1, max: MAX_BODY }), fc.boolean(), async (over, asChunked) => {
         const body = `[${" ".repeat(MAX_BODY + over - 2)}]`;
         const bytes = asChunked
-          ? Buffer.concat([Buffer.from(rawRequest("POST", "/v1", { "transfer-encoding": "chunked" })), chunked(body, [16_384, 40_000, 70_000])])
+          ? Buffer.concat([
+              Buffer.from(rawRequest("POST", "/v1", { "transfer-encoding": "chunked" })),
+              chunked(body, [16_384, 40_000, 70_000]),
+            ])
           : Buffer.from(rawRequest("POST", "/v1", {}, body));
         const ans = await rawExchange(rig.socketPath, splitAt(bytes, [8_192, 32_768, 65_536]));
         expectWellFormed(ans.status, ans.body, `${body.length} bytes${asChunked ? " chunked" : ""}`);
@@ -289,7 +358,9 @@ describe("fuzz - the local API under arbitrary input", () => {
 
   it("fuzz - an NDJSON reader that never reads does not hold up other callers, and its stream is whole when it reads", async () => {
     // Big results (base64 PNGs) so the unread answer outgrows every socket buffer.
-    const tasks = Array.from({ length: 24 }, () => imageTask({ taskUUID: randomUUID(), numberResults: 4, outputType: "base64Data", width: 256, height: 256 }));
+    const tasks = Array.from({ length: 24 }, () =>
+      imageTask({ taskUUID: randomUUID(), numberResults: 4, outputType: "base64Data", width: 256, height: 256 }),
+    );
     const body = JSON.stringify(tasks);
     let res: http.IncomingMessage | undefined;
     const req = http.request({
@@ -308,8 +379,16 @@ describe("fuzz - the local API under arbitrary input", () => {
     try {
       await waitFor(() => res, "the NDJSON response to start");
       // Everyone else is served meanwhile, fully.
-      await Promise.all([expectServing(), expectServing(), request(rig.socketPath, { path: "/v1/status", timeoutMs: 5_000 }).then((a) => expect(a.status).toBe(200))]);
-      await waitFor(() => tasks.every((t) => rig.daemon.service.lookup(String(t["taskUUID"]))?.state === "done"), "the slow reader's tasks to finish", 15_000);
+      await Promise.all([
+        expectServing(),
+        expectServing(),
+        request(rig.socketPath, { path: "/v1/status", timeoutMs: 5_000 }).then((a) => expect(a.status).toBe(200)),
+      ]);
+      await waitFor(
+        () => tasks.every((t) => rig.daemon.service.lookup(String(t["taskUUID"]))?.state === "done"),
+        "the slow reader's tasks to finish",
+        15_000,
+      );
       forceGc();
       expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(HEAP_MARGIN);
       // Now read: every line is there, the last one is the done line.
@@ -318,7 +397,10 @@ describe("fuzz - the local API under arbitrary input", () => {
       res!.on("data", (c: string) => (text += c));
       await new Promise<void>((r) => res!.on("end", () => r()).resume());
       seen(text);
-      const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Json);
+      const lines = text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Json);
       expect(lines.at(-1)).toMatchObject({ done: true, tasks: 24, completed: 24, results: 96 });
     } finally {
       req.destroy();
@@ -346,7 +428,11 @@ describe("fuzz - the local API under arbitrary input", () => {
           (ws as unknown as { ws: { send(t: string): void } }).ws.send(text);
           // A ping after it: once its pong is back, everything the frame caused before it is in.
           ws.send([{ taskType: "ping", ping: true }]);
-          await waitFor(() => frames.slice(from).some((f) => (f["data"] as Json[] | undefined)?.some((d) => d["pong"] === true)), "the pong", 5_000);
+          await waitFor(
+            () => frames.slice(from).some((f) => (f["data"] as Json[] | undefined)?.some((d) => d["pong"] === true)),
+            "the pong",
+            5_000,
+          );
           for (const f of frames.slice(from)) {
             expect(f["unparsable"], JSON.stringify(f)).toBeUndefined();
             for (const e of (f["errors"] as Json[] | undefined) ?? []) {
@@ -384,4 +470,3 @@ describe("fuzz - the local API under arbitrary input", () => {
     expect(rig.clock.pending).toBe(0);
   });
 });
-

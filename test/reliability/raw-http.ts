@@ -98,7 +98,8 @@ export function rawAbandon(socketPath: string, pieces: ReadonlyArray<string | Bu
 /** A complete request as bytes; `Content-Length` from the body unless `headers` sets framing itself. */
 export function rawRequest(method: string, path: string, headers: Record<string, string>, body = ""): string {
   const h: Record<string, string> = { host: "localhost", connection: "close", ...headers };
-  if (body !== "" && h["content-length"] === undefined && h["transfer-encoding"] === undefined) h["content-length"] = String(Buffer.byteLength(body));
+  if (body !== "" && h["content-length"] === undefined && h["transfer-encoding"] === undefined)
+    h["content-length"] = String(Buffer.byteLength(body));
   return `${method} ${path} HTTP/1.1\r\n${Object.entries(h)
     .map(([k, v]) => `${k}: ${v}`)
     .join("\r\n")}\r\n\r\n${body}`;

@@ -17,7 +17,9 @@ afterEach(() => cleanup.run());
 
 /** Frames that are the async acknowledgement of `uuid`: an item with neither result nor status. */
 function acks(frames: Frame[], uuid: string): number {
-  return frames.flatMap((f) => f.data ?? []).filter((i) => i["taskUUID"] === uuid && i["imageUUID"] === undefined && i["status"] === undefined).length;
+  return frames
+    .flatMap((f) => f.data ?? [])
+    .filter((i) => i["taskUUID"] === uuid && i["imageUUID"] === undefined && i["status"] === undefined).length;
 }
 
 async function client(rig: ReliabilityRig): Promise<WsTestClient> {
@@ -31,8 +33,13 @@ async function pollUntilFinal(c: WsTestClient, uuid: string, n: number): Promise
   for (;;) {
     const from = c.mark();
     c.send([{ taskType: "getResponse", taskUUID: uuid }]);
-    const reply = await c.waitFor((f) => [...(f.data ?? []), ...(f.errors ?? [])].some((i) => i["taskUUID"] === uuid && i["status"] !== undefined), { from });
-    const done = (reply.data ?? []).filter((i) => i["status"] === "success").length >= n && !(reply.data ?? []).some((i) => i["status"] === "processing");
+    const reply = await c.waitFor(
+      (f) => [...(f.data ?? []), ...(f.errors ?? [])].some((i) => i["taskUUID"] === uuid && i["status"] !== undefined),
+      { from },
+    );
+    const done =
+      (reply.data ?? []).filter((i) => i["status"] === "success").length >= n &&
+      !(reply.data ?? []).some((i) => i["status"] === "processing");
     if (done || (reply.errors ?? []).length > 0) return reply;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -41,7 +48,10 @@ async function pollUntilFinal(c: WsTestClient, uuid: string, n: number): Promise
 describe("regressions - async acknowledgements on the local WebSocket", () => {
   // chaos seed 5 (quick preset): WebSocket clients waited forever for async tasks the engine had finished.
   it("regression - an async task whose acknowledgement was lost upstream is still acknowledged to the local client", async () => {
-    const rig = await startReliabilityRig(cleanup, { sim: { workMs: 60 }, engine: { pingIntervalMs: 60, pongTimeoutMs: 40, maxMissedPongs: 2 } });
+    const rig = await startReliabilityRig(cleanup, {
+      sim: { workMs: 60 },
+      engine: { pingIntervalMs: 60, pongTimeoutMs: 40, maxMissedPongs: 2 },
+    });
     const c = await client(rig);
     const uuid = randomUUID();
     let settled = false;

@@ -7,7 +7,18 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { Daemon } from "../../src/local/daemon.js";
@@ -39,7 +50,17 @@ async function refusal(socketPath: string): Promise<{ err: { code?: string; mess
 /** What a path is, without following it: type, mode, owner, target or content. */
 function fingerprint(path: string): string {
   const st = lstatSync(path);
-  const kind = st.isSymbolicLink() ? `link->${readlinkSync(path)}` : st.isFile() ? `file:${readFileSync(path, "utf8")}` : st.isDirectory() ? `dir:${readdirSync(path).join(",")}` : st.isFIFO() ? "fifo" : st.isSocket() ? "socket" : "other";
+  const kind = st.isSymbolicLink()
+    ? `link->${readlinkSync(path)}`
+    : st.isFile()
+      ? `file:${readFileSync(path, "utf8")}`
+      : st.isDirectory()
+        ? `dir:${readdirSync(path).join(",")}`
+        : st.isFIFO()
+          ? "fifo"
+          : st.isSocket()
+            ? "socket"
+            : "other";
   return `${kind} mode=${(st.mode & 0o7777).toString(8)} uid=${st.uid} ino=${st.ino}`;
 }
 

@@ -8,10 +8,10 @@ import { imageTask, useSim } from "./harness.js";
 async function poll(c: WsTestClient, taskUUID: string): Promise<Frame> {
   const from = c.mark();
   c.send([{ taskType: "getResponse", taskUUID }]);
-  return c.waitFor(
-    (f) => [...(f.data ?? []), ...(f.errors ?? [])].some((x) => x["taskUUID"] === taskUUID),
-    { from, what: `getResponse reply for ${taskUUID}` },
-  );
+  return c.waitFor((f) => [...(f.data ?? []), ...(f.errors ?? [])].some((x) => x["taskUUID"] === taskUUID), {
+    from,
+    what: `getResponse reply for ${taskUUID}`,
+  });
 }
 
 describe("sim - async delivery and getResponse", () => {
@@ -44,7 +44,9 @@ describe("sim - async delivery and getResponse", () => {
     c.send([task]);
     await c.itemsFor(task.taskUUID, 1);
     const early = await poll(c, task.taskUUID);
-    expect(early).toEqual({ data: Array.from({ length: 3 }, () => ({ taskType: "imageInference", taskUUID: task.taskUUID, status: "processing" })) });
+    expect(early).toEqual({
+      data: Array.from({ length: 3 }, () => ({ taskType: "imageInference", taskUUID: task.taskUUID, status: "processing" })),
+    });
 
     await waitFor(() => sim.counters.outstanding === 0, "the task to finish");
     const done = await poll(c, task.taskUUID);
@@ -90,7 +92,12 @@ describe("sim - async delivery and getResponse", () => {
     const reply = await poll(c, task.taskUUID);
     expect(reply.errors).toBeUndefined();
     expect(reply.data).toEqual([
-      { taskType: "imageInference", taskUUID: task.taskUUID, status: "error", error: { code: "providerRateLimitExceeded", message: expect.any(String) } },
+      {
+        taskType: "imageInference",
+        taskUUID: task.taskUUID,
+        status: "error",
+        error: { code: "providerRateLimitExceeded", message: expect.any(String) },
+      },
     ]);
   });
 

@@ -31,7 +31,12 @@ describe("sim - authentication and keepalive", () => {
     const reply = await c.authFrame("revoked-key");
     expect(reply).toEqual({
       errors: [
-        { code: "invalidApiKey", message: "Invalid API key. Get one at https://my.runware.ai/signup", parameter: "apiKey", taskType: "authentication" },
+        {
+          code: "invalidApiKey",
+          message: "Invalid API key. Get one at https://my.runware.ai/signup",
+          parameter: "apiKey",
+          taskType: "authentication",
+        },
       ],
     });
     expect(c.isOpen).toBe(true);

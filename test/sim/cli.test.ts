@@ -47,15 +47,42 @@ describe("sim - runware sim command", () => {
 
   it("sim - maps every flag onto the simulator options", () => {
     const parsed = parseSimArgs([
-      "--port", "4321", "--host", "127.0.0.2", "--work-ms", "5", "--latency-ms", "6", "--auth-delay-ms", "7",
-      "--idle-close-ms", "8", "--resume-buffer-ms", "9", "--reject-key", "a", "--reject-key", "b", "--transient-rate", "0.25", "--split", "each",
+      "--port",
+      "4321",
+      "--host",
+      "127.0.0.2",
+      "--work-ms",
+      "5",
+      "--latency-ms",
+      "6",
+      "--auth-delay-ms",
+      "7",
+      "--idle-close-ms",
+      "8",
+      "--resume-buffer-ms",
+      "9",
+      "--reject-key",
+      "a",
+      "--reject-key",
+      "b",
+      "--transient-rate",
+      "0.25",
+      "--split",
+      "each",
     ]);
     expect(parsed).toEqual({
       help: false,
       transientRate: 0.25,
       options: {
-        port: 4321, host: "127.0.0.2", workMs: 5, latencyMs: 6, authDelayMs: 7, idleCloseMs: 8, resumeBufferMs: 9,
-        rejectedKeys: ["a", "b"], split: "each",
+        port: 4321,
+        host: "127.0.0.2",
+        workMs: 5,
+        latencyMs: 6,
+        authDelayMs: 7,
+        idleCloseMs: 8,
+        resumeBufferMs: 9,
+        rejectedKeys: ["a", "b"],
+        split: "each",
       },
     });
     expect(() => parseSimArgs(["--transient-rate", "2"])).toThrow(/between 0 and 1/);

@@ -45,7 +45,16 @@ describe("sim - counters", () => {
     await waitFor(() => sim.counters.outstanding === 0);
 
     sim.resetCounters();
-    expect(sim.counters).toMatchObject({ connections: 0, open: 2, auths: [], received: {}, getResponses: {}, maxOutstanding: 0, pings: 0, conflicts: 0 });
+    expect(sim.counters).toMatchObject({
+      connections: 0,
+      open: 2,
+      auths: [],
+      received: {},
+      getResponses: {},
+      maxOutstanding: 0,
+      pings: 0,
+      conflicts: 0,
+    });
   });
 
   it("sim - counters is a snapshot, not a live view", async () => {

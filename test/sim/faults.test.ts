@@ -69,7 +69,12 @@ describe("sim - faults", () => {
     const tasks = [imageTask(), imageTask(), imageTask()];
     for (const t of tasks) c.send([t]);
     for (const t of tasks.slice(0, 2)) {
-      expect(await c.errorFor(t.taskUUID)).toEqual({ code: "timeoutProvider", message: expect.any(String), taskType: "imageInference", taskUUID: t.taskUUID });
+      expect(await c.errorFor(t.taskUUID)).toEqual({
+        code: "timeoutProvider",
+        message: expect.any(String),
+        taskType: "imageInference",
+        taskUUID: t.taskUUID,
+      });
     }
     await c.itemsFor(tasks[2]!.taskUUID, 1);
     expect(c.items(tasks[0]!.taskUUID)).toEqual([]);

@@ -134,7 +134,15 @@ describe("sim - imageInference", () => {
   it("sim - accepts the documented edges (128/2048 sides, 20 results, int64 max seed, lowercase outputFormat)", async () => {
     const sim = await start();
     const c = await authed(sim);
-    const task = imageTask({ width: 128, height: 2048, numberResults: 20, steps: 100, outputFormat: "png", positivePrompt: "ab", seed: 9223372036854775807 });
+    const task = imageTask({
+      width: 128,
+      height: 2048,
+      numberResults: 20,
+      steps: 100,
+      outputFormat: "png",
+      positivePrompt: "ab",
+      seed: 9223372036854775807,
+    });
     c.send([task]);
     expect(await c.itemsFor(task.taskUUID, 20)).toHaveLength(20);
     expect(c.errors(task.taskUUID)).toEqual([]);

@@ -86,8 +86,12 @@ function differingShare(a: Buffer, b: Buffer): number {
 describe("sim png encoder", () => {
   // A 3x2 image with six distinct, hand-picked pixels.
   const pixels = [
-    [255, 0, 0], [0, 255, 0], [0, 0, 255],
-    [10, 20, 30], [200, 100, 50], [255, 255, 255],
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [10, 20, 30],
+    [200, 100, 50],
+    [255, 255, 255],
   ];
   const png = encodePng(3, 2, Buffer.from(pixels.flat()));
 
@@ -146,7 +150,13 @@ describe("sim renderImage", () => {
     const px = renderPixels(spec);
     expect(unfilter(d).equals(px)).toBe(true);
     // Spot-check corners and the centre against the raw pixel buffer.
-    for (const [x, y] of [[0, 0], [319, 0], [0, 191], [319, 191], [160, 96]] as const) {
+    for (const [x, y] of [
+      [0, 0],
+      [319, 0],
+      [0, 191],
+      [319, 191],
+      [160, 96],
+    ] as const) {
       const p = (y * 320 + x) * 3;
       expect(d.pixel(x, y)).toEqual([px[p], px[p + 1], px[p + 2]]);
     }
@@ -176,7 +186,11 @@ describe("sim renderImage", () => {
   });
 
   it("sim - renders non-square and tiny sizes", () => {
-    for (const [width, height] of [[1, 1], [1, 7], [720, 128]] as const) {
+    for (const [width, height] of [
+      [1, 1],
+      [1, 7],
+      [720, 128],
+    ] as const) {
       const d = decode(renderImage({ ...spec, width, height }));
       expect([d.width, d.height]).toEqual([width, height]);
       expect(d.raw.length).toBe(height * (1 + 3 * width));

@@ -12,7 +12,13 @@ describe("sim - the official @runware/sdk-js client", () => {
     const sim = await start({ workMs: 5 });
     const rw = new Runware({ apiKey: "test-key", url: sim.url, timeoutDuration: 10_000, globalMaxRetries: 1, enableLogging: false });
     cleanup.defer(() => rw.disconnect());
-    const images = await rw.requestImages({ positivePrompt: "a red bicycle", model: "runware:101@1", width: 512, height: 512, numberResults: 2 });
+    const images = await rw.requestImages({
+      positivePrompt: "a red bicycle",
+      model: "runware:101@1",
+      width: 512,
+      height: 512,
+      numberResults: 2,
+    });
     expect(images).toHaveLength(2);
     for (const img of images!) {
       expect(img.imageURL?.startsWith(`${sim.httpUrl}/image/`)).toBe(true);

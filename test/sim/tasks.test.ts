@@ -23,7 +23,14 @@ describe("sim - modelSearch", () => {
     expect(all["totalResults"]).toBe(CATALOGUE.length);
     expect(all["results"]).toHaveLength(Math.min(20, CATALOGUE.length));
     const flux = all["results"].find((m: Obj) => m["air"] === "runware:101@1");
-    expect(flux).toMatchObject({ name: "FLUX.1 [dev]", category: "checkpoint", architecture: "flux1d", type: "base", private: false, defaultWidth: 1024 });
+    expect(flux).toMatchObject({
+      name: "FLUX.1 [dev]",
+      category: "checkpoint",
+      architecture: "flux1d",
+      type: "base",
+      private: false,
+      defaultWidth: 1024,
+    });
     const hero = await fetch(flux.heroImage);
     expect(hero.headers.get("content-type")).toBe("image/png");
   });

@@ -29,7 +29,8 @@ const TIMING = {
 
 /** With random 0.5 the n-th backoff is half of min(max, base·2^n): 50, 100, 200, 400, 500, ... */
 const HALF = () => 0.5;
-const delayFor = (attempt: number) => Math.max(TIMING.backoffFloorMs, Math.floor(0.5 * Math.min(TIMING.backoffMaxMs, TIMING.backoffBaseMs * 2 ** attempt)));
+const delayFor = (attempt: number) =>
+  Math.max(TIMING.backoffFloorMs, Math.floor(0.5 * Math.min(TIMING.backoffMaxMs, TIMING.backoffBaseMs * 2 ** attempt)));
 
 /** Runs fake time forward, timer by timer, until `cond` holds (or fails after `maxMs` of fake time). */
 async function advanceUntil(cond: () => boolean, what: string, maxMs = 60_000): Promise<void> {

@@ -29,7 +29,17 @@ function sent(m: MockUpstream): Array<{ taskType: string; taskUUID: string }> {
 
 function start(clock = new TrackingClock()): UpstreamEngine {
   mock = new MockUpstream();
-  engine = new UpstreamEngine({ ...FAST, url: mock.url, apiKey: "test-key", dialer: mock.dialer, clock, maxInFlight: 1, retryBaseMs: 20, retryMaxMs: 20, random: () => 0.99 });
+  engine = new UpstreamEngine({
+    ...FAST,
+    url: mock.url,
+    apiKey: "test-key",
+    dialer: mock.dialer,
+    clock,
+    maxInFlight: 1,
+    retryBaseMs: 20,
+    retryMaxMs: 20,
+    random: () => 0.99,
+  });
   engine.start();
   return engine;
 }

@@ -50,7 +50,9 @@ describe("engine - multiplexing", () => {
   it("engine - routes results of many tasks mixed in the same frames to their own task", async () => {
     sim = await SimServer.start({ coalesceMs: 5, split: "random" });
     te = startEngine(sim.url, { maxInFlight: 16 });
-    const handles = Array.from({ length: 16 }, (_, i) => te!.engine.submit(imageTask({ numberResults: 1 + (i % 3), positivePrompt: `prompt ${i}` })));
+    const handles = Array.from({ length: 16 }, (_, i) =>
+      te!.engine.submit(imageTask({ numberResults: 1 + (i % 3), positivePrompt: `prompt ${i}` })),
+    );
     const outs = await Promise.all(handles.map((h) => h.done));
     outs.forEach((o, i) => {
       expect(o.state).toBe("done");

@@ -170,7 +170,12 @@ describe("queue - FairQueue", () => {
       expect(nextOut.get(c)! + mine.length).toBe(nextIn.get(c));
     }
     // While all three still had items, the tail alternates A, B, C.
-    expect(tail.slice(0, 15).map((i) => i.client).join("")).toBe("ABCABCABCABCABC");
+    expect(
+      tail
+        .slice(0, 15)
+        .map((i) => i.client)
+        .join(""),
+    ).toBe("ABCABCABCABCABC");
     expect(shifted + tail.length).toBe(pushed + 3_000);
   });
 });

@@ -11,9 +11,22 @@ import type { TaskHandler } from "./types.js";
 const L = RUNWARE_LIMITS.promptEnhance;
 
 const DESCRIPTORS = [
-  "highly detailed", "cinematic lighting", "sharp focus", "volumetric light", "rich colors", "intricate textures",
-  "award-winning composition", "soft shadows", "dramatic atmosphere", "shallow depth of field", "golden hour",
-  "ultra realistic", "studio quality", "vivid contrast", "masterpiece", "trending on artstation",
+  "highly detailed",
+  "cinematic lighting",
+  "sharp focus",
+  "volumetric light",
+  "rich colors",
+  "intricate textures",
+  "award-winning composition",
+  "soft shadows",
+  "dramatic atmosphere",
+  "shallow depth of field",
+  "golden hour",
+  "ultra realistic",
+  "studio quality",
+  "vivid contrast",
+  "masterpiece",
+  "trending on artstation",
 ];
 const DESCRIPTORS_PER_VERSION = 4;
 
