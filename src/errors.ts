@@ -28,6 +28,13 @@ export class RunwareDaemonError extends Error {
   }
 }
 
+/** A bad command line or setting: exit code 2, one line on stderr naming the flag. */
+export class UsageError extends RunwareDaemonError {
+  constructor(message: string) {
+    super("usage", message);
+  }
+}
+
 /** A frame from upstream (or a local client) that is not valid JSON or not Runware-shaped. */
 export class ProtocolError extends RunwareDaemonError {
   constructor(message: string, options?: ErrorOptions) {

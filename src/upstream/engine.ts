@@ -25,7 +25,6 @@ import { Connection, type ConnectionOptions, type ReadyInfo } from "./connection
 import { ConflictError, DrainingError, QueueFullError, TASK_ABORTED_CODE, TASK_IN_DOUBT_CODE, TASK_TIMEOUT_CODE } from "./errors.js";
 import { FairQueue } from "./queue.js";
 import { fill, inDoubt, isPollAnswer, NOT_FOUND_CODES, PENDING_STATUSES } from "./replies.js";
-import { DEFAULTS } from "../defaults.js";
 import { DeadlineList } from "./deadlines.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
 import type { ConnState } from "./state.js";
@@ -50,6 +49,7 @@ export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logge
   pollFactor: number;
   pollMaxMs: number;
   recoveryGraceMs: number;
+  maxRecoveryResends: number;
   sendHighWaterBytes: number;
   random?: RandomSource;
   clock?: Clock;
@@ -498,7 +498,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     }
     // Never acknowledged and unknown: our submission was lost on the way, so submitting it (same
     // UUID) cannot run it twice.
-    if (t.recoveryResends < DEFAULTS.maxRecoveryResends) {
+    if (t.recoveryResends < this.opts.maxRecoveryResends) {
       t.recoveryResends++;
       this.clock.clearTimeout(t.timer);
       t.timer = undefined;
