@@ -26,7 +26,8 @@ import { TcpProxy } from "./chaos/proxy.js";
 import { MiB, sample, type ResourceSample } from "./chaos/resources.js";
 import { randomSeed, SeededRng } from "./chaos/rng.js";
 import { trend } from "./chaos/trend.js";
-import { makeSpecs, runDirect, runHttp, runNdjson, runWs, type WorkloadEnv } from "./chaos/workload.js";
+import { makeSpecs, runDirect, runHttp, runNdjson, type WorkloadEnv } from "./chaos/workload.js";
+import { runWs } from "./chaos/workload-ws.js";
 import { sleep, within } from "./chaos/time.js";
 
 /** Every knob of the soak. */

@@ -20,7 +20,8 @@ import { request } from "./local-client.js";
 import { TcpProxy } from "./proxy.js";
 import { quiesce, sample, settleHandles } from "./resources.js";
 import { SeededRng } from "./rng.js";
-import { makeSpecs, runDirect, runHttp, runNdjson, runWs, type WorkloadEnv } from "./workload.js";
+import { makeSpecs, runDirect, runHttp, runNdjson, type WorkloadEnv } from "./workload.js";
+import { runWs } from "./workload-ws.js";
 import { sleep, within } from "./time.js";
 
 export interface ChaosReport {
