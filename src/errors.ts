@@ -1,7 +1,7 @@
 /**
  * Every error this project throws or rejects with. Each has a stable `code` that callers and the
  * local API can switch on; Runware's own error codes are kept verbatim where a task failed upstream.
- * (sdk-js rejects with strings and plain objects, sdk-anchors.md §2.11; we never do.)
+ * (sdk-js rejects with strings and plain objects, docs/protocol.md §10.4; we never do.)
  */
 
 /** Runware's error object, as it appears in an `errors` array. */
@@ -66,7 +66,7 @@ export class TaskFailedError extends RunwareDaemonError {
   }
 }
 
-/** Upstream rejected the API key; reconnecting cannot help (contract §3.8). */
+/** Upstream rejected the API key; reconnecting cannot help (docs/local-api.md §3.8). */
 export class AuthError extends RunwareDaemonError {
   constructor(code: string, message: string) {
     super(code, message);

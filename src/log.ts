@@ -1,6 +1,7 @@
 /**
- * The root pino logger. The API key must be impossible to log at any level, in any field (contract
- * §2): it is redacted wherever it could sit, and the code never passes it to a logger on purpose.
+ * The root pino logger. The API key must be impossible to log at any level, in any field
+ * (docs/local-api.md §5): it is redacted wherever it could sit, and the code never passes it to a
+ * logger on purpose.
  */
 import { pino, type Logger, type LevelWithSilent } from "pino";
 

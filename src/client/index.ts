@@ -136,7 +136,7 @@ export class RunwareClient {
         yield frame;
       }
     }
-    // The contract: a stream without its last line means the daemon failed mid-way.
+    // A stream without its last line means the daemon failed mid-way (docs/local-api.md §2.2).
     if (!sawDone) throw new ClientError("streamTruncated", "the daemon's stream ended without its final line");
   }
 

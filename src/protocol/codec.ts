@@ -1,8 +1,8 @@
 /**
  * Frames in and out. Outbound frames are always JSON arrays of tasks, even for one task
- * (runware-protocol.md §1). Inbound frames are parsed once, checked against the loose schema, and
+ * (docs/protocol.md §1). Inbound frames are parsed once, checked against the loose schema, and
  * split into per-task slices so a router can hand each slice to its pending task in O(1)
- * (rw-ts/rw-py group by taskUUID; sdk-js hands a task the frame's *first* error, sdk-anchors.md §2.9).
+ * (rw-ts/rw-py group by taskUUID; sdk-js hands a task the frame's *first* error, docs/protocol.md §10.4).
  */
 import { ProtocolError, type RunwareErrorObject } from "../errors.js";
 import { InboundFrameSchema, ErrorObjectSchema, type DataItem, type InboundFrame } from "./schemas.js";
@@ -10,7 +10,7 @@ import { InboundFrameSchema, ErrorObjectSchema, type DataItem, type InboundFrame
 export const AUTH_TASK_TYPE = "authentication";
 export const PING_TASK_TYPE = "ping";
 
-/** The keepalive frame (runware-protocol.md §2). */
+/** The keepalive frame (docs/protocol.md §2.5). */
 export const PING_FRAME = '[{"taskType":"ping","ping":true}]';
 export const PONG_FRAME = '{"data":[{"taskType":"ping","pong":true}]}';
 

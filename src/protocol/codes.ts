@@ -1,5 +1,5 @@
 /**
- * Which Runware error codes are worth retrying (runware-protocol.md §5, the rw-ts buckets), with two
+ * Which Runware error codes are worth retrying (docs/protocol.md §5.2, the rw-ts buckets), with two
  * deliberate differences from rw-ts: `timeoutProvider` is transient (rw-ts misses it because its match
  * on "Timeout" is case-sensitive), and an unknown code is permanent, so we never loop on something we
  * do not understand.

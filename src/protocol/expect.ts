@@ -1,5 +1,5 @@
 /**
- * How many result items a task yields before it is complete (runware-protocol.md §3, §8):
+ * How many result items a task yields before it is complete (docs/protocol.md §3.3):
  * inference tasks send `numberResults` items (default 1), `promptEnhance` sends `promptVersions`
  * items, `modelUpload` streams status items until a terminal status, everything else sends one.
  */

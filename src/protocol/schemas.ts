@@ -1,5 +1,5 @@
 /**
- * zod schemas for what crosses the wire to Runware (runware-protocol.md §1–§5). Inbound schemas are
+ * zod schemas for what crosses the wire to Runware (docs/protocol.md §1–§5). Inbound schemas are
  * loose: unknown fields are kept, because Runware adds fields often and a client must pass them on.
  */
 import { z } from "zod";
@@ -11,7 +11,7 @@ export const TaskSchema = z.looseObject({
 });
 export type Task = z.infer<typeof TaskSchema>;
 
-/** Runware's error object (runware-protocol.md §5). `parameter` may be an array for cross-field errors. */
+/** Runware's error object (docs/protocol.md §5.1). `parameter` may be an array for cross-field errors. */
 export const ErrorObjectSchema = z.looseObject({
   // A malformed entry must not sink the rest of its frame (other tasks' results ride along).
   code: z.string().catch("unknownError"),
