@@ -155,7 +155,7 @@ async function main(): Promise<number> {
     Array.from({ length: SOAK.clients[kind] }, async (_, i) => {
       const name = `${kind}:${i}`;
       const rng = rngs.work.fork(name);
-      for (let chunk = 0; !stopping; chunk++) {
+      for (let chunk = 0; !env.stopped(); chunk++) {
         const specs = makeSpecs(rng, SOAK.chunk, `${name}/${chunk}`, cfg);
         for (const s of specs) issued.add(s.uuid);
         try {
@@ -186,9 +186,9 @@ async function main(): Promise<number> {
   // --- faults: one every few seconds ------------------------------------------------------------------
   const faultCounts: Partial<Record<FaultKind, number>> = {};
   const faults = (async () => {
-    while (!stopping) {
+    while (!env.stopped()) {
       await sleep(rngs.faults.between(SOAK.faultGapMs[0], SOAK.faultGapMs[1]));
-      if (stopping) break;
+      if (env.stopped()) break;
       const kind = rngs.faults.weighted(SOAK.faultWeights);
       const params = paramsFor(kind, rngs.faults, cfg);
       if (kind === "transient" || kind === "permanent") injectedCodes.add(String(params["code"]));

@@ -44,7 +44,7 @@ export class WsTaskClient {
   private readonly pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
 
   private constructor(private readonly ws: WebSocket) {
-    ws.on("message", (raw) => this.onMessage(raw.toString()));
+    ws.on("message", (raw: Buffer) => this.onMessage(raw.toString("utf8")));
     ws.on("close", () => this.failAll(new Error("websocket closed")));
   }
 
@@ -53,10 +53,10 @@ export class WsTaskClient {
       const ws = new WebSocket(url, { perMessageDeflate: false });
       ws.once("error", reject);
       ws.once("open", () => ws.send(JSON.stringify([{ taskType: "authentication", apiKey }])));
-      ws.once("message", (raw) => {
-        const msg = JSON.parse(raw.toString()) as { data?: Array<{ taskType?: string }>; errors?: unknown[] };
+      ws.once("message", (raw: Buffer) => {
+        const msg = JSON.parse(raw.toString("utf8")) as { data?: Array<{ taskType?: string }>; errors?: unknown[] };
         if (msg.data?.[0]?.taskType !== "authentication") {
-          reject(new Error(`auth failed: ${raw.toString()}`));
+          reject(new Error(`auth failed: ${raw.toString("utf8")}`));
           return;
         }
         ws.off("error", reject);

@@ -55,7 +55,7 @@ export class Child {
     this.closed = new Promise((res) => this.proc.once("close", () => res()));
     const onData = (chunk: Buffer) => {
       this.tail = (this.tail + chunk.toString()).slice(-OUTPUT_TAIL_BYTES);
-      for (const w of [...this.lineWaiters]) {
+      for (const w of this.lineWaiters) {
         const m = this.tail.match(w.re);
         if (m) {
           this.lineWaiters = this.lineWaiters.filter((x) => x !== w);

@@ -93,15 +93,15 @@ const x = (r: number) => `${r.toFixed(2)}×`;
 export function targets(r: Omit<Results, "targets">): Target[] {
   const out: Target[] = [];
   const lat = r.latency?.contenders;
-  const direct = lat?.[LAT.direct]?.p50;
-  if (lat && direct) {
+  const directP50 = lat?.[LAT.direct]?.p50;
+  if (lat && directP50) {
     for (const [label, name] of [
       ["HTTP", LAT.http],
       ["local WebSocket", LAT.ws],
     ] as const) {
       const p50 = lat[name]?.p50;
       if (!p50) continue;
-      const added = difference(p50, direct);
+      const added = difference(p50, directP50);
       out.push({
         name: `added latency p50, ${label}`,
         target: `≤ ${TARGETS.addedLatencyP50Ms} ms`,

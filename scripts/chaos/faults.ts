@@ -67,27 +67,23 @@ export function planFaults(rng: SeededRng, cfg: FaultConfig): FaultPlan[] {
 
 export function paramsFor(kind: FaultKind, rng: SeededRng, cfg: FaultConfig): Record<string, number | string> {
   const range = (r: readonly [number, number]) => Math.round(rng.between(r[0], r[1]));
-  switch (kind) {
-    case "simFreeze":
-    case "proxyFreeze":
-      return { holdMs: range(cfg.freezeMs) };
-    case "proxyReplace":
-      return {};
-    case "slowAuth":
-      return { delayMs: range(cfg.slowAuthMs), holdMs: range(cfg.slowAuthHoldMs) };
-    case "failAuths":
-      return { n: rng.int(1, 3), mode: rng.pick(["drop", "error"] as const) };
-    case "transient":
-      return { code: rng.pick(TRANSIENT_CODES), count: rng.int(1, 4) };
-    case "permanent":
-      return { code: rng.pick(PERMANENT_CODES), count: rng.int(1, 3) };
-    case "garbage":
-      return { text: rng.pick(GARBAGE_TEXTS) };
-    case "latency":
-      return { ms: range(cfg.latencyMs), holdMs: range(cfg.latencyHoldMs) };
-    default:
-      return {};
-  }
+  const none = () => ({});
+  // One entry per kind (the type makes a new kind fail to compile here); only the chosen one draws from rng.
+  const byKind: Record<FaultKind, () => Record<string, number | string>> = {
+    simFreeze: () => ({ holdMs: range(cfg.freezeMs) }),
+    proxyFreeze: () => ({ holdMs: range(cfg.freezeMs) }),
+    proxyReplace: none,
+    slowAuth: () => ({ delayMs: range(cfg.slowAuthMs), holdMs: range(cfg.slowAuthHoldMs) }),
+    failAuths: () => ({ n: rng.int(1, 3), mode: rng.pick(["drop", "error"] as const) }),
+    transient: () => ({ code: rng.pick(TRANSIENT_CODES), count: rng.int(1, 4) }),
+    permanent: () => ({ code: rng.pick(PERMANENT_CODES), count: rng.int(1, 3) }),
+    garbage: () => ({ text: rng.pick(GARBAGE_TEXTS) }),
+    latency: () => ({ ms: range(cfg.latencyMs), holdMs: range(cfg.latencyHoldMs) }),
+    cut: none,
+    cutForget: none,
+    proxyCut: none,
+  };
+  return byKind[kind]();
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -72,7 +72,7 @@ export class Ledger {
     t.items = view.items;
     t.errors = view.errors;
     this.settled++;
-    for (const w of [...this.waiters]) w();
+    for (const w of this.waiters) w();
   }
 
   engineSettled(o: TaskOutcome): void {
@@ -110,7 +110,7 @@ export class Ledger {
   /** Wake every waiter (the workload ended: nothing more will settle). */
   release(): void {
     this.released = true;
-    for (const w of [...this.waiters]) w();
+    for (const w of this.waiters) w();
   }
 
   /** Forget these tasks (the soak checks tasks in chunks and must not keep them all). */

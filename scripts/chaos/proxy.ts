@@ -94,7 +94,7 @@ export class TcpProxy {
 
   /** Destroy both sides of every connection now. */
   cut(): void {
-    for (const p of [...this.pairs]) {
+    for (const p of this.pairs) {
       this.counters.cut++;
       this.destroy(p);
     }

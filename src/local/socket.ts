@@ -70,7 +70,7 @@ export function prepareSocketDir(path: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (err) {
-    throw new SocketError("socketDirUnusable", `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new SocketError("socketDirUnusable", `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
   const st = lstatSync(dir);
   if (st.isSymbolicLink()) throw new SocketError("socketDirUnsafe", `${dir} is a symlink; refusing to use it`);

@@ -1,8 +1,8 @@
 /**
  * Sessions (`connectionSessionUUID`). A session owns its tasks' output and outlives its connection:
  * Runware keeps results it could not deliver for 120 s and hands them to a connection that
- * re-authenticates with the old `connectionSessionUUID` (runware-protocol.md §2 "What
- * connectionSessionUUID does on reconnect"). A session is attached to at most one connection.
+ * re-authenticates with the old `connectionSessionUUID` (docs/protocol.md §2.3). A session is
+ * attached to at most one connection.
  */
 import { randomUUID } from "node:crypto";
 import type { SimConnection } from "./connection.js";
@@ -128,6 +128,6 @@ export class SessionStore {
   }
 
   forgetAll(): void {
-    for (const s of [...this.sessions.values()]) s.forget();
+    for (const s of this.sessions.values()) s.forget();
   }
 }

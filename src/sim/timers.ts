@@ -38,7 +38,7 @@ export class Timers {
 
   /** Cancel everything (pending sleeps resolve `false`). */
   clear(): void {
-    for (const t of [...this.live.keys()]) this.cancel(t);
+    for (const t of this.live.keys()) this.cancel(t);
   }
 
   get size(): number {

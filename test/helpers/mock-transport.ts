@@ -96,7 +96,8 @@ export class MockUpstream {
       const peer = new MockPeer(this.peers.length, socket);
       this.peers.push(peer);
       socket.on("message", (data) => {
-        const text = String(data);
+        // The daemon sends text frames only; anything else is kept as a marker the assertions will see.
+        const text = typeof data === "string" ? data : `<binary frame ${Object.prototype.toString.call(data)}>`;
         peer.frames.push(text);
         this.answer(text, peer);
       });

@@ -40,14 +40,14 @@ export class WsTestClient {
         frame = { raw: text };
       }
       this.received.push({ at: performance.now(), frame });
-      for (const w of [...this.waiters]) w();
+      for (const w of this.waiters) w();
     });
     this.closed = new Promise((resolve) =>
-      ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+      ws.once("close", (code: number, reason: Buffer) => {
+        resolve({ code, reason: reason.toString() });
+        for (const w of this.waiters) w(); // they see readyState CLOSED and reject
+      }),
     );
-    this.closed.then(() => {
-      for (const w of [...this.waiters]) w();
-    });
     ws.on("error", () => undefined);
   }
 

@@ -38,7 +38,8 @@ async function expectNothingSentThenServes(rig: DaemonRig, before = 0): Promise<
 
 interface Case {
   name: string;
-  body: string | unknown;
+  /** Sent as is when a string, else as JSON. */
+  body: unknown;
   status: number;
   code: string;
   extra?: Record<string, unknown>;
@@ -115,7 +116,7 @@ describe("local api - refusals of POST /v1", () => {
   });
 
   it("local api - refuses a body over the size limit with 413, declared or streamed", async () => {
-    const rig = await startRig(cleanup, { daemon: { maxBodyBytes: 1024 } });
+    const rig = await startRig(cleanup, { settings: { maxBodyBytes: 1024 } });
     const big = [imageTask({ positivePrompt: "x".repeat(2000) })];
     expectRefusal(await postTasks(rig.socketPath, big), 413, "payloadTooLarge");
     // Without a content-length the limit is enforced as the bytes arrive.

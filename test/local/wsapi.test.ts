@@ -129,7 +129,7 @@ describe("local api - local WebSocket", () => {
         c.frames
           .flatMap((f) => [...(f.data ?? []), ...(f.errors ?? [])])
           .map((i: Obj) => i["taskUUID"])
-          .filter(Boolean),
+          .filter((u): u is string => typeof u === "string"),
       );
     expect([...uuidsSeen(a)].sort()).toEqual([...aTasks].sort());
     expect([...uuidsSeen(b)].sort()).toEqual([...bTasks].sort());

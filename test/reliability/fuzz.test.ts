@@ -89,7 +89,7 @@ async function expectServing(): Promise<void> {
   const uuid = randomUUID();
   const ans = await postJson(rig.socketPath, [imageTask({ taskUUID: uuid, numberResults: 2 })], 5_000);
   expect(ans.status, ans.text).toBe(200);
-  expect((ans.json?.["data"] as Json[]).filter((d) => d["taskUUID"] === uuid)).toHaveLength(2);
+  expect(((ans.json?.["data"] as Json[] | undefined) ?? []).filter((d) => d["taskUUID"] === uuid)).toHaveLength(2);
 }
 
 // --- arbitraries -----------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ const uuidish = fc.oneof(fc.uuid({ version: 4 }), fc.uuid(), fc.string({ maxLeng
 const extras = fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 });
 const taskLike = fc
   .tuple(fc.record({ taskType: taskTypes, taskUUID: uuidish }, { requiredKeys: [] }), extras)
-  .map(([core, more]) => ({ ...more, ...core }) as Json);
+  .map(([core, more]): Json => ({ ...more, ...core }));
 /** A task with `apiKey: KEY` nested `depth` objects down (depth 0: at the top). */
 const withApiKey = fc.tuple(taskLike, fc.array(fc.constantFrom("settings", "a", "inputs", "x"), { maxLength: 90 })).map(([task, path]) => {
   let leaf: Json = { apiKey: KEY };

@@ -69,30 +69,32 @@ export function rawExchange(socketPath: string, pieces: ReadonlyArray<string | B
     sock.on("data", (d: Buffer) => chunks.push(d));
     sock.on("close", finish);
     sock.on("error", () => undefined);
-    sock.once("connect", async () => {
-      for (const p of pieces) {
-        if (sock.destroyed) return;
-        sock.write(p);
-        await new Promise((r) => (opts.gapMs ? setTimeout(r, opts.gapMs) : setImmediate(r)));
-      }
+    sock.once("connect", () => {
+      writePieces(sock, pieces, opts.gapMs).catch(finish);
     });
   });
 }
 
 /** Connect, write `pieces`, then destroy the socket without waiting for anything (a client that died). */
 export function rawAbandon(socketPath: string, pieces: ReadonlyArray<string | Buffer>): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const sock = net.connect(socketPath);
     sock.on("error", () => undefined);
-    sock.once("connect", async () => {
-      for (const p of pieces) {
-        sock.write(p);
-        await new Promise((r) => setImmediate(r));
-      }
-      sock.destroy();
-      resolve();
+    sock.once("connect", () => {
+      writePieces(sock, pieces)
+        .finally(() => sock.destroy())
+        .then(resolve, reject);
     });
   });
+}
+
+/** Write `pieces` one per event-loop turn (or `gapMs` apart); stop early once the socket is gone. */
+async function writePieces(sock: net.Socket, pieces: ReadonlyArray<string | Buffer>, gapMs = 0): Promise<void> {
+  for (const p of pieces) {
+    if (sock.destroyed) return;
+    sock.write(p);
+    await new Promise((r) => (gapMs ? setTimeout(r, gapMs) : setImmediate(r)));
+  }
 }
 
 /** A complete request as bytes; `Content-Length` from the body unless `headers` sets framing itself. */

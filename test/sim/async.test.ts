@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { randomUUID } from "node:crypto";
 import type { WsTestClient, Frame } from "../helpers/ws-client.js";
 import { waitFor } from "../helpers/wait.js";
-import { imageTask, useSim } from "./harness.js";
+import { hasError, imageTask, useSim } from "./harness.js";
 
 /** Send getResponse for `taskUUID` and return the reply frame. */
 async function poll(c: WsTestClient, taskUUID: string): Promise<Frame> {
@@ -15,7 +15,7 @@ async function poll(c: WsTestClient, taskUUID: string): Promise<Frame> {
 }
 
 describe("sim - async delivery and getResponse", () => {
-  const { start, authed } = useSim();
+  const { start, connect, authed } = useSim();
 
   it("sim - acknowledges an async task at once and does not push its results", async () => {
     const sim = await start({ workMs: 30 });
@@ -119,7 +119,7 @@ describe("sim - async delivery and getResponse", () => {
     c.send([task]);
     const pushed = await c.itemsFor(task.taskUUID, 2);
     const reply = await poll(c, task.taskUUID);
-    expect(reply.data!.map((i) => i["imageUUID"]).sort()).toEqual(pushed.map((i) => i["imageUUID"]).sort());
+    expect(reply.data!.map((i) => String(i["imageUUID"])).sort()).toEqual(pushed.map((i) => String(i["imageUUID"])).sort());
     expect(reply.data!.every((i) => i["status"] === "success")).toBe(true);
   });
 
@@ -139,8 +139,15 @@ describe("sim - async delivery and getResponse", () => {
 
   it("sim - getResponse needs an authenticated connection and a taskUUID", async () => {
     const sim = await start();
-    const c = await authed(sim);
+    const c = await connect(sim);
+    const taskUUID = randomUUID();
+    c.send([{ taskType: "getResponse", taskUUID }]);
+    const unauthed = await c.waitFor(hasError("missingApiKey"));
+    expect(unauthed.errors).toEqual([{ code: "missingApiKey", message: expect.any(String), taskType: "getResponse", taskUUID }]);
+    await c.authenticate();
+    const from = c.mark();
     c.send([{ taskType: "getResponse" }]);
-    await c.waitFor((f) => f.errors?.[0]?.["code"] === "missingTaskUUID" && f.errors[0]["taskType"] === "getResponse");
+    const noUuid = await c.waitFor(hasError("missingTaskUUID"), { from });
+    expect(noUuid.errors).toEqual([expect.objectContaining({ code: "missingTaskUUID", taskType: "getResponse" })]);
   });
 });

@@ -22,7 +22,7 @@ describe("sim - imageInference", () => {
     const items = await c.itemsFor(task.taskUUID, 3);
     expect(items).toHaveLength(3);
     expect(new Set(items.map((i) => i["imageUUID"])).size).toBe(3);
-    expect(items.map((i) => i["seed"]).sort()).toEqual([1234, 1235, 1236]);
+    expect(items.map((i) => Number(i["seed"])).sort((a, b) => a - b)).toEqual([1234, 1235, 1236]);
     for (const item of items) {
       expect(Object.keys(item).sort()).toEqual(["imageURL", "imageUUID", "seed", "taskType", "taskUUID"]);
       expect(item["taskType"]).toBe("imageInference");
@@ -141,7 +141,7 @@ describe("sim - imageInference", () => {
       steps: 100,
       outputFormat: "png",
       positivePrompt: "ab",
-      seed: 9223372036854775807,
+      seed: 2 ** 63, // int64 max, 9223372036854775807, as JSON.parse reads it
     });
     c.send([task]);
     expect(await c.itemsFor(task.taskUUID, 20)).toHaveLength(20);
@@ -228,12 +228,14 @@ describe("sim - imageInference", () => {
     const sim = await start();
     const c = await authed(sim);
     c.sendRaw("not json at all");
-    await c.waitFor(hasError("invalidRequestBody"));
+    const notJson = await c.waitFor(hasError("invalidRequestBody"));
+    expect(notJson.errors).toEqual([expect.objectContaining({ code: "invalidRequestBody", message: expect.any(String) })]);
     const from = c.mark();
     c.send({ taskType: "ping", ping: true });
-    await c.waitFor(hasError("invalidRequestBody"), { from });
+    const notArray = await c.waitFor(hasError("invalidRequestBody"), { from });
+    expect(notArray.errors).toHaveLength(1);
     const task = imageTask();
     c.send([task]);
-    await c.itemsFor(task.taskUUID, 1);
+    expect(await c.itemsFor(task.taskUUID, 1)).toHaveLength(1);
   });
 });

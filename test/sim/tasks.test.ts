@@ -96,8 +96,8 @@ describe("sim - other task types", () => {
     // deterministic: the same request gives the same texts
     const again = randomUUID();
     c.send([{ taskType: "promptEnhance", taskUUID: again, prompt: "a red fox in snow", promptVersions: 3, promptMaxLength: 40 }]);
-    const texts = (await c.itemsFor(again, 3)).map((i) => i["text"]).sort();
-    expect(texts).toEqual(items.map((i) => i["text"]).sort());
+    const texts = (await c.itemsFor(again, 3)).map((i) => String(i["text"])).sort();
+    expect(texts).toEqual(items.map((i) => String(i["text"])).sort());
   });
 
   it("sim - promptEnhance defaults to one version and validates its ranges", async () => {
