@@ -1,5 +1,5 @@
 /**
- * The simulator's model catalogue for `modelSearch` (runware-protocol.md §7): a dozen entries shaped
+ * The simulator's model catalogue for `modelSearch` (docs/protocol.md §7): a dozen entries shaped
  * like the docs' example (air, name, version, category, architecture, type, tags, heroImage, private,
  * comment, and checkpoint defaults). AIRs of the Runware-hosted FLUX models are the documented ones;
  * the civitai ones follow the `civitai:<model>@<version>` pattern of the docs.
@@ -240,7 +240,7 @@ function matchesSearch(m: CatalogueModel, term: string): boolean {
   return [m.name, m.air, m.version, ...m.tags].some((field) => field.toLowerCase().includes(t));
 }
 
-/** Filter, then page; `totalResults` counts every match, not just the page (§7 "Response"). */
+/** Filter, then page; `totalResults` counts every match, not just the page (docs/protocol.md §7). */
 export function searchModels(q: ModelQuery): { results: CatalogueModel[]; totalResults: number } {
   const lower = (s: string | undefined) => s?.toLowerCase();
   const wantTags = q.tags?.map((t) => t.toLowerCase());

@@ -2,8 +2,8 @@
  * One client WebSocket as the simulator sees it: an inbound queue (frames are processed one at a
  * time, in order, each `latencyMs` after it arrived), an outbound queue (each frame written
  * `latencyMs` after it was produced, order kept), the idle close (Runware closes 120 s after the last
- * message either way, runware-protocol.md §2), and freeze: a half-open socket that neither reads
- * nor writes, pongs included, yet stays open (what sdk-js calls a zombie connection, sdk-anchors.md §2.5).
+ * message either way, docs/protocol.md §2.4), and freeze: a half-open socket that neither reads
+ * nor writes, pongs included, yet stays open (what sdk-js calls a zombie connection, docs/protocol.md §10.2).
  */
 import { performance } from "node:perf_hooks";
 import { WebSocket, type RawData } from "ws";

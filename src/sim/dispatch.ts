@@ -1,5 +1,5 @@
 /**
- * What the simulator does with each inbound frame (runware-protocol.md §1–§4, §10): a frame is a
+ * What the simulator does with each inbound frame (docs/protocol.md §1–§5): a frame is a
  * JSON array of tasks handled in order; `ping` works before auth, everything else needs an
  * authenticated session; tasks are registered by taskUUID, validated, acknowledged when async, and
  * run. Replies to protocol tasks (auth, ping, getResponse) go straight to the connection; task
@@ -50,7 +50,7 @@ export class Dispatcher {
       tasks = undefined;
     }
     if (!Array.isArray(tasks)) {
-      // The body must be an array of tasks (§1); Runware's code for this is unknown.
+      // The body must be an array of tasks (§1.2); Runware's code for this is unknown.
       conn.sendFrame({ errors: [wireError("invalidRequestBody")] });
       return;
     }
@@ -92,7 +92,7 @@ export class Dispatcher {
     conn.sendFrame({ data: [{ taskType: PING, pong: true }] });
   }
 
-  /** §2: answer `{data:[{taskType, connectionSessionUUID}]}` as data[0] (sdk-js reads data[0]). */
+  /** §2.1: answer `{data:[{taskType, connectionSessionUUID}]}` as data[0] (sdk-js reads data[0]). */
   private async authenticate(conn: SimConnection, task: Item): Promise<void> {
     const { opts, authFaults, sessions, counters } = this.s;
     const fault = authFaults.take();
@@ -114,7 +114,7 @@ export class Dispatcher {
     const requested =
       typeof task["connectionSessionUUID"] === "string" && task["connectionSessionUUID"] ? task["connectionSessionUUID"] : undefined;
     const known = requested !== undefined ? sessions.get(requested) : undefined;
-    // Unknown or expired session: a fresh one, no error (§2, our assumption).
+    // Unknown or expired session: a fresh one, no error (§2.3, our assumption).
     const session = known ?? sessions.create();
     counters.auths.push({ sessionUUID: session.uuid, ...(requested ? { requestedSession: requested } : {}), resumed: known !== undefined });
     conn.sendFrame({ data: [{ taskType: AUTH, connectionSessionUUID: session.uuid }] });
@@ -123,7 +123,7 @@ export class Dispatcher {
   }
 
   /**
-   * §4: the full current state of a task. Also answers for retained sync tasks: that is how a client
+   * §4.2: the full current state of a task. Also answers for retained sync tasks: that is how a client
    * recovers the results of a session it could not resume (our assumption; the docs only show async).
    */
   private getResponse(conn: SimConnection, task: Item): void {

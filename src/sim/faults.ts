@@ -1,6 +1,6 @@
 /**
  * Switchable failures: task errors (a task fails with a chosen code instead of producing results,
- * e.g. the transient `timeoutProvider` of runware-protocol.md §5) and authentication failures
+ * e.g. the transient `timeoutProvider` of docs/protocol.md §5.2) and authentication failures
  * (dropped connection or `internalServerError`).
  */
 import type { Rng } from "./rng.js";

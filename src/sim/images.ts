@@ -1,7 +1,7 @@
 /**
  * Generated images by id. Only the recipe (prompt, seed, size) is stored; the PNG is rendered when
  * its URL is fetched, so a benchmark producing thousands of URL results costs no rendering.
- * Entries expire after the retention time (Runware URLs expire too: `ttl`, runware-protocol.md §3);
+ * Entries expire after the retention time (Runware URLs expire too: `ttl`, docs/protocol.md §3.1);
  * pinned entries (catalogue hero images) never do.
  */
 import { renderImage, type RenderSpec } from "./render.js";

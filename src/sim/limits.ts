@@ -1,5 +1,5 @@
 /**
- * Runware's documented parameter ranges (runware-protocol.md §7, §8; 2025-10 docs snapshot) and the
+ * Runware's documented parameter ranges (docs/protocol.md §7, §8; 2025-10 docs snapshot) and the
  * few constants the simulator invents where the docs are silent. Validation reads these, never literals.
  */
 export const RUNWARE_LIMITS = {
@@ -11,11 +11,11 @@ export const RUNWARE_LIMITS = {
     numberResults: { min: 1, max: 20, default: 1 },
     steps: { min: 1, max: 100 },
     CFGScale: { min: 0, max: 50 },
-    /** Seeds go up to int64 max (9223372036854775807, which JSON.parse reads as 2^63); JS numbers lose precision above 2^53, which we accept (§3 "Seed precision"). */
+    /** Seeds go up to int64 max (9223372036854775807, which JSON.parse reads as 2^63); JS numbers lose precision above 2^53, which we accept (§3.3). */
     seed: { min: 1, max: 2 ** 63 },
     outputQuality: { min: 20, max: 99 },
     outputTypes: ["URL", "base64Data", "dataURI"] as const,
-    /** Case-insensitive: the docs show both "JPG" and "jpg" (§3 "Output options"). */
+    /** Case-insensitive: the docs show both "JPG" and "jpg" (§8). */
     outputFormats: ["JPG", "PNG", "WEBP"] as const,
   },
   modelSearch: {
@@ -28,7 +28,7 @@ export const RUNWARE_LIMITS = {
     promptVersions: { min: 1, max: 5, default: 1 },
   },
   deliveryMethods: ["sync", "async"] as const,
-  /** Random seeds are 32-bit (§3 "Seed precision"). */
+  /** Random seeds are 32-bit (§3.3). */
   randomSeedMax: 0xffff_ffff,
 } as const;
 
@@ -40,7 +40,7 @@ export const SIM_CONSTANTS = {
   costPerTask: 0.0006,
   /** `promptMaxLength` when the request omits it (undocumented; chosen inside 12–400). */
   promptMaxLengthDefault: 380,
-  /** Status stream of a `modelUpload` (§8), one frame each. */
+  /** Status stream of a `modelUpload` (§3.3), one frame each. */
   modelUploadStatuses: ["validated", "downloaded", "optimized", "stored", "ready"] as const,
   /** Default payload of `sendGarbage()`: what a misbehaving proxy might send. */
   garbageText: "<html><body>502 Bad Gateway</body></html>",

@@ -1,13 +1,13 @@
 /**
  * Every knob of the simulator in one documented object. Defaults mirror Runware where the reference
- * states a fact (runware-protocol.md §2: 120 s idle close, 120 s resume buffer); every duration is an
+ * states a fact (docs/protocol.md §2: 120 s idle close, 120 s resume buffer); every duration is an
  * option so tests can shrink it to milliseconds.
  */
 import type { Logger } from "pino";
 
-/** How the `numberResults` items of one task are spread over frames (runware-protocol.md §3). */
+/** How the `numberResults` items of one task are spread over frames (docs/protocol.md §3.3). */
 export type SplitMode = "random" | "single" | "each";
-/** Where a failed generation appears in a `getResponse` reply (runware-protocol.md §4: both forms exist). */
+/** Where a failed generation appears in a `getResponse` reply (docs/protocol.md §4.2: both forms exist). */
 export type AsyncErrorForm = "top" | "item";
 
 export interface SimOptions {
@@ -17,9 +17,9 @@ export interface SimOptions {
   port: number;
   /** API keys answered with `invalidApiKey`. Any other non-empty key is accepted. */
   rejectedKeys: string[];
-  /** Close a connection this long after the last frame in either direction (Runware: 120 s, §2 "Idle timeout"). */
+  /** Close a connection this long after the last frame in either direction (Runware: 120 s, §2.4). */
   idleCloseMs: number;
-  /** Keep a disconnected session and its undelivered frames this long (Runware: 120 s, §2 "connectionSessionUUID"). */
+  /** Keep a disconnected session and its undelivered frames this long (Runware: 120 s, §2.3). */
   resumeBufferMs: number;
   /** Time a task takes to produce all its results; its items finish at moments spread over this time. */
   workMs: number;
@@ -33,13 +33,13 @@ export interface SimOptions {
   coalesceMs: number;
   /** Form of failed generations in `getResponse` replies. */
   asyncErrorForm: AsyncErrorForm;
-  /** Include `status: "processing"` in the async acknowledgement (the docs do not say; §4 "ACK shape"). */
+  /** Include `status: "processing"` in the async acknowledgement (the docs do not say; §4.1). */
   asyncAckStatus: boolean;
   /** How long a finished task stays answerable by `getResponse` (and blocks its taskUUID). */
   taskRetentionMs: number;
   /** Seed of the PRNG behind every random choice (frame splits, random image seeds, error rates). */
   seed: number;
-  /** Close the socket after answering an auth failure (Runware's behaviour is unknown, §2 "Failure reply"). */
+  /** Close the socket after answering an auth failure (Runware's behaviour is unknown, §2.2). */
   closeOnAuthFailure: boolean;
   /** Optional pino logger; the simulator is silent without one. */
   logger: Logger | undefined;

@@ -1,7 +1,7 @@
 /**
  * Every task the simulator has seen, keyed by taskUUID across all sessions and connections (the
  * taskUUID namespace is global at Runware: reusing one that is in flight is `conflictTaskUUID`,
- * runware-protocol.md §3/§5). A task that failed may be resubmitted with the same UUID (that is how a
+ * docs/protocol.md §5.3). A task that failed may be resubmitted with the same UUID (that is how a
  * client retries a transient error); one that is processing or succeeded may not while retained.
  */
 import type { Session } from "./session.js";

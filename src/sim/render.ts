@@ -17,7 +17,7 @@ export interface RenderSpec {
 
 /** Tunables for the picture, in one place. */
 export const RENDER_DEFAULTS = {
-  /** Runware caps image width/height at 2048 (runware-protocol.md §8); refuse more to bound memory. */
+  /** Runware caps image width/height at 2048 (docs/protocol.md §8); refuse more to bound memory. */
   maxSide: 2048,
   /** Circles drawn over the background: the prompt picks a count in [min, min + spread). */
   minCircles: 2,

@@ -1,6 +1,6 @@
 /**
  * Runs an accepted task: its items finish at moments spread over `workMs` and go out in frames per
- * the split (sync), or are only recorded for `getResponse` (async, runware-protocol.md §4). An
+ * the split (sync), or are only recorded for `getResponse` (async, docs/protocol.md §4). An
  * injected fault fails the task with its code after `workMs` instead.
  */
 import type { AsyncErrorForm, SplitMode } from "./options.js";
@@ -55,14 +55,14 @@ export function runTask(rec: TaskRecord, plan: TaskPlan, injectedCode: string | 
   }
 }
 
-/** The async acknowledgement (§4 "ACK shape"; `status` is a toggle because the docs do not say). */
+/** The async acknowledgement (§4.1; `status` is a toggle because the docs do not say). */
 export function ackFrame(rec: TaskRecord, withStatus: boolean): OutFrame {
   return { data: [{ taskType: rec.taskType, taskUUID: rec.taskUUID, ...(withStatus ? { status: "processing" } : {}) }] };
 }
 
 /**
  * The `getResponse` reply: the full current state, one entry per generation, under the ORIGINAL
- * taskType (§4). Failures go top-level (`errors[]` with `status:"error"`, the docs' form) or inside
+ * taskType (§4.2). Failures go top-level (`errors[]` with `status:"error"`, the docs' form) or inside
  * `data` (`status:"error"` + `error:{code,message}`, the generated schema's form).
  */
 export function pollFrame(rec: TaskRecord, form: AsyncErrorForm): OutFrame {

@@ -1,6 +1,6 @@
 /**
  * When a task's result items finish and how they are grouped into frames. Runware sends results
- * "as they complete": one frame may hold one item or several (runware-protocol.md §3), so by default
+ * "as they complete": one frame may hold one item or several (docs/protocol.md §3.3), so by default
  * the grouping is random; `single` and `each` pin the two extremes for tests.
  */
 import type { Rng } from "./rng.js";

@@ -1,6 +1,6 @@
 /**
  * The bundled Runware simulator: one loopback `http.Server` carrying the WebSocket API on `/v1`
- * (any query string, e.g. sdk-js's `?sdk=js&version=1.3.2`, sdk-anchors.md §2.2), the generated
+ * (any query string, e.g. sdk-js's `?sdk=js&version=1.3.2`, docs/protocol.md §1.1), the generated
  * images on `/image/<id>.png`, and the fault controls on `/_sim/*`.
  */
 import http from "node:http";

@@ -1,7 +1,7 @@
 /**
  * Parameter checks that produce Runware-shaped errors: `missing<Param>` when a required parameter is
  * absent, `invalid<Param>` when it has the wrong type or range, always with `parameter` set
- * (runware-protocol.md §5, §8: the exact strings are unknown; these follow the documented patterns).
+ * (docs/protocol.md §8: the exact strings are unknown; these follow the documented patterns).
  */
 import { paramCode, wireError, type Item, type WireError } from "./wire.js";
 

@@ -1,6 +1,6 @@
 /**
- * Shapes the simulator puts on the wire: `{data:[...], errors:[...]}` (runware-protocol.md §1) and
- * Runware's error object (§5). Codes and messages the simulator emits live here too.
+ * Shapes the simulator puts on the wire: `{data:[...], errors:[...]}` (docs/protocol.md §1.3) and
+ * Runware's error object (§5.1). Codes and messages the simulator emits live here too.
  */
 import type { RunwareErrorObject } from "../errors.js";
 

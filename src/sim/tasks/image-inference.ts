@@ -1,5 +1,5 @@
 /**
- * `imageInference` (runware-protocol.md §3, §8): validation per the documented ranges, then
+ * `imageInference` (docs/protocol.md §3.3, §3.4, §8): validation per the documented ranges, then
  * `numberResults` items, each with a fresh `imageUUID`, `seed` (requested + index, or a random 32-bit
  * base + index), the output in the requested `outputType`, `cost` only with `includeCost` and
  * `NSFWContent` only when a safety check was asked for.
@@ -14,7 +14,7 @@ import type { TaskHandler } from "./types.js";
 
 const L = RUNWARE_LIMITS.imageInference;
 
-/** AIR identifiers look like `runware:101@1` or `civitai:4384@128713` (§8 `model`). */
+/** AIR identifiers look like `runware:101@1` or `civitai:4384@128713` (docs/protocol.md §8). */
 const AIR_RE = /^[\w.-]+:[\w.-]+@[\w.-]+$/;
 
 function wantsNsfwCheck(task: Item): boolean {

@@ -1,4 +1,4 @@
-/** `modelSearch` (runware-protocol.md §7): one item holding the page and `totalResults`. */
+/** `modelSearch` (docs/protocol.md §7): one item holding the page and `totalResults`. */
 import { searchModels, type CatalogueModel } from "../catalogue.js";
 import { imageUrl } from "../images.js";
 import { RUNWARE_LIMITS } from "../limits.js";

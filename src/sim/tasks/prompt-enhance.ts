@@ -1,5 +1,5 @@
 /**
- * `promptEnhance` (runware-protocol.md §8): `promptVersions` separate items with the same taskUUID,
+ * `promptEnhance` (docs/protocol.md §3.3): `promptVersions` separate items with the same taskUUID,
  * each with a `text` of at most `promptMaxLength` characters. The enhancement is deterministic in
  * the prompt and version index, so tests can compare texts.
  */

@@ -1,6 +1,6 @@
 /**
  * `imageUpload` (one item with a fresh `imageUUID`) and `modelUpload` (a stream of status items,
- * validated → downloaded → optimized → stored → ready, one frame each; runware-protocol.md §8).
+ * validated → downloaded → optimized → stored → ready, one frame each; docs/protocol.md §3.3).
  */
 import { randomUUID } from "node:crypto";
 import { SIM_CONSTANTS } from "../limits.js";
