@@ -4,8 +4,7 @@
  * Engine timings are the tests' FAST ones (milliseconds instead of seconds) so that faults and
  * recoveries happen many times a minute.
  */
-import type { DaemonConfig } from "../../src/local/config.js";
-import { DEFAULTS } from "../../src/defaults.js";
+import { defaultSettings, type DaemonConfig } from "../../src/local/config.js";
 import type { EngineOptions } from "../../src/upstream/engine.js";
 
 /** The API key of every chaos/fuzz/soak daemon: distinctive, so a leak is found by plain search. */
@@ -98,7 +97,7 @@ export const GARBAGE_TEXTS = [
 ] as const;
 
 const ENGINE: ChaosConfig["engine"] = {
-  ...DEFAULTS,
+  ...defaultSettings(),
   handshakeTimeoutMs: 2_000,
   authTimeoutMs: 300,
   backoffBaseMs: 10,
@@ -187,6 +186,7 @@ export function daemonConfigFor(
   where: { socketPath: string; upstreamUrl: string; resultRetentionMs: number },
 ): DaemonConfig {
   return {
+    ...defaultSettings(),
     upstreamUrl: where.upstreamUrl,
     socketPath: where.socketPath,
     maxInFlight: e.maxInFlight,

@@ -7,7 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULTS } from "../../src/defaults.js";
+import { defaultSettings } from "../../src/local/config.js";
 import { Daemon } from "../../src/local/daemon.js";
 import { SimServer, type SimCounters } from "../../src/sim/index.js";
 import { TrackingClock } from "../../src/util/clock.js";
@@ -116,7 +116,7 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
   const daemonCfg = daemonConfigFor(e, {
     socketPath: join(dir, "run", "daemon.sock"),
     upstreamUrl: proxy.rewrite(sim.url),
-    resultRetentionMs: DEFAULTS.resultRetentionMs,
+    resultRetentionMs: defaultSettings().resultRetentionMs,
   });
   const daemon = await Daemon.start(daemonCfg, { logger: capture.logger(), engine: { ...e, clock, random: () => rngs.engine.next() } });
   const engine = daemon.engine;

@@ -5,21 +5,21 @@
  */
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createLogger } from "../log.js";
-import { RunwareDaemonError } from "../errors.js";
-import { ConfigError, DAEMON_USAGE, loadDaemonConfig, type DaemonConfig } from "../local/config.js";
+import { RunwareDaemonError, UsageError } from "../errors.js";
+import { daemonHelp, loadDaemonConfig, type DaemonConfig } from "../local/config.js";
 import { Daemon } from "../local/daemon.js";
 import { daemonFiles } from "../local/paths.js";
 
 export async function runDaemon(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(`${DAEMON_USAGE}\n`);
+    process.stdout.write(`${daemonHelp()}\n`);
     return 0;
   }
   let cfg: DaemonConfig;
   try {
     cfg = loadDaemonConfig(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof UsageError) {
       process.stderr.write(`runware daemon: ${err.message}\n`);
       return 2;
     }

@@ -1,125 +1,144 @@
 /**
- * The daemon's configuration from flags and environment (contract §1), validated once at start-up.
+ * The daemon's configuration, derived from the one settings table (settings.ts): flags, environment,
+ * defaults and validation, `--help`, the flag specs `runware start` passes through, the status
+ * limits and the README's daemon table. Only this module reads the table.
+ * Precedence per setting: its flag, then its environment variable (if not empty), then its default.
  * The API key comes only from `RUNWARE_API_KEY` or `--api-key-file`: a flag value would show in `ps`.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { z } from "zod";
-import { DEFAULTS } from "../defaults.js";
-import { RunwareDaemonError } from "../errors.js";
-import { defaultSocketPath } from "./paths.js";
+import { UsageError } from "../errors.js";
+import { parseFlags, type FlagSpecs } from "../util/args.js";
+import { API_KEY, GROUPS, SETTINGS, type Setting, type SettingKey, type Settings, type StatusKey } from "./settings.js";
 
-export class ConfigError extends RunwareDaemonError {
-  constructor(message: string) {
-    super("invalidConfig", message);
-  }
+export type { Settings } from "./settings.js";
+export type DaemonConfig = Settings & { apiKey: string };
+export type StatusLimits = Pick<Settings, StatusKey>;
+
+/** The table in help order: by group, then as declared. */
+const ENTRIES = (Object.entries(SETTINGS) as Array<[SettingKey, Setting]>)
+  .map((e, i) => ({ e, i }))
+  .sort((a, b) => GROUPS.indexOf(a.e[1].group) - GROUPS.indexOf(b.e[1].group) || a.i - b.i)
+  .map(({ e }) => e);
+const FLAGGED = ENTRIES.filter(([, s]) => s.flag !== undefined) as Array<[SettingKey, Setting & { flag: string }]>;
+const SCHEMA = z.object(Object.fromEntries(ENTRIES.map(([k, s]) => [k, s.schema])));
+
+function defaultOf(s: Setting, env: NodeJS.ProcessEnv): unknown {
+  return typeof s.default === "function" ? s.default(env) : s.default;
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** Every setting at its default (tests and scripts start from here and shrink what they need). */
+export function defaultSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return Object.fromEntries(ENTRIES.map(([k, s]) => [k, defaultOf(s, env)])) as Settings;
+}
 
-const ms = z.coerce.number().int().min(1);
-const ConfigSchema = z.object({
-  upstreamUrl: z.string().regex(/^wss?:\/\//, "must be a ws:// or wss:// URL"),
-  socketPath: z.string().min(1),
-  maxInFlight: z.coerce.number().int().min(1).max(10_000),
-  maxQueued: z.coerce.number().int().min(1),
-  taskTimeoutMs: ms,
-  pingIntervalMs: ms,
-  pongTimeoutMs: ms,
-  backoffBaseMs: ms,
-  backoffMaxMs: ms,
-  resultRetentionMs: z.coerce.number().int().min(0),
-  drainTimeoutMs: z.coerce.number().int().min(0),
-  logLevel: z.enum(LOG_LEVELS),
-});
+/** The `--flag` of a setting, if it has one. */
+export function flagOf(key: string): string | undefined {
+  return (SETTINGS as Record<string, Setting>)[key]?.flag;
+}
 
-export type DaemonConfig = z.infer<typeof ConfigSchema> & { apiKey: string };
+/** parseArgs specs of every daemon flag, `--api-key-file` included (for `runware daemon` and `runware start`). */
+export function daemonFlagSpecs(): FlagSpecs {
+  const specs: FlagSpecs = Object.fromEntries(FLAGGED.map(([, s]) => [s.flag, { type: "string" as const }]));
+  specs[API_KEY.fileFlag] = { type: "string" };
+  return specs;
+}
 
-/** Flag name → config key. Every flag is documented in the README with its default. */
-const FLAGS = {
-  upstream: "upstreamUrl",
-  socket: "socketPath",
-  "max-in-flight": "maxInFlight",
-  "max-queued": "maxQueued",
-  "task-timeout-ms": "taskTimeoutMs",
-  "ping-interval-ms": "pingIntervalMs",
-  "pong-timeout-ms": "pongTimeoutMs",
-  "backoff-base-ms": "backoffBaseMs",
-  "backoff-max-ms": "backoffMaxMs",
-  "result-retention-ms": "resultRetentionMs",
-  "drain-timeout-ms": "drainTimeoutMs",
-  "log-level": "logLevel",
-} as const;
+export function loadDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  const refused = `--${API_KEY.refusedFlag}`;
+  if (argv.some((a) => a === refused || a.startsWith(`${refused}=`)))
+    throw new UsageError(`${refused} is not accepted (it would show in ps); set ${API_KEY.env} or use --${API_KEY.fileFlag}`);
+  const { values } = parseFlags(argv, daemonFlagSpecs());
 
-export const DAEMON_USAGE = `usage: runware daemon [options]
-  Runs the daemon in the foreground until SIGTERM/SIGINT.
-  API key: RUNWARE_API_KEY in the environment, or --api-key-file PATH.
-  --upstream URL            Runware WebSocket URL (env RUNWARE_URL; default ${DEFAULTS.upstreamUrl})
-  --socket PATH             Unix socket (env RUNWARE_SOCKET; default $XDG_RUNTIME_DIR/runware/daemon.sock
-                            or /tmp/runware-<uid>/daemon.sock)
-  --max-in-flight N         tasks outstanding upstream at once (default ${DEFAULTS.maxInFlight})
-  --max-queued N            tasks waiting for a slot before 429 (default ${DEFAULTS.maxQueued})
-  --task-timeout-ms MS      every task ends by then (default ${DEFAULTS.taskTimeoutMs})
-  --ping-interval-ms MS     ping an idle upstream link after (default ${DEFAULTS.pingIntervalMs})
-  --pong-timeout-ms MS      a ping unanswered this long is a miss (default ${DEFAULTS.pongTimeoutMs})
-  --backoff-base-ms MS      first reconnect delay ceiling (default ${DEFAULTS.backoffBaseMs})
-  --backoff-max-ms MS       reconnect delay cap (default ${DEFAULTS.backoffMaxMs})
-  --result-retention-ms MS  finished tasks stay readable (default ${DEFAULTS.resultRetentionMs})
-  --drain-timeout-ms MS     on SIGTERM, wait this long for in-flight tasks (default ${DEFAULTS.drainTimeoutMs})
-  --log-level LEVEL         ${LOG_LEVELS.join("|")} (default ${DEFAULTS.logLevel})`;
-
-export function loadDaemonConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }]));
-    ({ values } = parseArgs({ args: argv, options: { ...options, "api-key-file": { type: "string" } }, strict: true }));
-  } catch (err) {
-    // parseArgs names the flag; it never echoes a value, so a mistyped key flag cannot leak here.
-    throw new ConfigError((err as Error).message.split("\n")[0] ?? "bad arguments");
+  const raw: Record<string, unknown> = {};
+  /** A bad value is named by where it came from: its flag or its environment variable. */
+  const source: Record<string, string> = {};
+  for (const [key, s] of ENTRIES) {
+    const fromFlag = s.flag ? values[s.flag] : undefined;
+    const fromEnv = s.env ? env[s.env] : undefined;
+    if (typeof fromFlag === "string") {
+      raw[key] = fromFlag;
+      source[key] = `--${s.flag}`;
+    } else if (s.env && fromEnv) {
+      raw[key] = fromEnv;
+      source[key] = s.env;
+    } else raw[key] = defaultOf(s, env);
   }
-  if ("api-key" in values)
-    throw new ConfigError("--api-key is not accepted (it would show in ps); set RUNWARE_API_KEY or use --api-key-file");
-
-  const raw: Record<string, unknown> = {
-    upstreamUrl: env["RUNWARE_URL"] || DEFAULTS.upstreamUrl,
-    socketPath: defaultSocketPath(env),
-    maxInFlight: DEFAULTS.maxInFlight,
-    maxQueued: DEFAULTS.maxQueued,
-    taskTimeoutMs: DEFAULTS.taskTimeoutMs,
-    pingIntervalMs: DEFAULTS.pingIntervalMs,
-    pongTimeoutMs: DEFAULTS.pongTimeoutMs,
-    backoffBaseMs: DEFAULTS.backoffBaseMs,
-    backoffMaxMs: DEFAULTS.backoffMaxMs,
-    resultRetentionMs: DEFAULTS.resultRetentionMs,
-    drainTimeoutMs: DEFAULTS.drainTimeoutMs,
-    logLevel: env["RUNWARE_LOG_LEVEL"] || DEFAULTS.logLevel,
-  };
-  for (const [flag, key] of Object.entries(FLAGS)) {
-    const v = values[flag];
-    if (typeof v === "string") raw[key] = v;
-  }
-  const parsed = ConfigSchema.safeParse(raw);
+  const parsed = SCHEMA.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = String(issue?.path[0] ?? "");
-    const flag = Object.entries(FLAGS).find(([, k]) => k === key)?.[0] ?? key;
-    throw new ConfigError(`--${flag}: ${issue?.message ?? "invalid value"}`);
+    throw new UsageError(`${source[key] ?? key}: ${issue?.message ?? "invalid value"}`);
   }
-  return { ...parsed.data, apiKey: readApiKey(values["api-key-file"], env) };
+  const fileFlag = values[API_KEY.fileFlag];
+  return { ...(parsed.data as Settings), apiKey: readApiKey(typeof fileFlag === "string" ? fileFlag : undefined, env) };
 }
 
-function readApiKey(file: string | boolean | undefined, env: NodeJS.ProcessEnv): string {
-  let key: string | undefined;
-  if (typeof file === "string") {
+function readApiKey(file: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (file !== undefined) {
+    let key: string;
     try {
       key = readFileSync(file, "utf8").trim();
     } catch (err) {
-      throw new ConfigError(`--api-key-file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+      throw new UsageError(`--${API_KEY.fileFlag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
     }
-    if (!key) throw new ConfigError(`--api-key-file: ${file} is empty`);
+    if (!key) throw new UsageError(`--${API_KEY.fileFlag}: ${file} is empty`);
     return key;
   }
-  key = env["RUNWARE_API_KEY"]?.trim();
-  if (!key) throw new ConfigError("no API key: set RUNWARE_API_KEY in the environment or pass --api-key-file PATH");
+  const key = env[API_KEY.env]?.trim();
+  if (!key) throw new UsageError(`no API key: set ${API_KEY.env} in the environment or pass --${API_KEY.fileFlag} PATH`);
   return key;
+}
+
+/** The settings `GET /v1/status` shows under `limits` (those marked `status` in the table). */
+export function statusLimits(cfg: Settings): StatusLimits {
+  return Object.fromEntries(ENTRIES.filter(([, s]) => s.status).map(([k]) => [k, cfg[k]])) as StatusLimits;
+}
+
+// --- text: --help and the README table --------------------------------------------------------------
+
+/** The default as text: each alternative of a computed default, or the value. */
+function shownDefaults(s: Setting): string[] {
+  return s.shownDefault ? [...s.shownDefault] : [String(defaultOf(s, {}))];
+}
+
+/** The help line with `{key}` replaced by that setting's default. */
+function helpText(s: Setting): string {
+  return s.help.replace(/\{(\w+)\}/g, (m, k: string) => {
+    const other = (SETTINGS as Record<string, Setting>)[k];
+    return other ? shownDefaults(other).join(" or ") : m;
+  });
+}
+
+const usage = (s: Setting & { flag: string }) => `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`;
+
+export function daemonHelp(): string {
+  const width = Math.max(...FLAGGED.map(([, s]) => usage(s).length)) + 2;
+  const lines = FLAGGED.map(([, s]) => {
+    const where = `${s.env ? `env ${s.env}; ` : ""}default ${shownDefaults(s).join(", else ")}`;
+    return `  ${usage(s).padEnd(width)}${helpText(s)} (${where})`;
+  });
+  return [
+    "usage: runware daemon [options]",
+    "  Runs the daemon in the foreground until SIGTERM/SIGINT.",
+    `  API key: ${API_KEY.env} in the environment, or --${API_KEY.fileFlag} PATH.`,
+    ...lines,
+  ].join("\n");
+}
+
+const code = (text: string) => `\`${text}\``;
+const cell = (text: string) => text.replaceAll("|", "\\|");
+
+/** The flag table of README.md's "The daemon" section (test/local/settings.test.ts keeps them equal). */
+export function renderReadmeTable(): string {
+  const rows = [
+    "| flag | env | default | meaning |",
+    "| --- | --- | --- | --- |",
+    `| (key) | ${code(API_KEY.env)} | — | or ${code(`--${API_KEY.fileFlag} PATH`)}; missing: exit 2 with a one-line hint |`,
+    ...FLAGGED.map(([, s]) => {
+      const shown = shownDefaults(s).map((d) => (typeof defaultOf(s, {}) === "number" ? d : code(d)));
+      return `| ${code(usage(s))} | ${s.env ? code(s.env) : ""} | ${cell(shown.join(", else "))} | ${cell(helpText(s))} |`;
+    }),
+  ];
+  return rows.join("\n");
 }

@@ -4,10 +4,9 @@
  * answer every caller, close local WebSockets, remove the socket file.
  */
 import type { Server } from "node:http";
-import { DEFAULTS } from "../defaults.js";
 import { silentLogger, type Logger } from "../log.js";
 import { UpstreamEngine, type EngineOptions } from "../upstream/engine.js";
-import type { DaemonConfig } from "./config.js";
+import { statusLimits, type DaemonConfig } from "./config.js";
 import { createLocalServer } from "./server.js";
 import { TaskService } from "./service.js";
 import { bindUnixSocket, type BoundSocket } from "./socket.js";
@@ -16,10 +15,8 @@ import { LocalWebSocket } from "./wsapi.js";
 
 export interface DaemonOptions {
   logger?: Logger;
-  /** Engine settings beyond the config's (tests shrink timings here). */
+  /** What the engine takes beyond the config: a clock, a random source, a dialer (tests also shrink timings here). */
   engine?: Partial<EngineOptions>;
-  maxBodyBytes?: number;
-  resultRetentionMax?: number;
 }
 
 export class Daemon {
@@ -40,26 +37,26 @@ export class Daemon {
   }
 
   static async start(cfg: DaemonConfig, opts: DaemonOptions = {}): Promise<Daemon> {
-    const log = (opts.logger ?? silentLogger).child({ mod: "daemon" });
+    const logger = opts.logger ?? silentLogger;
+    const log = logger.child({ mod: "daemon" });
+    // Every setting goes to the engine; it takes the ones it knows (its options share the table's names).
     const engine = new UpstreamEngine({
-      ...DEFAULTS,
+      ...cfg,
       url: cfg.upstreamUrl,
       apiKey: cfg.apiKey,
-      maxInFlight: cfg.maxInFlight,
-      maxQueued: cfg.maxQueued,
-      taskTimeoutMs: cfg.taskTimeoutMs,
-      pingIntervalMs: cfg.pingIntervalMs,
-      pongTimeoutMs: cfg.pongTimeoutMs,
-      backoffBaseMs: cfg.backoffBaseMs,
-      backoffMaxMs: cfg.backoffMaxMs,
-      logger: opts.logger ?? silentLogger,
+      logger,
       ...opts.engine,
     });
-    const store = new ResultStore(cfg.resultRetentionMs, opts.resultRetentionMax ?? DEFAULTS.resultRetentionMax);
+    const store = new ResultStore(cfg.resultRetentionMs, cfg.resultRetentionMax);
     const service = new TaskService(engine, store);
-    const maxBody = opts.maxBodyBytes ?? DEFAULTS.maxBodyBytes;
-    const ws = new LocalWebSocket(service, opts.logger ?? silentLogger, maxBody);
-    const server = createLocalServer(service, ws, { maxBodyBytes: maxBody, logger: opts.logger ?? silentLogger });
+    // The local side gets only what it uses: the key stays with the engine.
+    const ws = new LocalWebSocket(service, logger, { maxBodyBytes: cfg.maxBodyBytes, closeGraceMs: cfg.closeGraceMs });
+    const server = createLocalServer(service, ws, {
+      maxBodyBytes: cfg.maxBodyBytes,
+      refusedBodyDrainMs: cfg.refusedBodyDrainMs,
+      limits: statusLimits(cfg),
+      logger,
+    });
     // Bind first: a second instance must fail before it opens a second upstream connection.
     const socket = await bindUnixSocket(server, cfg.socketPath);
     engine.start();
@@ -83,8 +80,8 @@ export class Daemon {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
-      // Responses still being written get a moment; then nothing may hold the process.
-      force = setTimeout(() => this.server.closeAllConnections(), 1_000).unref();
+      // Responses still being written get closeGraceMs; then nothing may hold the process.
+      force = setTimeout(() => this.server.closeAllConnections(), this.cfg.closeGraceMs).unref();
     });
     // Cleared once closed: a stopped daemon leaves no timer (it would keep the whole daemon reachable).
     clearTimeout(force);

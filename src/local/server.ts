@@ -8,14 +8,15 @@ import type { Logger } from "../log.js";
 import type { TaskOutcome } from "../upstream/task.js";
 import type { Task } from "../protocol/schemas.js";
 import { VERSION } from "../version.js";
-import { DEFAULTS } from "../defaults.js";
 import { BodyTooLarge, NdjsonWriter, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
+import type { DaemonConfig, StatusLimits } from "./config.js";
 import type { TaskService } from "./service.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import type { LocalWebSocket } from "./wsapi.js";
 
-export interface LocalServerOptions {
-  maxBodyBytes: number;
+export interface LocalServerOptions extends Pick<DaemonConfig, "maxBodyBytes" | "refusedBodyDrainMs"> {
+  /** Shown under `limits` in `GET /v1/status`. */
+  limits: StatusLimits;
   logger: Logger;
 }
 
@@ -54,7 +55,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     }
     if (path === "/v1/status") {
       if (req.method !== "GET") return methodNotAllowed(res, "GET");
-      return sendJson(res, 200, { ...service.engine.stats(), version: VERSION });
+      return sendJson(res, 200, { ...service.engine.stats(), limits: opts.limits, version: VERSION });
     }
     const m = TASK_PATH.exec(path);
     if (m) {
@@ -105,7 +106,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
             socket.end();
             return;
           }
-          const stop = setTimeout(() => socket.destroy(), DEFAULTS.refusedBodyDrainMs).unref();
+          const stop = setTimeout(() => socket.destroy(), opts.refusedBodyDrainMs).unref();
           socket.once("close", () => clearTimeout(stop));
           req.once("end", () => {
             clearTimeout(stop);

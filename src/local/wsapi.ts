@@ -14,6 +14,7 @@ import type { RunwareErrorObject } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Task } from "../protocol/schemas.js";
 import { PONG_FRAME } from "../protocol/codec.js";
+import type { DaemonConfig } from "./config.js";
 import type { TaskService } from "./service.js";
 import { isRefusal, validateBatch } from "./validate.js";
 
@@ -25,10 +26,10 @@ export class LocalWebSocket {
   constructor(
     private readonly service: TaskService,
     logger: Logger,
-    maxPayload: number,
+    private readonly opts: Pick<DaemonConfig, "maxBodyBytes" | "closeGraceMs">,
   ) {
     this.log = logger.child({ mod: "local-ws" });
-    this.wss.options.maxPayload = maxPayload;
+    this.wss.options.maxPayload = opts.maxBodyBytes;
     this.wss.on("connection", (ws) => this.onConnection(ws));
   }
 
@@ -40,12 +41,12 @@ export class LocalWebSocket {
     return this.wss.clients.size;
   }
 
-  /** Close every local connection (shutdown); 1001 "going away". */
+  /** Close every local connection (shutdown); 1001 "going away", cut after closeGraceMs. */
   close(): void {
     for (const ws of this.wss.clients) ws.close(1001, "daemon stopping");
     const force = setTimeout(() => {
       for (const ws of this.wss.clients) ws.terminate();
-    }, 1_000).unref();
+    }, this.opts.closeGraceMs).unref();
     // Called once every client is gone: nothing of the daemon stays scheduled after its stop.
     this.wss.close(() => clearTimeout(force));
   }
@@ -63,7 +64,8 @@ export class LocalWebSocket {
       if (isBinary) return sendErrors([{ code: "invalidRequestBody", message: "frames must be JSON text" }]);
       let body: unknown;
       try {
-        body = JSON.parse(raw.toString());
+        // binaryType is ws's default "nodebuffer": a text message arrives as one Buffer.
+        body = JSON.parse((raw as Buffer).toString("utf8"));
       } catch {
         return sendErrors([{ code: "invalidRequestBody", message: "the frame is not valid JSON" }]);
       }

@@ -11,7 +11,7 @@ import http, { type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadDaemonConfig, type DaemonConfig } from "../../src/local/config.js";
+import { flagOf, loadDaemonConfig, type DaemonConfig, type Settings } from "../../src/local/config.js";
 import { Daemon, type DaemonOptions } from "../../src/local/daemon.js";
 import { SimServer, type SimOptions } from "../../src/sim/index.js";
 import type { EngineOptions } from "../../src/upstream/engine.js";
@@ -35,18 +35,8 @@ export const FAST_FLAGS: Readonly<Record<string, string>> = {
   "log-level": "silent",
 };
 
-/** Engine settings the config (flags) owns; the rest of FAST goes to the engine directly. */
-const FROM_FLAGS = new Set([
-  "maxInFlight",
-  "maxQueued",
-  "taskTimeoutMs",
-  "pingIntervalMs",
-  "pongTimeoutMs",
-  "backoffBaseMs",
-  "backoffMaxMs",
-]);
-/** Engine timings that have no CLI flag (polls, retries, auth timeout...), taken from FAST. */
-export const FAST_ENGINE: Partial<EngineOptions> = Object.fromEntries(Object.entries(FAST).filter(([k]) => !FROM_FLAGS.has(k)));
+/** Engine timings that have no CLI flag (polls, retries, auth timeout...), taken from FAST; flags own the rest. */
+export const FAST_ENGINE: Partial<EngineOptions> = Object.fromEntries(Object.entries(FAST).filter(([k]) => flagOf(k) === undefined));
 
 /** A fresh private (0700, from mkdtemp) directory under the OS temp dir, removed at cleanup. */
 export function tempDir(cleanup: Cleanup, prefix = "rwd-"): string {
@@ -83,6 +73,8 @@ export interface RigOptions {
   sim?: Partial<SimOptions>;
   /** CLI flags (without the leading dashes), on top of FAST_FLAGS. */
   flags?: Record<string, string>;
+  /** Settings without a flag (e.g. `maxBodyBytes`), set in the config after the flags. */
+  settings?: Partial<Settings>;
   daemon?: DaemonOptions;
   apiKey?: string;
   /** Socket path inside the temp dir (default `run/daemon.sock`: the daemon creates `run/`). */
@@ -96,7 +88,7 @@ export async function startRig(cleanup: Cleanup, opts: RigOptions = {}): Promise
   const dir = tempDir(cleanup);
   const sim = cleanup.add(await SimServer.start({ workMs: 5, ...opts.sim }), (s) => s.close());
   const socketPath = join(dir, opts.socketName ?? "run/daemon.sock");
-  const cfg = daemonConfig(sim.url, socketPath, opts.flags, opts.apiKey);
+  const cfg = { ...daemonConfig(sim.url, socketPath, opts.flags, opts.apiKey), ...opts.settings };
   const daemon = cleanup.add(await Daemon.start(cfg, { ...opts.daemon, engine: { ...FAST_ENGINE, ...opts.daemon?.engine } }), (d) =>
     d.stop("test over"),
   );
@@ -284,8 +276,8 @@ export function spawnCli(cleanup: Cleanup, args: string[], env: Record<string, s
   const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: childEnv(env) });
   let out = "";
   let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );

@@ -3,12 +3,12 @@
  * test ends with: no pending task, no live timer.
  */
 import { expect } from "vitest";
-import { DEFAULTS } from "../../src/defaults.js";
+import { defaultSettings } from "../../src/local/config.js";
 import { UpstreamEngine, type EngineOptions } from "../../src/upstream/engine.js";
 import { TrackingClock } from "../../src/util/clock.js";
 
 export const FAST: Omit<EngineOptions, "url" | "apiKey"> = {
-  ...DEFAULTS,
+  ...defaultSettings(),
   handshakeTimeoutMs: 2_000,
   authTimeoutMs: 300,
   backoffBaseMs: 10,

@@ -9,7 +9,8 @@ import { existsSync, lstatSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SimServer, type SimOptions } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { getJson, postTasks, spawnDaemon, tempDir, TEST_KEY, type Child } from "../helpers/daemon.js";
+import { daemonFlagSpecs } from "../../src/local/config.js";
+import { getJson, postTasks, spawnCli, spawnDaemon, tempDir, TEST_KEY, type Child } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -73,9 +74,21 @@ describe("local api - runware daemon process", () => {
     const keyFlag = spawnDaemon(cleanup, { upstream: sim.url, socketPath, flags: { "api-key": "flag-fake-key-31c0" } });
     const codes = await Promise.all([unknown, badValue, keyFlag].map(async (c) => (await c.exited).code));
     expect(codes).toEqual([2, 2, 2]);
+    for (const c of [unknown, badValue, keyFlag]) expect(c.stderr().trimEnd().split("\n")).toHaveLength(1);
     expect(unknown.stderr()).toContain("frobnicate");
     expect(badValue.stderr()).toContain("--max-in-flight");
+    expect(keyFlag.stderr()).toContain("RUNWARE_API_KEY");
     expect(keyFlag.stderr() + keyFlag.stdout()).not.toContain("flag-fake-key-31c0");
+    expect(existsSync(socketPath)).toBe(false);
+    expect(sim.counters.connections).toBe(0);
+  });
+
+  it("local api - --help prints every daemon flag and exits 0, starting nothing", async () => {
+    const { sim, socketPath } = await setup();
+    const d = spawnCli(cleanup, ["daemon", "--help", "--socket", socketPath, "--upstream", sim.url], { RUNWARE_API_KEY: TEST_KEY });
+    expect((await d.exited).code).toBe(0);
+    for (const flag of Object.keys(daemonFlagSpecs())) expect(d.stdout()).toContain(`--${flag}`);
+    expect(d.stdout()).toContain("default 4"); // --max-in-flight's
     expect(existsSync(socketPath)).toBe(false);
     expect(sim.counters.connections).toBe(0);
   });

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
+import { statusLimits } from "../../src/local/config.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { getJson, postTasks, startRig } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
@@ -37,7 +38,10 @@ describe("local api - GET /v1/status", () => {
     expect(up.reconnects).toBe(0);
     expect(up.lastError).toBeNull();
     expect(s["tasks"]).toEqual({ queued: 0, inFlight: 0, completed: 0, failed: 0 });
+    // The limits are the settings the table marks for status, with the daemon's values.
+    expect(s["limits"]).toEqual(statusLimits(rig.cfg));
     expect(s["limits"]["maxInFlight"]).toBe(3);
+    expect(s["limits"]["maxQueued"]).toBe(rig.cfg.maxQueued);
     expect(s["version"]).toBe(PKG_VERSION);
     expect(res.text).not.toContain(key);
   });

@@ -44,11 +44,11 @@ export async function startReliabilityRig(cleanup: Cleanup, opts: RigOptions = {
   const clock = new TrackingClock();
   const socketPath = join(dir, "run", "daemon.sock");
   const cfg = daemonConfig(proxy.rewrite(sim.url), socketPath, { "log-level": "trace", ...opts.flags }, SECRET_KEY);
+  if (opts.maxBodyBytes) cfg.maxBodyBytes = opts.maxBodyBytes;
   const daemon = cleanup.add(
     await Daemon.start(cfg, {
       logger: capture.logger(),
       engine: { ...FAST_ENGINE, ...opts.engine, clock },
-      ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
     }),
     (d) => d.stop("test over"),
   );

@@ -1,8 +1,9 @@
 import { describe, it, expect } from "vitest";
 import { Backoff, backoffDelay, type BackoffPolicy } from "../../src/upstream/backoff.js";
-import { DEFAULTS } from "../../src/defaults.js";
+import { defaultSettings } from "../../src/local/config.js";
 
 /** The shipped policy, so a change of defaults shows up here as a reviewed test change. */
+const DEFAULTS = defaultSettings();
 const POLICY: BackoffPolicy = {
   baseMs: DEFAULTS.backoffBaseMs,
   maxMs: DEFAULTS.backoffMaxMs,

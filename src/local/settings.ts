@@ -1,0 +1,328 @@
+/**
+ * Every setting of the daemon, declared once: flag, environment variable, default, schema, one-line
+ * help, and why the default is what it is. The flag parser, `runware daemon --help`, validation, the
+ * limits in `GET /v1/status`, what `runware start` passes through and the README's daemon table are
+ * all derived from this table by `config.ts`, the only module that reads it.
+ *
+ * Adding a setting is one entry here. An entry without `flag` is internal (tests and scripts shrink
+ * it through the config); giving it a `flag` makes it a documented flag everywhere at once.
+ * Durations are milliseconds.
+ */
+import { z } from "zod";
+import { defaultSocketPath } from "./paths.js";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Help and the README list flags group by group, in this order, then in table order. */
+export const GROUPS = ["endpoints", "tasks", "link", "local", "process"] as const;
+export type SettingGroup = (typeof GROUPS)[number];
+
+export interface Setting<S extends z.ZodType = z.ZodType> {
+  /** The `--flag` (without dashes); none: an internal setting. */
+  flag?: string;
+  /** What the flag's value looks like in help: `N`, `MS`, `URL`, ... */
+  arg?: string;
+  /** An environment variable read when the flag is absent (an empty one counts as unset). */
+  env?: string;
+  /** The default, or how to compute it from the environment. */
+  default: z.output<S> | ((env: NodeJS.ProcessEnv) => z.output<S>);
+  /** How a computed default reads in help and README: its alternatives, first match wins. */
+  shownDefault?: readonly string[];
+  /** Checks (and, for flags, coerces from text) every value: flag, environment or default. */
+  schema: S;
+  /** One line for `--help` and the README; `{key}` stands for another setting's default. */
+  help: string;
+  /** Why the default is what it is. */
+  why: string;
+  group: SettingGroup;
+  /** Shown under `limits` in `GET /v1/status` (numbers only). */
+  status?: true;
+}
+
+/** Identity, so each entry's default is checked against its own schema's type. */
+function setting<const S extends z.ZodType, const E extends Setting<S>>(e: E & { schema: S }): E {
+  return e;
+}
+
+const count = (min: number) => z.coerce.number().int().min(min);
+/** A duration that must be positive. */
+const ms = count(1);
+/** A duration where 0 means "not at all". */
+const msOrZero = count(0);
+const factor = z.coerce.number().min(1);
+
+export const SETTINGS = {
+  // --- endpoints ---------------------------------------------------------------------------------
+  upstreamUrl: setting({
+    flag: "upstream",
+    arg: "URL",
+    env: "RUNWARE_URL",
+    default: "wss://ws-api.runware.ai/v1",
+    schema: z.string().regex(/^wss?:\/\//, "must be a ws:// or wss:// URL"),
+    help: "Runware's WebSocket endpoint",
+    why: "Runware's WebSocket endpoint (runware-protocol.md §1).",
+    group: "endpoints",
+  }),
+  socketPath: setting({
+    flag: "socket",
+    arg: "PATH",
+    env: "RUNWARE_SOCKET",
+    default: (env: NodeJS.ProcessEnv) => defaultSocketPath(env),
+    shownDefault: ["$XDG_RUNTIME_DIR/runware/daemon.sock", "/tmp/runware-<uid>/daemon.sock"],
+    schema: z.string().min(1),
+    help: "the local API's Unix socket",
+    why: "A directory of the user's own (the XDG runtime dir, else a per-uid one in /tmp), as ssh-agent does; paths.ts.",
+    group: "endpoints",
+  }),
+
+  // --- tasks -------------------------------------------------------------------------------------
+  maxInFlight: setting({
+    flag: "max-in-flight",
+    arg: "N",
+    default: 4,
+    schema: count(1).max(10_000),
+    help: "tasks outstanding upstream at once",
+    why: "Tasks outstanding upstream at once: Runware's recommendation without a capacity agreement.",
+    group: "tasks",
+    status: true,
+  }),
+  maxQueued: setting({
+    flag: "max-queued",
+    arg: "N",
+    default: 20_000,
+    schema: count(1),
+    help: "tasks waiting for a slot; beyond that a batch gets 429",
+    why: "Tasks waiting for a slot; beyond this a submit is refused (429), never dropped.",
+    group: "tasks",
+    status: true,
+  }),
+  taskTimeoutMs: setting({
+    flag: "task-timeout-ms",
+    arg: "MS",
+    default: 300_000,
+    schema: ms,
+    help: "every task ends by then",
+    why: "Every task ends by then: results, errors, or a timeout error (contract §3.2).",
+    group: "tasks",
+  }),
+  maxTaskRetries: setting({
+    default: 3,
+    schema: count(0),
+    help: "retries of a transient error, under the same taskUUID",
+    why: "Retries of a transient error (timeoutProvider, provider*, ...), under the same taskUUID.",
+    group: "tasks",
+  }),
+  retryBaseMs: setting({
+    default: 1_000,
+    schema: ms,
+    help: "first delay ceiling before a transient retry (full jitter, doubling)",
+    why: "First ceiling of the jittered delay before a transient retry; doubles per retry.",
+    group: "tasks",
+  }),
+  retryMaxMs: setting({
+    default: 10_000,
+    schema: ms,
+    help: "transient retry delay cap",
+    why: "Cap of the retry delay.",
+    group: "tasks",
+  }),
+  pollInitialMs: setting({
+    default: 1_000,
+    schema: ms,
+    help: "first getResponse poll of an async task after this",
+    why: "Async polling (rw-ts cadence, runware-protocol.md §4): first getResponse after this...",
+    group: "tasks",
+  }),
+  pollFactor: setting({
+    default: 1.5,
+    schema: factor,
+    help: "each poll delay is the previous one times this",
+    why: "...then each delay times this factor...",
+    group: "tasks",
+  }),
+  pollMaxMs: setting({
+    default: 10_000,
+    schema: ms,
+    help: "poll delay cap",
+    why: "...never longer than this.",
+    group: "tasks",
+  }),
+  maxRecoveryResends: setting({
+    default: 2,
+    schema: count(0),
+    help: "same-UUID resends of a task Runware never saw, before it ends in doubt",
+    why: "Same-UUID resubmissions of a task that getResponse says Runware never saw (our send was lost), before it ends in doubt. Safe: a task Runware does not know cannot run twice.",
+    group: "tasks",
+  }),
+  recoveryGraceMs: setting({
+    default: 2_000,
+    schema: msOrZero,
+    help: "after a resumed re-auth, what is still missing after this is polled",
+    why: "After a resumed re-auth, Runware replays its buffer at once; what is still missing after this is polled.",
+    group: "tasks",
+  }),
+
+  // --- the upstream link: heartbeat, connection, backoff -------------------------------------------
+  pingIntervalMs: setting({
+    flag: "ping-interval-ms",
+    arg: "MS",
+    default: 20_000,
+    schema: ms,
+    help: "ping an idle link after this",
+    why: "Ping when nothing was received for this long; Runware closes idle sockets after 120 s (anchors-design.md §2.5).",
+    group: "link",
+  }),
+  pongTimeoutMs: setting({
+    flag: "pong-timeout-ms",
+    arg: "MS",
+    default: 10_000,
+    schema: ms,
+    help: "a ping unanswered this long is a miss; {maxMissedPongs} misses replace the link",
+    why: "A ping unanswered this long is a miss; the next ping goes out at once.",
+    group: "link",
+  }),
+  maxMissedPongs: setting({
+    default: 2,
+    schema: count(1),
+    help: "missed pongs before the link is replaced",
+    why: "Misses before the socket is terminated: a half-open link is found within 20 + 2 × 10 = 40 s.",
+    group: "link",
+  }),
+  handshakeTimeoutMs: setting({
+    default: 10_000,
+    schema: ms,
+    help: "a TCP+TLS+upgrade not done by then is given up",
+    why: "Give up on a TCP+TLS+upgrade that has not completed by then and back off.",
+    group: "link",
+  }),
+  authTimeoutMs: setting({
+    default: 15_000,
+    schema: ms,
+    help: "wait this long for the authentication reply",
+    why: "Wait this long for the `authentication` reply (rw-ts uses 15 s; sdk-js has none and hangs 60 s).",
+    group: "link",
+  }),
+  backoffBaseMs: setting({
+    flag: "backoff-base-ms",
+    arg: "MS",
+    default: 500,
+    schema: ms,
+    help: "first reconnect delay ceiling (full jitter, doubling)",
+    why: "First ceiling of the jittered delay; doubles per failed attempt (anchors-design.md §2.3: full jitter, cap, floor, minUptime).",
+    group: "link",
+  }),
+  backoffMaxMs: setting({
+    flag: "backoff-max-ms",
+    arg: "MS",
+    default: 30_000,
+    schema: ms,
+    help: "reconnect delay cap",
+    why: "Never wait longer than this between attempts (rw-ts caps at 30 s).",
+    group: "link",
+  }),
+  backoffFloorMs: setting({
+    default: 100,
+    schema: msOrZero,
+    help: "never reconnect sooner than this",
+    why: "Never reconnect sooner than this, so a flapping server is not hammered.",
+    group: "link",
+  }),
+  backoffFactor: setting({
+    default: 2,
+    schema: factor,
+    help: "growth of the reconnect delay ceiling per attempt",
+    why: "Growth factor of the ceiling per attempt.",
+    group: "link",
+  }),
+  minUptimeMs: setting({
+    default: 5_000,
+    schema: msOrZero,
+    help: "the reconnect attempt count resets once a link stayed ready this long",
+    why: "The attempt counter resets only after a connection stayed ready this long.",
+    group: "link",
+  }),
+  sendHighWaterBytes: setting({
+    default: 4 * 1024 * 1024,
+    schema: count(1),
+    help: "stop writing upstream while this many bytes are queued in the socket",
+    why: "Stop writing to the socket while this many bytes are queued in it.",
+    group: "link",
+  }),
+
+  // --- local API ---------------------------------------------------------------------------------
+  resultRetentionMs: setting({
+    flag: "result-retention-ms",
+    arg: "MS",
+    default: 600_000,
+    schema: msOrZero,
+    help: "finished tasks stay readable (at most {resultRetentionMax} of them)",
+    why: "Finished tasks stay readable (`GET /v1/tasks/{uuid}`) this long, so a caller that went away can come back.",
+    group: "local",
+  }),
+  resultRetentionMax: setting({
+    default: 10_000,
+    schema: count(0),
+    help: "finished tasks kept readable at most, oldest dropped first",
+    why: "...and at most this many of them (oldest dropped first), so memory stays bounded.",
+    group: "local",
+  }),
+  maxBodyBytes: setting({
+    default: 32 * 1024 * 1024,
+    schema: count(1),
+    help: "largest request body (413 beyond) and local WebSocket frame",
+    why: "Largest request body. Runware tasks may carry base64 images (seedImage, ...), hence generous.",
+    group: "local",
+  }),
+  refusedBodyDrainMs: setting({
+    default: 2_000,
+    schema: msOrZero,
+    help: "after a 413, the rest of the body is read and dropped this long",
+    why: 'After refusing a body (413), keep reading and discarding the rest of it this long: closing a socket with unread input makes the kernel reset it, and the client gets ECONNRESET instead of the 413 (the "lingering close" of nginx and Apache).',
+    group: "local",
+  }),
+
+  // --- the process: stop and logging ---------------------------------------------------------------
+  drainTimeoutMs: setting({
+    flag: "drain-timeout-ms",
+    arg: "MS",
+    default: 30_000,
+    schema: msOrZero,
+    help: "on SIGTERM, in-flight tasks get this long to finish",
+    why: "On SIGTERM, in-flight tasks get this long to finish before they are answered as in doubt.",
+    group: "process",
+  }),
+  closeGraceMs: setting({
+    default: 1_000,
+    schema: msOrZero,
+    help: "after the drain, answers being written and WebSocket closes get this long, then are cut",
+    why: "Every answer is on its way once the drain is over; a client that does not read it must not hold the stop up.",
+    group: "process",
+  }),
+  logLevel: setting({
+    flag: "log-level",
+    arg: "LEVEL",
+    env: "RUNWARE_LOG_LEVEL",
+    default: "info",
+    schema: z.enum(LOG_LEVELS),
+    help: `pino level: ${LOG_LEVELS.join("|")}`,
+    why: "Log level of the daemon (pino levels): info has start-up, stop, link changes and retries; per-task lines are debug.",
+    group: "process",
+  }),
+} satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof SETTINGS;
+/** Every setting's value, typed by its schema. */
+export type Settings = { -readonly [K in SettingKey]: z.output<(typeof SETTINGS)[K]["schema"]> };
+/** The settings shown under `limits` in `GET /v1/status`. */
+export type StatusKey = { [K in SettingKey]: (typeof SETTINGS)[K] extends { status: true } ? K : never }[SettingKey];
+
+/**
+ * The API key is not a setting like the others: never a flag (it would show in `ps`), never in
+ * status, logs or errors. It comes from the environment or from a file named by a flag.
+ */
+export const API_KEY = {
+  env: "RUNWARE_API_KEY",
+  fileFlag: "api-key-file",
+  /** Refused with a hint, without echoing its value. */
+  refusedFlag: "api-key",
+} as const;
