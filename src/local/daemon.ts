@@ -58,7 +58,7 @@ export class Daemon {
       logger,
     });
     // Bind first: a second instance must fail before it opens a second upstream connection.
-    const socket = await bindUnixSocket(server, cfg.socketPath);
+    const socket = await bindUnixSocket(server, cfg.socketPath, cfg.socketProbeTimeoutMs);
     engine.start();
     log.info({ socket: socket.path, upstream: cfg.upstreamUrl, maxInFlight: cfg.maxInFlight }, `listening on ${socket.path}`);
     return new Daemon(engine, service, server, ws, socket, cfg, log);

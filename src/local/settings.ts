@@ -281,6 +281,14 @@ export const SETTINGS = {
     group: "local",
   }),
 
+  socketProbeTimeoutMs: setting({
+    default: 1_000,
+    schema: ms,
+    help: "at start-up, a socket file that neither accepts nor refuses by then is taken for a live daemon's",
+    why: "A live daemon's socket accepts at once and a dead one's refuses at once; one that does neither within this is left alone, never stolen.",
+    group: "local",
+  }),
+
   // --- the process: stop and logging ---------------------------------------------------------------
   drainTimeoutMs: setting({
     flag: "drain-timeout-ms",

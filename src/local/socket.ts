@@ -26,7 +26,7 @@ export class AlreadyRunningError extends SocketError {
 export type ProbeResult = "live" | "stale" | "absent";
 
 /** Is something answering on `path`? Never deletes anything. */
-export function probeSocket(path: string, timeoutMs = 1_000): Promise<ProbeResult> {
+export function probeSocket(path: string, timeoutMs: number): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
     let st;
     try {
@@ -111,9 +111,9 @@ export interface BoundSocket {
 }
 
 /** Bind `server` to `path` safely; see the module comment. */
-export async function bindUnixSocket(server: Server, path: string): Promise<BoundSocket> {
+export async function bindUnixSocket(server: Server, path: string, probeTimeoutMs: number): Promise<BoundSocket> {
   prepareSocketDir(path);
-  const state = await probeSocket(path);
+  const state = await probeSocket(path, probeTimeoutMs);
   if (state === "live") throw new AlreadyRunningError(path);
   if (state === "stale") unlinkSync(path);
 
@@ -131,7 +131,7 @@ export async function bindUnixSocket(server: Server, path: string): Promise<Boun
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       // Someone created it between our probe and link: only a dead leftover may be replaced.
-      if ((await probeSocket(path)) === "live") throw new AlreadyRunningError(path);
+      if ((await probeSocket(path, probeTimeoutMs)) === "live") throw new AlreadyRunningError(path);
       unlinkSync(path);
       linkSync(tmp, path);
     }
