@@ -35,7 +35,7 @@ export interface Setting<S extends z.ZodType = z.ZodType> {
   /** Why the default is what it is. */
   why: string;
   group: SettingGroup;
-  /** Shown under `limits` in `GET /v1/status` (numbers only). */
+  /** Shown under `limits` in `GET /v1/status` (docs/local-api.md §2.5; numbers only). */
   status?: true;
 }
 
@@ -60,7 +60,7 @@ export const SETTINGS = {
     default: "wss://ws-api.runware.ai/v1",
     schema: z.string().regex(/^wss?:\/\//, "must be a ws:// or wss:// URL"),
     help: "Runware's WebSocket endpoint",
-    why: "Runware's WebSocket endpoint (runware-protocol.md §1).",
+    why: "Runware's WebSocket endpoint (docs/protocol.md §1.1).",
     group: "endpoints",
   }),
   socketPath: setting({
@@ -102,7 +102,7 @@ export const SETTINGS = {
     default: 300_000,
     schema: ms,
     help: "every task ends by then",
-    why: "Every task ends by then: results, errors, or a timeout error (contract §3.2).",
+    why: "Every task ends by then: results, errors, or a timeout error (docs/local-api.md §3.2).",
     group: "tasks",
   }),
   maxTaskRetries: setting({
@@ -130,7 +130,7 @@ export const SETTINGS = {
     default: 1_000,
     schema: ms,
     help: "first getResponse poll of an async task after this",
-    why: "Async polling (rw-ts cadence, runware-protocol.md §4): first getResponse after this...",
+    why: "Async polling (close to rw-ts, docs/protocol.md §4.4): first getResponse after this...",
     group: "tasks",
   }),
   pollFactor: setting({
@@ -169,7 +169,7 @@ export const SETTINGS = {
     default: 20_000,
     schema: ms,
     help: "ping an idle link after this",
-    why: "Ping when nothing was received for this long; Runware closes idle sockets after 120 s (anchors-design.md §2.5).",
+    why: "Ping when nothing was received for this long; Runware closes idle sockets after 120 s (docs/protocol.md §2.4, §11.3).",
     group: "link",
   }),
   pongTimeoutMs: setting({
@@ -208,7 +208,7 @@ export const SETTINGS = {
     default: 500,
     schema: ms,
     help: "first reconnect delay ceiling (full jitter, doubling)",
-    why: "First ceiling of the jittered delay; doubles per failed attempt (anchors-design.md §2.3: full jitter, cap, floor, minUptime).",
+    why: "First ceiling of the jittered delay; doubles per failed attempt (docs/protocol.md §11.2: full jitter, cap, floor, minUptime).",
     group: "link",
   }),
   backoffMaxMs: setting({
