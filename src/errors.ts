@@ -42,33 +42,5 @@ export class ProtocolError extends RunwareDaemonError {
   }
 }
 
-/** A task's input was refused before anything was sent. `code` is Runware-style (`invalid*`, `missing*`). */
-export class ValidationError extends RunwareDaemonError {
-  readonly parameter: string | undefined;
-  constructor(code: string, message: string, parameter?: string) {
-    super(code, message);
-    this.parameter = parameter;
-  }
-  override toRunwareError(extra?: { taskUUID?: string; taskType?: string }): RunwareErrorObject {
-    return { code: this.code, message: this.message, ...(this.parameter ? { parameter: this.parameter } : {}), ...extra };
-  }
-}
-
-/** Runware answered a task with one or more errors. `code` is the first error's code. */
-export class TaskFailedError extends RunwareDaemonError {
-  readonly errors: RunwareErrorObject[];
-  readonly transient: boolean;
-  constructor(errors: RunwareErrorObject[], transient: boolean) {
-    const first = errors[0] ?? { code: "unknownError", message: "task failed with no error detail" };
-    super(first.code, first.message);
-    this.errors = errors;
-    this.transient = transient;
-  }
-}
-
 /** Upstream rejected the API key; reconnecting cannot help (docs/local-api.md §3.8). */
-export class AuthError extends RunwareDaemonError {
-  constructor(code: string, message: string) {
-    super(code, message);
-  }
-}
+export class AuthError extends RunwareDaemonError {}

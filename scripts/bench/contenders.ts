@@ -40,7 +40,7 @@ export function daemonHttp(name: string, socket: string, workers: number): Conte
  * auth first, then tasks routed back by taskUUID through a Map (the sdk-anchors.md §6 `raw-ws`).
  * Used directly against the simulator and, with a ws+unix URL, against the daemon's local WebSocket.
  */
-export class WsTaskClient {
+class WsTaskClient {
   private readonly pending = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
 
   private constructor(private readonly ws: WebSocket) {

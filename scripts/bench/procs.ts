@@ -23,7 +23,7 @@ const OUTPUT_TAIL_BYTES = 16 * 1024;
 const live = new Set<Child>();
 const tempDirs: string[] = [];
 
-export class Child {
+class Child {
   readonly proc: ChildProcess;
   private tail = "";
   private lineWaiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
@@ -113,7 +113,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** A private 0700 directory for sockets, removed at the end. */
-export function tempDir(): string {
+function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "rw-bench-"));
   tempDirs.push(dir);
   return dir;

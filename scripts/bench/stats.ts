@@ -1,7 +1,7 @@
 /** Percentiles and medians over plain number arrays. */
 
 /** The p-th percentile (0..100) of `values` by linear interpolation between closest ranks. */
-export function percentile(values: readonly number[], p: number): number {
+function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = (p / 100) * (sorted.length - 1);

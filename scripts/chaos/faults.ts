@@ -89,7 +89,7 @@ export function paramsFor(kind: FaultKind, rng: SeededRng, cfg: FaultConfig): Re
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Kinds that take the link down (or may), so detection and recovery are measured for them. */
-export const LINK_FAULTS: ReadonlySet<FaultKind> = new Set([
+const LINK_FAULTS: ReadonlySet<FaultKind> = new Set([
   "cut",
   "cutForget",
   "simFreeze",

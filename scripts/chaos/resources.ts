@@ -42,7 +42,7 @@ export function sample(gc = true): ResourceSample {
 }
 
 /** Handle types whose count is above the baseline's. */
-export function extraHandles(base: ResourceSample, now: ResourceSample): Record<string, number> {
+function extraHandles(base: ResourceSample, now: ResourceSample): Record<string, number> {
   const extra: Record<string, number> = {};
   for (const [k, n] of Object.entries(now.handles)) {
     const more = n - (base.handles[k] ?? 0);

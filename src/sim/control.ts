@@ -13,7 +13,7 @@ function control<S extends z.ZodType>(schema: S, run: (sim: SimServer, body: z.i
 }
 
 /** Every route: `POST /_sim/<name>`; the body shape is the zod schema beside it. */
-export const CONTROLS = {
+const CONTROLS = {
   setLatency: control(ms, (sim, b) => sim.setLatency(b.ms)),
   setWorkTime: control(ms, (sim, b) => sim.setWorkTime(b.ms)),
   setAuthDelay: control(ms, (sim, b) => sim.setAuthDelay(b.ms)),

@@ -6,7 +6,7 @@
 import zlib from "node:zlib";
 
 /** Knobs for the encoder; fixed by the PNG format except the deflate level. */
-export const PNG_DEFAULTS = {
+const PNG_DEFAULTS = {
   /** zlib level 1: fastest; a 2048² image deflates in tens of ms instead of hundreds at level 6+. */
   deflateLevel: 1,
 } as const;

@@ -8,7 +8,7 @@ import type { Session } from "./session.js";
 import type { Timers } from "./timers.js";
 import type { Item, WireError } from "./wire.js";
 
-export type Generation = { state: "processing" } | { state: "success"; fields: Item } | { state: "error"; error: WireError };
+type Generation = { state: "processing" } | { state: "success"; fields: Item } | { state: "error"; error: WireError };
 
 export type TaskStatus = "processing" | "success" | "error";
 

@@ -26,7 +26,7 @@ const MESSAGES: Record<string, string> = {
   insufficientCredits: "Insufficient credits to run this task.",
 };
 
-export function messageFor(code: string): string {
+function messageFor(code: string): string {
   return MESSAGES[code] ?? `The task failed (${code}).`;
 }
 

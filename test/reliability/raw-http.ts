@@ -20,7 +20,7 @@ export interface RawOptions {
   timeoutMs?: number;
 }
 
-export function parseRaw(raw: string): RawAnswer {
+function parseRaw(raw: string): RawAnswer {
   const head = raw.indexOf("\r\n\r\n");
   const top = head >= 0 ? raw.slice(0, head) : raw;
   const [statusLine = "", ...headerLines] = top.split("\r\n");

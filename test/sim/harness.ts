@@ -9,7 +9,7 @@ import { Cleanup } from "../helpers/cleanup.js";
 import { WsTestClient, type Frame } from "../helpers/ws-client.js";
 
 /** Fast timings for tests; each test overrides what it exercises. */
-export const FAST: Partial<SimOptions> = { workMs: 5 };
+const FAST: Partial<SimOptions> = { workMs: 5 };
 
 export function useSim() {
   const cleanup = new Cleanup();
@@ -38,4 +38,3 @@ export function imageTask(extra: Record<string, unknown> = {}): Record<string, u
 }
 
 export const hasError = (code: string) => (f: Frame) => (f.errors ?? []).some((e) => e["code"] === code);
-export const hasItemOf = (taskUUID: string) => (f: Frame) => (f.data ?? []).some((i) => i["taskUUID"] === taskUUID);

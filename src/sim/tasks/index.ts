@@ -13,4 +13,4 @@ export const TASK_HANDLERS: ReadonlyMap<string, TaskHandler> = new Map([
   ["modelUpload", modelUpload],
 ]);
 
-export type { TaskHandler, TaskPlan, TaskContext, ItemProducer } from "./types.js";
+export type { TaskHandler, TaskPlan } from "./types.js";

@@ -30,7 +30,7 @@ const DESCRIPTORS = [
 ];
 const DESCRIPTORS_PER_VERSION = 4;
 
-export function enhancePrompt(prompt: string, version: number, maxLength: number): string {
+function enhancePrompt(prompt: string, version: number, maxLength: number): string {
   const digest = createHash("sha256").update(`${version}\0${prompt}`).digest();
   const picked: string[] = [];
   for (let i = 0; picked.length < DESCRIPTORS_PER_VERSION && i < digest.length; i++) {

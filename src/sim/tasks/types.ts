@@ -8,7 +8,7 @@ import type { Rng } from "../rng.js";
 import type { Problem } from "../validate.js";
 import type { Item } from "../wire.js";
 
-export interface TaskContext {
+interface TaskContext {
   rng: Rng;
   images: ImageStore;
   /** `http://host:port` of the simulator, for image URLs. */
@@ -16,7 +16,7 @@ export interface TaskContext {
 }
 
 /** Builds one result item's fields (beyond taskType/taskUUID), called when that item finishes. */
-export type ItemProducer = () => Item;
+type ItemProducer = () => Item;
 
 export interface TaskPlan {
   items: ItemProducer[];
