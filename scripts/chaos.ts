@@ -1,6 +1,6 @@
 /**
  * `node dist/scripts/chaos.js [--seed N] [--tasks N] [--faults N] [--json FILE]`: the full chaos run
- * (contract §3 under faults nobody scripted one by one). Prints the seed first, a summary at the end;
+ * (docs/local-api.md §3 under faults nobody scripted one by one). Prints the seed first, a summary at the end;
  * exit 0 when every invariant held, 1 otherwise. The same seed replays the same tasks and faults.
  */
 import { writeFileSync } from "node:fs";

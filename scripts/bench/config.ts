@@ -1,7 +1,7 @@
 /**
  * Every count, repetition and timing of `npm run bench`, in one documented object. The full run
  * must finish in under five minutes on a 2-core box (issue 6); `--quick` is a ~1 minute smoke run.
- * sdk-js answers no faster than its 100 ms result poll (sdk-anchors.md §2.9), so its runs are scaled
+ * sdk-js answers no faster than its 100 ms result poll (docs/protocol.md §10.4), so its runs are scaled
  * down: 1,000 sequential sdk-js requests alone would take 100 s.
  */
 
@@ -87,7 +87,7 @@ export const BENCH = {
   deadLink: { pingMs: 200, pongMs: 100, maxMissed: 2 },
   /** The daemon's real defaults (src/defaults.ts) that the shrunk measurement is scaled to. */
   daemonDefaults: { pingMs: 20_000, pongMs: 10_000, maxMissed: 2 },
-  /** sdk-js 1.3.2: ping every 45 s (minimum 10 s), 10 s pong timeout, 3 misses (sdk-anchors.md §2.5). */
+  /** sdk-js 1.3.2: ping every 45 s (minimum 10 s), 10 s pong timeout, 3 misses (docs/protocol.md §10.2). */
   sdkHeartbeat: { defaultIntervalMs: 45_000, minIntervalMs: 10_000, pongMs: 10_000, maxMissed: 3 },
   /** How often the dead-link run polls the daemon's /v1/status. */
   statusPollMs: 5,

@@ -37,7 +37,7 @@ export function daemonHttp(name: string, socket: string, workers: number): Conte
 
 /**
  * A minimal Runware WebSocket client, the baseline any multiplexer is measured against: one socket,
- * auth first, then tasks routed back by taskUUID through a Map (the sdk-anchors.md §6 `raw-ws`).
+ * auth first, then tasks routed back by taskUUID through a Map (the `raw-ws` baseline of docs/protocol.md §10.4).
  * Used directly against the simulator and, with a ws+unix URL, against the daemon's local WebSocket.
  */
 class WsTaskClient {

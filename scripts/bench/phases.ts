@@ -325,7 +325,7 @@ export interface DeadLinkResult {
   expectedShrunkMs: number;
   /** ping + maxMissed × pong with the daemon's defaults. */
   defaultMs: number;
-  /** sdk-js defaults: 3 × 45 s + 10 s (sdk-anchors.md §2.5). */
+  /** sdk-js defaults: 3 × 45 s + 10 s (docs/protocol.md §10.2). */
   sdkDefaultMs: number;
   /** Measured with `--sdk-deadlink` at sdk-js's minimum heartbeatInterval (10 s). */
   sdkMeasuredAtMinMs?: number;

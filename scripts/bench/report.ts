@@ -253,7 +253,7 @@ export function markdown(r: Results): string {
       );
     }
     lines.push(
-      `| sdk-js, defaults (sdk-anchors.md §2.5) | ping 45 s, 10 s pong timeout, 3 misses | **${(v.sdkDefaultMs / 1000).toFixed(0)} s** |`,
+      `| sdk-js, defaults (docs/protocol.md §10.2) | ping 45 s, 10 s pong timeout, 3 misses | **${(v.sdkDefaultMs / 1000).toFixed(0)} s** |`,
     );
   }
   if (r.startup) {

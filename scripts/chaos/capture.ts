@@ -2,7 +2,7 @@
  * Where the daemon's logs go during chaos, fuzz and soak runs: a pino destination that reads every
  * line as it is written, at the most verbose level, and keeps only what the checks need: lines that
  * contain a secret (there must be none), the engine's transient-retry decisions (only transient codes
- * may be retried, contract §3.5), and counts. Nothing else is stored, so a long run stays small.
+ * may be retried, docs/local-api.md §3.5), and counts. Nothing else is stored, so a long run stays small.
  */
 import type { DestinationStream } from "pino";
 import type { SimServer } from "../../src/sim/index.js";

@@ -175,7 +175,7 @@ export const QUICK: Omit<ChaosConfig, "seed"> = {
   heapMarginBytes: 8 * 1024 * 1024,
 };
 
-/** The heartbeat's worst case: a link silent since `t` is dropped by `t + bound` (contract §3.7). */
+/** The heartbeat's worst case: a link silent since `t` is dropped by `t + bound` (docs/local-api.md §3.7). */
 export function detectionBoundMs(e: Pick<EngineOptions, "pingIntervalMs" | "pongTimeoutMs" | "maxMissedPongs">): number {
   return e.pingIntervalMs + e.maxMissedPongs * e.pongTimeoutMs;
 }

@@ -1,5 +1,5 @@
 /**
- * The guarantees of contract §3, as checks over what a chaos run recorded. Each check has a name
+ * The guarantees of docs/local-api.md §3, as checks over what a chaos run recorded. Each check has a name
  * (the report groups violations by it) and says which guarantee it proves.
  *
  * How often one taskUUID may reach Runware (§3.3, §3.5), derived from the engine's policy:

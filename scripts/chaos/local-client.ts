@@ -1,5 +1,5 @@
 /**
- * Bare clients of the daemon's local API over its Unix socket (contract §2), for the chaos runner,
+ * Bare clients of the daemon's local API over its Unix socket (docs/local-api.md §2), for the chaos runner,
  * the soak and the fuzz tests: one HTTP request with the whole answer, an NDJSON stream read line by
  * line, and a Runware-protocol WebSocket. No retries and no cleverness: what the daemon answers is
  * exactly what is checked.

@@ -2,7 +2,7 @@
  * A TCP proxy between the daemon and its upstream that fails the way networks do: `freeze()` stops
  * forwarding both ways while every socket stays open (a half-open link: a NAT entry expired, a cable
  * pulled, a laptop lid closed; no FIN, no RST, just silence), and `cut()` destroys both sides of
- * every connection at once. Only a heartbeat can find a frozen link (contract §3.7); a cut is seen at
+ * every connection at once. Only a heartbeat can find a frozen link (docs/local-api.md §3.7); a cut is seen at
  * once. Used by the chaos runner, the soak and test/reliability.
  */
 import net from "node:net";

@@ -182,7 +182,7 @@ async function runInner(cfg: ChaosConfig, log: (line: string) => void): Promise<
   liftAll({ sim, proxy });
   await sleep(cfg.settleMs);
 
-  // One upstream WebSocket: once the dust settles, exactly one connection is open (§3.1).
+  // One upstream WebSocket: once the dust settles, exactly one connection is open (docs/local-api.md §3.1).
   const pendingLeft = engine.pendingCount;
   if (finished && pendingLeft > 0) fail("no task left pending", `${pendingLeft} tasks still pending in the engine`);
   // Every slot back: with nothing pending, nothing may count as in flight or queued (a leaked slot
