@@ -1,5 +1,5 @@
 /**
- * Test rig for the daemon's local API (contract §2): a SimServer upstream, a `Daemon` in-process on a
+ * Test rig for the daemon's local API (docs/local-api.md §2): a SimServer upstream, a `Daemon` in-process on a
  * Unix socket in a fresh private temp dir, a tiny HTTP-over-Unix-socket client (JSON and NDJSON),
  * and a runner for the real CLI (`node dist/src/cli/main.js daemon ...`) as a child process.
  * Everything registers its closer with a `Cleanup`, so `afterEach(() => cleanup.run())` leaves

@@ -3,7 +3,7 @@
  * browser-shaped `WebSocket`, so the connection logic runs with no network and, if the test wants,
  * under fake timers (mock-socket delivers through `setTimeout(…, 4)`, which vitest fakes).
  *
- * mock-socket mimics the browser API (anchors-design.md §2.8): EventTarget listeners, close codes
+ * mock-socket mimics the browser API (docs/protocol.md §11.8): EventTarget listeners, close codes
  * limited to 1000 or 3000–4999, no `ping()`, no `terminate()`, no real `bufferedAmount`. The adapter
  * below fills those gaps; `terminate()` is a `close()` that the transport treats as done at once
  * (later sends fail), while the socket's own late events still reach the Connection, which must
@@ -20,7 +20,7 @@ export type AuthMode =
   | "resume"
   /** Always issue a new session: the buffer has expired (or Runware lost it). */
   | "new"
-  /** Reject with `invalidApiKey`, the shape of runware-protocol.md §2. */
+  /** Reject with `invalidApiKey`, the shape of docs/protocol.md §2.2. */
   | "invalidApiKey"
   /** Reply with an auth item that has no `connectionSessionUUID`. */
   | "noSession"

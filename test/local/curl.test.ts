@@ -1,5 +1,5 @@
 /**
- * The contract's promise that plain `curl --unix-socket` is a client (§2): a batch, and an NDJSON
+ * The promise that plain `curl --unix-socket` is a client (docs/local-api.md §2): a batch, and an NDJSON
  * stream, exactly as a user would type them.
  */
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * `POST /v1` (contract §2): the default answer in Runware's envelope, and the NDJSON stream.
+ * `POST /v1` (docs/local-api.md §2.1, §2.2): the default answer in Runware's envelope, and the NDJSON stream.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";

@@ -1,5 +1,5 @@
 /**
- * `runware daemon` as a real process (contract §1, §3.9): the built CLI against an in-process
+ * `runware daemon` as a real process (docs/local-api.md §1, §6): the built CLI against an in-process
  * simulator. Start-up line, exit codes, one daemon per socket, stale sockets, SIGTERM drain, the
  * key file, and no API key in any output at trace level.
  */

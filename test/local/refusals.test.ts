@@ -1,5 +1,5 @@
 /**
- * Every refusal of contract §2: the right status, a Runware-shaped error, nothing sent upstream, and
+ * Every refusal of docs/local-api.md §2.3 and §2.7: the right status, a Runware-shaped error, nothing sent upstream, and
  * a daemon that still serves the next good request.
  */
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Socket hygiene (contract §2, anchors-design.md §2.6): a private 0700 directory, a 0600 socket,
+ * Socket hygiene (docs/local-api.md §5, docs/protocol.md §11.5): a private 0700 directory, a 0600 socket,
  * and refusals for anything an attacker could have prepared, with nothing touched and no upstream
  * connection opened.
  */

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/status` (contract §2): its exact shape and types, live counts, and no API key anywhere.
+ * `GET /v1/status` (docs/local-api.md §2.5): its exact shape and types, live counts, and no API key anywhere.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";

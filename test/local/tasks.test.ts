@@ -1,5 +1,5 @@
 /**
- * `GET /v1/tasks/{taskUUID}` (contract §2): a task's state as it happens, `?wait=1`, the retention
+ * `GET /v1/tasks/{taskUUID}` (docs/local-api.md §2.4): a task's state as it happens, `?wait=1`, the retention
  * window; and tasks that outlive the request that brought them.
  */
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Runware's WebSocket protocol served locally on `GET /v1` (contract §2): a client written for
+ * Runware's WebSocket protocol served locally on `GET /v1` (docs/local-api.md §2.6): a client written for
  * `wss://ws-api.runware.ai/v1` works by changing its URL. Auth and ping are answered locally, the
  * client's key never goes upstream, and results go only to the connection that sent the task.
  */
@@ -160,7 +160,7 @@ describe("local api - local WebSocket", () => {
       expect(r["imageURL"]).toMatch(/\.png$/);
       expect(r["imageUUID"]).toMatch(UUID_V4);
     }
-    // Each getResponse reply is the task's full current state in ONE frame (runware-protocol.md §4),
+    // Each getResponse reply is the task's full current state in ONE frame (docs/protocol.md §4.2),
     // so a client reading the reply frame sees all its generations together.
     const from = c.mark();
     c.send([{ taskType: "getResponse", taskUUID: uuid }]);

@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { classifyErrorCode, isTransientCode, type ErrorClass } from "../../src/protocol/codes.js";
 
 /**
- * The runware-protocol.md §5 "Known codes" table, bucket by bucket, with the retryable column
+ * The docs/protocol.md §5.2 table of codes, bucket by bucket, with the retryable column
  * translated to our classes. Wildcard rows (`invalid*`, `missing*`, ...) are represented by the
  * table's own examples plus a few more of the same shape.
  */
@@ -141,7 +141,7 @@ describe("protocol codes - classifyErrorCode", () => {
     expect(classifyErrorCode("providerRateLimitExceeded")).toBe("transient");
   });
 
-  it("protocol - an unseen provider* code is transient (reference §9)", () => {
+  it("protocol - an unseen provider* code is transient (docs/protocol.md §5.2)", () => {
     expect(classifyErrorCode("providerSomethingNew")).toBe("transient");
   });
 

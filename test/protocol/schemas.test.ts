@@ -1,7 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { TaskSchema, InboundFrameSchema, ErrorObjectSchema } from "../../src/protocol/schemas.js";
 
-// A valid v4 UUID (version nibble 4, variant 8..b), as the docs require for taskUUID (runware-protocol.md §3).
+// A valid v4 UUID (version nibble 4, variant 8..b), as the docs require for taskUUID (docs/protocol.md §3.1).
 const V4 = "a770f077-f413-47de-9dac-be0b26a35da6";
 
 describe("protocol schemas - TaskSchema", () => {

@@ -1,5 +1,5 @@
 /**
- * Contract §3 under seeded chaos: a few hundred tasks from clients of every kind (engine.submit,
+ * The guarantees of docs/local-api.md §3 under seeded chaos: a few hundred tasks from clients of every kind (engine.submit,
  * POST /v1 JSON and NDJSON, the local WebSocket) through a real daemon, while the simulator and a
  * TCP proxy cut, freeze, forget sessions, slow and fail authentication, inject transient and
  * permanent errors and send garbage at seeded moments. The full run (thousands of tasks) is
@@ -16,7 +16,7 @@ import { runChaos } from "../../scripts/chaos/run.js";
  */
 const SEED = process.env["CHAOS_SEED"] ? Number(process.env["CHAOS_SEED"]) : 20_251_130;
 
-describe("chaos - contract §3 under seeded faults", () => {
+describe("chaos - every guarantee under seeded faults", () => {
   it(`chaos - ${QUICK.tasks} tasks from ${Object.values(QUICK.clients).reduce((a, b) => a + b)} clients under ${QUICK.faults} faults: nothing lost, duplicated, hung, leaked or re-UUIDed`, async () => {
     const report = await runChaos({ ...QUICK, seed: SEED });
     const summary = formatReport(report);

@@ -1,5 +1,5 @@
 /**
- * Half-open links at the TCP level (contract §3.7): a proxy between the engine and the simulator
+ * Half-open links at the TCP level (docs/local-api.md §3.7): a proxy between the engine and the simulator
  * stops forwarding both ways while every socket stays open, as when a NAT entry expires or a laptop
  * sleeps. Nothing closes, so only the heartbeat can notice; it must within ping + 2 × pong, and the
  * tasks that were in flight must still finish, under their own UUIDs, from the session Runware kept.

@@ -101,14 +101,10 @@ describe("regressions - async acknowledgements on the local WebSocket", () => {
 });
 
 /**
- * Found by the chaos run (seed 8004 with --faults 200: the simulator saw 17 tasks outstanding with
- * maxInFlight 16), fixed in the engine (d136d0d). `onErrors` armed the retry timer over `t.timer`
- * without clearing the poll timer a recovering task already had, so that poll still went out during
- * the retry wait; Runware answered it with the attempt that had just failed, which was taken for a
- * new transient error: a second retry timer, the task queued twice, `inFlight` counted twice and
- * released once. The slot was lost for good (with maxInFlight 1 every later task timed out); when
- * the stale answer arrived after the resubmission, the slot of a task still running upstream was
- * released instead (the 17 > 16).
+ * chaos seed 8004 (--faults 200): a poll armed for a recovering task must not go out during a
+ * transient-retry wait. Its answer describes the attempt that just failed; taken for a new error, it
+ * queued the task twice and lost an in-flight slot for good (with maxInFlight 1 every later task
+ * timed out), or freed the slot of a task still running upstream.
  */
 describe("regressions - a transient error during recovery polling", () => {
   it("regression - one transient error while recovering is retried once and leaves every in-flight slot free", async () => {

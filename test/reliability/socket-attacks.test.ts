@@ -1,6 +1,6 @@
 /**
  * The socket as an attacker on the same machine would prepare it before the daemon starts
- * (contract §2: directory 0700, socket 0600; anchors-design.md §2.6). In every case the daemon
+ * (docs/local-api.md §5: directory 0700, socket 0600; docs/protocol.md §11.5). In every case the daemon
  * refuses to start with an error that names the path and the reason, touches nothing it did not
  * create, and opens no upstream connection. (test/local/socket.test.ts covers the plain cases: a
  * symlink to our own 0700 directory, a 0755 directory, a regular file, a live daemon, a long path.)

@@ -3,7 +3,7 @@ import { Runware } from "@runware/sdk-js";
 import { waitFor } from "../helpers/wait.js";
 import { useSim } from "./harness.js";
 
-// The official SDK as a real client (sdk-anchors.md §3.4): it must authenticate against the
+// The official SDK as a real client (docs/protocol.md §10.5): it must authenticate against the
 // simulator (reading the session from data[0]), send its imageInference, and accept our results.
 describe("sim - the official @runware/sdk-js client", () => {
   const { start, cleanup } = useSim();

@@ -1,6 +1,6 @@
 /**
- * In-flight slot accounting under answers that arrive for an attempt that is already over (found by
- * review). Driven by hand over the in-process mock upstream, so each answer lands exactly when the
+ * In-flight slot accounting under answers that arrive for an attempt that is already over. Driven by
+ * hand over the in-process mock upstream, so each answer lands exactly when the
  * scenario needs it.
  */
 import { afterEach, describe, expect, it } from "vitest";
