@@ -3,11 +3,11 @@
  * (the report groups violations by it) and says which guarantee it proves.
  *
  * How often one taskUUID may reach Runware (§3.3, §3.5), derived from the engine's policy:
- *   received ≤ 1 + retries + MAX_RECOVERY_RESENDS + fresh
+ *   received ≤ 1 + retries + maxRecoveryResends + fresh
  * - 1: the first submission;
  * - retries: transient-error retries, each logged by the engine (≤ maxTaskRetries, checked too);
- * - MAX_RECOVERY_RESENDS (2): resends after getResponse answered "not found" for a task Runware never
- *   acknowledged (engine.ts onNotFound: the counter must be below 2 for another one);
+ * - maxRecoveryResends (an engine option, 2 by default): resends after getResponse answered "not
+ *   found" for a task Runware never acknowledged (the engine stops there and reports it in doubt);
  * - fresh: authentications that got a fresh (not resumed) session while the task was alive; each
  *   makes the engine resubmit every task that was sent and not yet answered (engine.ts onReady).
  * And exactly `1 + retries` for a task whose life saw no link drop at all: nothing to recover.
@@ -20,8 +20,6 @@ import { detectionBoundMs, type ChaosConfig } from "./config.js";
 import { FREEZE_FAULTS, type FaultRecord, type Timeline } from "./faults.js";
 import type { EngineRec, Ledger, TaskRec } from "./ledger.js";
 
-/** engine.ts MAX_RECOVERY_RESENDS (not exported): "not found" resends before a task is in doubt. */
-export const MAX_RECOVERY_RESENDS = 2;
 /** Codes the engine itself ends a task with when it could not finish it: any of them is a loss here. */
 const LOSS_CODES = new Set(["taskTimeout", "taskInDoubt", "taskAborted"]);
 /** Examples kept per violated invariant (the count is always complete). */
@@ -61,8 +59,8 @@ class Violations {
 }
 
 /** The bound on upstream submissions for one task (see the module comment). */
-export function sendBound(retries: number, fresh: number): number {
-  return 1 + retries + MAX_RECOVERY_RESENDS + fresh;
+function sendBound(retries: number, fresh: number, maxRecoveryResends: number): number {
+  return 1 + retries + maxRecoveryResends + fresh;
 }
 
 function isRunwareShaped(e: RunwareErrorObject, t: TaskRec): boolean {
@@ -148,7 +146,7 @@ export function checkInvariants(input: CheckInput): Violation[] {
     // §3.3 + §3.5: submissions within the policy's bound; exact when nothing happened to the link.
     if (got < 1) v.add("every task reaches upstream", `${tag}: never received upstream`);
     const fresh = timeline.readies.filter((r) => !r.resumed && r.t > t.submittedAt && r.t <= end(t)).length;
-    const bound = sendBound(myRetries.length, fresh);
+    const bound = sendBound(myRetries.length, fresh, engine.maxRecoveryResends);
     if (got > bound)
       v.add(
         "sent at most as often as the policy allows",
