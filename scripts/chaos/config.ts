@@ -24,7 +24,7 @@ export type FaultKind =
   | "garbage" // a frame that is not Runware-shaped JSON
   | "latency"; // one-way latency on every frame for a while
 
-export interface ClientMix {
+interface ClientMix {
   /** `engine.submit` callers with their own client id. */
   direct: number;
   /** `POST /v1` JSON callers. */
