@@ -215,7 +215,7 @@ async function runChunk(
 
 /**
  * The stream passes an async task's acknowledgement on as a data frame (`{taskType, taskUUID}`,
- * runware-protocol.md §4); it is not a result, and counting it would end the line one image early.
+ * docs/local-api.md §2.2, docs/protocol.md §4.1); it is not a result, and counting it would end the line one image early.
  * Same rule as the engine's: an async task's item with no result identity that is not a success.
  */
 function isAcknowledgement(l: Line, item: ResultItem): boolean {

@@ -1,5 +1,5 @@
 /**
- * `runware daemon`: the daemon in the foreground until SIGTERM/SIGINT (contract §1).
+ * `runware daemon`: the daemon in the foreground until SIGTERM/SIGINT (docs/local-api.md §1).
  * Exit codes: 0 after a clean drain, 2 for a configuration error (one line on stderr), 1 when it
  * cannot start (another daemon is live on the socket, unsafe socket directory, ...).
  */

@@ -31,7 +31,7 @@ const START_USAGE = `usage: runware start [--socket PATH] [--api-key-file PATH] 
 
 export async function start(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) return usage(START_USAGE);
-  // --socket PATH or --socket=PATH (found by review: the = form reached the daemon but not us).
+  // --socket PATH or --socket=PATH: both forms, or the = form would reach the daemon but not us.
   let socket = defaultSocketPath();
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -78,7 +78,7 @@ export async function stop(argv: string[]): Promise<number> {
     return EXIT.unreachable;
   }
   // An empty or torn file reads as 0 (kill(0) signals our own process group) or worse, -1 (every
-  // process we own): only a real pid is signalled (found by review).
+  // process we own): only a real pid is signalled.
   if (!Number.isInteger(pid) || pid <= 1) {
     say(`runware: ${pidFile} holds no valid pid`);
     return EXIT.unreachable;

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { SimServer, SIM_DEFAULTS, type SimOptions, type SplitMode } from "../sim/index.js";
 
 const SPLITS: readonly SplitMode[] = ["random", "single", "each"];
-/** The transient code `--transient-rate` injects: Runware's own example of a retryable failure (runware-protocol.md §5). */
+/** The transient code `--transient-rate` injects: Runware's own example of a retryable failure (docs/protocol.md §5.2). */
 const TRANSIENT_CODE = "timeoutProvider";
 
 export const SIM_USAGE = `Usage: runware sim [options]

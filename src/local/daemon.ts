@@ -1,6 +1,6 @@
 /**
  * The daemon: one UpstreamEngine, the local API on a Unix socket, and an orderly stop.
- * Stop (contract §3.9): refuse new work (503), let in-flight tasks finish for `drainTimeoutMs`,
+ * Stop (docs/local-api.md §6): refuse new work (503), let in-flight tasks finish for `drainTimeoutMs`,
  * answer every caller, close local WebSockets, remove the socket file.
  */
 import type { Server } from "node:http";

@@ -1,7 +1,7 @@
 /**
  * Small HTTP helpers for the local API: JSON answers in Runware's error shape, a bounded body
  * reader, and an NDJSON writer. Errors before the first byte get a real status; after it they go
- * in-band (anchors-design.md §2.6, the ollama rule).
+ * in-band (docs/protocol.md §11.6, the ollama rule).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";

@@ -1,6 +1,6 @@
 /**
  * Where the daemon's socket lives. Shared by the daemon and every client, and kept free of heavy
- * imports so a one-shot client starts fast. Order (contract §1): `--socket`, `RUNWARE_SOCKET`,
+ * imports so a one-shot client starts fast. Order (docs/local-api.md §1): `--socket`, `RUNWARE_SOCKET`,
  * `$XDG_RUNTIME_DIR/runware/daemon.sock`, `/tmp/runware-<uid>/daemon.sock`.
  */
 import { dirname, join } from "node:path";

@@ -1,5 +1,5 @@
 /**
- * The local API (contract §2): HTTP/1.1 routes over the Unix socket, plus the WebSocket upgrade on
+ * The local API (docs/local-api.md §2): HTTP/1.1 routes over the Unix socket, plus the WebSocket upgrade on
  * `GET /v1`. Knows HTTP, not Runware: batches go to the TaskService, status comes from the engine.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -96,7 +96,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       if (err instanceof BodyTooLarge) {
         // Nothing more is buffered, but the rest of the body is still read (and dropped) for a
         // moment after the answer: a socket closed with unread input is reset, and the client would
-        // see ECONNRESET instead of this 413 (found by test/reliability/fuzz.test.ts). "keep-alive"
+        // see ECONNRESET instead of this 413 (test/reliability/fuzz.test.ts checks it). "keep-alive"
         // stops Node from closing the socket right after the answer; once drained it is closed
         // cleanly, and the timer bounds the drain.
         sendError(res, 413, { code: err.code, message: err.message }, { connection: "keep-alive" });
@@ -160,8 +160,8 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   }
 
   server.on("upgrade", (req, socket, head) => {
-    // splitTarget, not new URL(): an unparseable absolute target threw here, in an event listener,
-    // and took the daemon down (found by review).
+    // splitTarget, not new URL(): an unparseable absolute target must not throw here, in an event
+    // listener, where it would take the daemon down.
     const { path } = splitTarget(req.url);
     if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
     if (fromBrowser(req))
@@ -170,7 +170,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   });
 
   // What Node answers by itself otherwise (a bare status line, or nothing) gets the error shape too
-  // (found by test/reliability/fuzz.test.ts): malformed requests, CONNECT, unmet Expect headers.
+  // (docs/local-api.md §2.7): malformed requests, CONNECT, unmet Expect headers.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (err.code === "ECONNRESET" || responseStarted(socket)) {
       socket.destroy();

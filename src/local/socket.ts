@@ -1,6 +1,6 @@
 /**
  * The Unix socket the local API listens on, with the hygiene of ssh-agent, Docker and tailscaled
- * (anchors-design.md §2.6):
+ * (docs/protocol.md §11.5):
  * - the directory is ours alone: created 0700; refused if it is a symlink, owned by someone else,
  *   or open to group/other (an attacker who can write there could swap the socket);
  * - the socket is created 0600 (umask around listen), under a temporary name and then hard-linked

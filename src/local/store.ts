@@ -1,6 +1,6 @@
 /**
- * Finished tasks, readable for a while after they end (contract §2: "finished within the retention
- * window"), so a caller that went away can come back for its results. Bounded in time and in count;
+ * Finished tasks, readable for a while after they end (docs/local-api.md §2.4: "finished within the
+ * retention window"), so a caller that went away can come back for its results. Bounded in time and in count;
  * a Map keeps insertion order, so the oldest entries are at the front and eviction is O(1) each.
  * No timer: expiry is applied when entries are added or read.
  */

@@ -1,5 +1,5 @@
 /**
- * Input checks for a batch of tasks from a local client (contract §2, `POST /v1`). A bad batch is
+ * Input checks for a batch of tasks from a local client (docs/local-api.md §2.3, `POST /v1`). A bad batch is
  * refused as a whole, with a status and a Runware-shaped error, before anything reaches the engine.
  * The checks are about the envelope only; task parameters are Runware's to judge.
  */
@@ -22,8 +22,8 @@ function refuse(status: number, code: string, message: string, extra: Partial<Ru
 
 /**
  * Search for an `apiKey` field anywhere in the value, at any depth. Iterative: a parsed body has no
- * cycles and is bounded by the body limit, but its nesting is not (a depth cut-off let an `apiKey`
- * 65 levels down through to Runware; found by test/reliability/fuzz.test.ts).
+ * cycles and is bounded by the body limit, but its nesting is not, so no depth cut-off: a key any
+ * number of levels down must not reach Runware.
  */
 function hasApiKey(value: unknown): boolean {
   const stack: unknown[] = [value];
@@ -80,7 +80,7 @@ export function validateBatch(body: unknown, inUse: (uuid: string) => boolean): 
       return refuse(400, "invalidTaskUUID", `${at}: taskUUID must be a UUID v4`, { parameter: "taskUUID", taskType });
     }
     const taskUUID = (given as string | undefined) ?? randomUUID();
-    // getResponse reuses the UUID of the task it asks about (runware-protocol.md §4): no conflict.
+    // getResponse reuses the UUID of the task it asks about (docs/protocol.md §4.2): no conflict.
     if (taskType !== "getResponse" && (seen.has(taskUUID) || inUse(taskUUID))) {
       return refuse(
         409,

@@ -1,5 +1,5 @@
 /**
- * Runware's own WebSocket protocol, served locally on `GET /v1` (contract §2), so a program written
+ * Runware's own WebSocket protocol, served locally on `GET /v1` (docs/local-api.md §2.6), so a program written
  * for `wss://ws-api.runware.ai/v1` works by changing its URL. The client's `authentication` is
  * answered here and its key is dropped unread (the daemon's key is used upstream); `ping` is
  * answered here; every other task goes over the shared upstream link and its results come back only
@@ -98,7 +98,7 @@ export class LocalWebSocket {
     if (refused) return sendErrors([refused.toRunwareError({ taskUUID: task.taskUUID, taskType: task.taskType })]);
     const async = task["deliveryMethod"] === "async";
     // A getResponse reply is the task's full current state in one frame, data and errors together
-    // (runware-protocol.md §4): clients read one reply per poll, so it must not be split per item.
+    // (docs/protocol.md §4.2): clients read one reply per poll, so it must not be split per item.
     const wholeReply = task.taskType === "getResponse";
     void this.service.run(checked, client, (ev) => {
       if (ev.type === "ack") send(JSON.stringify({ data: [ev.item] }));

@@ -1,7 +1,7 @@
 /**
- * Capped exponential backoff with full jitter and a floor (the AWS formulation; anchors-design.md
- * §2.3). Pure: the random source is injected so tests assert exact delays. sdk-js reconnects after a
- * fixed 1 s forever (sdk-anchors.md §2.5), which hammers a struggling server in lockstep.
+ * Capped exponential backoff with full jitter and a floor (the AWS formulation; docs/protocol.md
+ * §11.2). Pure: the random source is injected so tests assert exact delays. sdk-js reconnects after a
+ * fixed 1 s forever (docs/protocol.md §10.2), which hammers a struggling server in lockstep.
  */
 export interface BackoffPolicy {
   baseMs: number;

@@ -1,9 +1,9 @@
 /**
- * Idle-aware liveness check with Runware's JSON ping (runware-protocol.md §2). Any inbound frame
+ * Idle-aware liveness check with Runware's JSON ping (docs/protocol.md §2.5). Any inbound frame
  * proves life (`work()`), so a busy link is never pinged. A ping unanswered for `pongTimeoutMs` is a
  * miss and the next ping goes out at once; after `maxMissed` misses the link is stale. Worst case a
  * dead link is found `intervalMs + maxMissed × pongTimeoutMs` after the last frame. sdk-js pings on
- * a fixed 45 s interval and needs three misses: ~145 s (sdk-anchors.md §2.5).
+ * a fixed 45 s interval and needs three misses: ~145 s (docs/protocol.md §10.2).
  */
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
 

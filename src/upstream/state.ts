@@ -1,5 +1,5 @@
 /**
- * The upstream connection's states (contract §2 `upstream.state`) and the moves allowed between
+ * The upstream connection's states (docs/local-api.md §2.5 `upstream.state`) and the moves allowed between
  * them. Every change goes through `Connection.transition()`, which checks this table.
  */
 export type ConnState = "connecting" | "authenticating" | "ready" | "backoff" | "auth-failed" | "draining" | "closed";
