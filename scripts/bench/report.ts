@@ -89,6 +89,9 @@ function difference(a: Spread | undefined, b: Spread | undefined): number {
 
 const ms = (x: number, d = 3) => `${x.toFixed(d)} ms`;
 const x = (r: number) => `${r.toFixed(2)}×`;
+/** A `| what | runs | median | range |` row of repeated wall-time measurements. */
+const spreadRow = (what: string, s: Spread, digits: number) =>
+  `| ${what} | ${s.runs.length} | ${ms(s.median, digits)} | ${s.min.toFixed(digits)}–${s.max.toFixed(digits)} ms |`;
 
 export function targets(r: Omit<Results, "targets">): Target[] {
   const out: Target[] = [];
@@ -231,12 +234,8 @@ export function markdown(r: Results): string {
     lines.push("", `### 4. Cold one-shot: a fresh process gets one image (simulator adds ${v.latencyMs} ms each way)`, "");
     lines.push("| process | runs | median | range |");
     lines.push("| --- | --- | --- | --- |");
-    lines.push(
-      `| \`runware text-to-image\` via a running daemon | ${v.daemonCliMs.runs.length} | ${ms(v.daemonCliMs.median, 0)} | ${v.daemonCliMs.min.toFixed(0)}–${v.daemonCliMs.max.toFixed(0)} ms |`,
-    );
-    lines.push(
-      `| node script with sdk-js (connect, auth, request) | ${v.sdkScriptMs.runs.length} | ${ms(v.sdkScriptMs.median, 0)} | ${v.sdkScriptMs.min.toFixed(0)}–${v.sdkScriptMs.max.toFixed(0)} ms |`,
-    );
+    lines.push(spreadRow("`runware text-to-image` via a running daemon", v.daemonCliMs, 0));
+    lines.push(spreadRow("node script with sdk-js (connect, auth, request)", v.sdkScriptMs, 0));
   }
   if (r.deadLink) {
     const v = r.deadLink;
@@ -261,12 +260,8 @@ export function markdown(r: Results): string {
     lines.push("", "### 6. Client start-up (fresh process, wall time)", "");
     lines.push("| command | runs | median | range |");
     lines.push("| --- | --- | --- | --- |");
-    lines.push(
-      `| \`runware status\` (daemon running) | ${v.cliStatusMs.runs.length} | ${ms(v.cliStatusMs.median, 1)} | ${v.cliStatusMs.min.toFixed(1)}–${v.cliStatusMs.max.toFixed(1)} ms |`,
-    );
-    lines.push(
-      `| \`node -e ''\` | ${v.nodeMs.runs.length} | ${ms(v.nodeMs.median, 1)} | ${v.nodeMs.min.toFixed(1)}–${v.nodeMs.max.toFixed(1)} ms |`,
-    );
+    lines.push(spreadRow("`runware status` (daemon running)", v.cliStatusMs, 1));
+    lines.push(spreadRow("`node -e ''`", v.nodeMs, 1));
   }
   return lines.join("\n");
 }
