@@ -6,29 +6,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Daemon } from "../../src/local/daemon.js";
 import { MAX_SOCKET_PATH_BYTES } from "../../src/local/paths.js";
-import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { daemonConfig, FAST_ENGINE, getJson, startRig, tempDir } from "../helpers/daemon.js";
+import { refusedStart } from "../helpers/refused-start.js";
+import { getJson, startRig, tempDir } from "../helpers/daemon.js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-
-/** Try to start a daemon on `socketPath`; resolves with the error it refused with. */
-async function refusal(socketPath: string): Promise<{ err: { code?: string; message: string }; sim: SimServer }> {
-  const sim = cleanup.add(await SimServer.start({ workMs: 5 }), (s) => s.close());
-  const started = Daemon.start(daemonConfig(sim.url, socketPath), { engine: FAST_ENGINE }).then(
-    (d) => {
-      cleanup.add(d, (x) => x.stop());
-      return undefined;
-    },
-    (e: { code?: string; message: string }) => e,
-  );
-  const err = await started;
-  if (!err) throw new Error(`the daemon started on ${socketPath}`);
-  return { err, sim };
-}
 
 describe("local api - socket security", () => {
   it("local api - creates the socket directory 0700 and the socket 0600", async () => {
@@ -46,7 +30,7 @@ describe("local api - socket security", () => {
     const dir = tempDir(cleanup);
     mkdirSync(join(dir, "real"), { mode: 0o700 });
     symlinkSync(join(dir, "real"), join(dir, "link"));
-    const { err, sim } = await refusal(join(dir, "link", "daemon.sock"));
+    const { err, sim } = await refusedStart(cleanup, join(dir, "link", "daemon.sock"));
     expect(err.code).toBe("socketDirUnsafe");
     expect(err.message).toMatch(/symlink/);
     expect(() => lstatSync(join(dir, "real", "daemon.sock"))).toThrow();
@@ -58,7 +42,7 @@ describe("local api - socket security", () => {
     const open = join(dir, "open");
     mkdirSync(open);
     chmodSync(open, 0o755);
-    const { err, sim } = await refusal(join(open, "daemon.sock"));
+    const { err, sim } = await refusedStart(cleanup, join(open, "daemon.sock"));
     expect(err.code).toBe("socketDirUnsafe");
     expect(statSync(open).mode & 0o777).toBe(0o755);
     expect(() => lstatSync(join(open, "daemon.sock"))).toThrow();
@@ -68,7 +52,7 @@ describe("local api - socket security", () => {
   it("local api - refuses a socket path too long for sockaddr_un", async () => {
     const dir = tempDir(cleanup);
     const long = join(dir, "d".repeat(MAX_SOCKET_PATH_BYTES), "daemon.sock");
-    const { err } = await refusal(long);
+    const { err } = await refusedStart(cleanup, long);
     expect(err.code).toBe("socketPathTooLong");
     expect(err.message).toContain(String(MAX_SOCKET_PATH_BYTES));
   });
@@ -77,7 +61,7 @@ describe("local api - socket security", () => {
     const dir = tempDir(cleanup);
     const path = join(dir, "daemon.sock");
     writeFileSync(path, "precious data", { mode: 0o600 });
-    const { err, sim } = await refusal(path);
+    const { err, sim } = await refusedStart(cleanup, path);
     expect(err.code).toBe("socketPathInUse");
     expect(readFileSync(path, "utf8")).toBe("precious data");
     expect(lstatSync(path).isFile()).toBe(true);
@@ -86,7 +70,7 @@ describe("local api - socket security", () => {
 
   it("local api - refuses to start on a live daemon's socket; the first keeps serving", async () => {
     const rig = await startRig(cleanup);
-    const { err, sim } = await refusal(rig.socketPath);
+    const { err, sim } = await refusedStart(cleanup, rig.socketPath);
     expect(err.code).toBe("alreadyRunning");
     expect(sim.counters.connections).toBe(0);
     expect(lstatSync(rig.socketPath).isSocket()).toBe(true);

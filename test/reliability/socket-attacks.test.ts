@@ -21,10 +21,9 @@ import {
 } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { Daemon } from "../../src/local/daemon.js";
-import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { daemonConfig, FAST_ENGINE, tempDir } from "../helpers/daemon.js";
+import { refusedStart } from "../helpers/refused-start.js";
+import { tempDir } from "../helpers/daemon.js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -32,20 +31,6 @@ afterEach(() => cleanup.run());
 /** uid 65534 ("nobody"): someone else, for the ownership cases (root can chown; others skip them). */
 const OTHER_UID = 65534;
 const isRoot = process.getuid?.() === 0;
-
-/** Start a daemon on `socketPath`; resolves with the error it refused with and the simulator it would have used. */
-async function refusal(socketPath: string): Promise<{ err: { code?: string; message: string }; sim: SimServer }> {
-  const sim = cleanup.add(await SimServer.start({ workMs: 5 }), (s) => s.close());
-  const err = await Daemon.start(daemonConfig(sim.url, socketPath), { engine: FAST_ENGINE }).then(
-    (d) => {
-      cleanup.add(d, (x) => x.stop());
-      return undefined;
-    },
-    (e: { code?: string; message: string }) => e,
-  );
-  if (!err) throw new Error(`the daemon started on ${socketPath}`);
-  return { err, sim };
-}
 
 /** What a path is, without following it: type, mode, owner, target or content. */
 function fingerprint(path: string): string {
@@ -71,7 +56,7 @@ describe("attack - the socket directory", () => {
     mkdirSync(evil);
     chmodSync(evil, 0o777);
     symlinkSync(evil, join(root, "runware-0"));
-    const { err, sim } = await refusal(join(root, "runware-0", "daemon.sock"));
+    const { err, sim } = await refusedStart(cleanup, join(root, "runware-0", "daemon.sock"));
     expect(err.code).toBe("socketDirUnsafe");
     expect(err.message).toContain(join(root, "runware-0"));
     expect(err.message).toMatch(/symlink/);
@@ -84,7 +69,7 @@ describe("attack - the socket directory", () => {
     const root = tempDir(cleanup);
     const target = join(root, "later");
     symlinkSync(target, join(root, "runware-0"));
-    const { err, sim } = await refusal(join(root, "runware-0", "daemon.sock"));
+    const { err, sim } = await refusedStart(cleanup, join(root, "runware-0", "daemon.sock"));
     expect(err.code).toMatch(/^socketDir/);
     expect(err.message).toContain(join(root, "runware-0"));
     expect(() => lstatSync(target)).toThrow();
@@ -100,7 +85,7 @@ describe("attack - the socket directory", () => {
     const dir = join(shared, "runware-0");
     mkdirSync(dir);
     chmodSync(dir, 0o777);
-    const { err, sim } = await refusal(join(dir, "daemon.sock"));
+    const { err, sim } = await refusedStart(cleanup, join(dir, "daemon.sock"));
     expect(err.code).toBe("socketDirUnsafe");
     expect(err.message).toContain(dir);
     expect(err.message).toMatch(/mode 777/);
@@ -115,7 +100,7 @@ describe("attack - the socket directory", () => {
     const dir = join(root, "runware-0");
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, OTHER_UID, OTHER_UID);
-    const { err, sim } = await refusal(join(dir, "daemon.sock"));
+    const { err, sim } = await refusedStart(cleanup, join(dir, "daemon.sock"));
     expect(err.code).toBe("socketDirUnsafe");
     expect(err.message).toContain(`uid ${OTHER_UID}`);
     expect(readdirSync(dir)).toEqual([]);
@@ -131,7 +116,7 @@ describe("attack - something planted at the socket path", () => {
     const path = join(dir, "daemon.sock");
     symlinkSync(victim, path);
     const before = [fingerprint(path), fingerprint(victim)];
-    const { err, sim } = await refusal(path);
+    const { err, sim } = await refusedStart(cleanup, path);
     expect(err.code).toBe("socketPathInUse");
     expect(err.message).toContain(path);
     expect([fingerprint(path), fingerprint(victim)]).toEqual(before);
@@ -151,7 +136,7 @@ describe("attack - something planted at the socket path", () => {
     const path = join(dir, "daemon.sock");
     symlinkSync(lure, path);
     const before = fingerprint(path);
-    const { err, sim } = await refusal(path);
+    const { err, sim } = await refusedStart(cleanup, path);
     // Neither "a daemon is already running" (it would be trusted) nor "stale" (it would be deleted).
     expect(err.code).toBe("socketPathInUse");
     expect(fingerprint(path)).toBe(before);
@@ -168,7 +153,7 @@ describe("attack - something planted at the socket path", () => {
     writeFileSync(join(asDir, "inside"), "x");
     for (const path of made.status === 0 ? [fifo, asDir] : [asDir]) {
       const before = fingerprint(path);
-      const { err, sim } = await refusal(path);
+      const { err, sim } = await refusedStart(cleanup, path);
       expect(err.code, path).toBe("socketPathInUse");
       expect(err.message).toContain(path);
       expect(fingerprint(path)).toBe(before);
@@ -182,7 +167,7 @@ describe("attack - something planted at the socket path", () => {
     writeFileSync(path, "not yours to delete", { mode: 0o444 });
     chownSync(path, OTHER_UID, OTHER_UID);
     const before = fingerprint(path);
-    const { err } = await refusal(path);
+    const { err } = await refusedStart(cleanup, path);
     expect(err.code).toBe("socketPathInUse");
     expect(fingerprint(path)).toBe(before);
   });
