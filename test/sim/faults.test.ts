@@ -5,7 +5,7 @@ import { imageTask, useSim, hasError } from "./harness.js";
 const isPong = (f: { data?: Array<Record<string, unknown>> }) => f.data?.[0]?.["pong"] === true;
 
 describe("sim - faults", () => {
-  const { start, connect, authed } = useSim();
+  const { start, connect, authed, taskRunning } = useSim();
 
   it("sim - freeze stops pongs without closing; unfreeze delivers them", async () => {
     const sim = await start();
@@ -37,11 +37,7 @@ describe("sim - faults", () => {
 
   it("sim - a frozen connection's held results go to the session buffer when it is cut", async () => {
     const sim = await start({ workMs: 20 });
-    const c1 = await connect(sim);
-    const session = await c1.authenticate();
-    const task = imageTask();
-    c1.send([task]);
-    await waitFor(() => sim.counters.outstanding === 1);
+    const { c1, session, task } = await taskRunning(sim);
     sim.freeze();
     await waitFor(() => sim.counters.outstanding === 0, "the task to finish while frozen");
     sim.cutAll();

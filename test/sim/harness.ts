@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach } from "vitest";
 import { SimServer, type SimOptions } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
+import { waitFor } from "../helpers/wait.js";
 import { WsTestClient, type Frame } from "../helpers/ws-client.js";
 
 /** Fast timings for tests; each test overrides what it exercises. */
@@ -22,7 +23,15 @@ export function useSim() {
     await c.authenticate(key);
     return c;
   };
-  return { cleanup, start, connect, authed };
+  /** A client on a fresh session with `task` sent and running in the simulator. */
+  const taskRunning = async (sim: SimServer, task = imageTask()) => {
+    const c1 = await connect(sim);
+    const session = await c1.authenticate();
+    c1.send([task]);
+    await waitFor(() => sim.counters.outstanding === 1, "the task to start");
+    return { c1, session, task };
+  };
+  return { cleanup, start, connect, authed, taskRunning };
 }
 
 export function imageTask(extra: Record<string, unknown> = {}): Record<string, unknown> & { taskUUID: string } {

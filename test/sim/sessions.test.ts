@@ -3,15 +3,11 @@ import { waitFor } from "../helpers/wait.js";
 import { imageTask, useSim } from "./harness.js";
 
 describe("sim - sessions and the resume buffer", () => {
-  const { start, connect } = useSim();
+  const { start, connect, taskRunning } = useSim();
 
   it("sim - resumes a session and delivers buffered results after a cut mid-task", async () => {
     const sim = await start({ workMs: 80, split: "each" });
-    const c1 = await connect(sim);
-    const session = await c1.authenticate();
-    const task = imageTask({ numberResults: 3 });
-    c1.send([task]);
-    await waitFor(() => sim.counters.outstanding === 1, "the task to start");
+    const { c1, session, task } = await taskRunning(sim, imageTask({ numberResults: 3 }));
     sim.cutAll();
     expect((await c1.closed).code).toBe(1006);
     await waitFor(() => sim.counters.outstanding === 0, "the task to finish while disconnected");
@@ -28,11 +24,7 @@ describe("sim - sessions and the resume buffer", () => {
 
   it("sim - results produced while connected but not yet written survive the cut (latency in flight)", async () => {
     const sim = await start({ workMs: 50 });
-    const c1 = await connect(sim);
-    const session = await c1.authenticate();
-    const task = imageTask();
-    c1.send([task]);
-    await waitFor(() => sim.counters.outstanding === 1, "the task to start");
+    const { c1, session, task } = await taskRunning(sim);
     // the result will sit in the outbound queue for a long time: cut while it is there
     sim.setLatency(2_000);
     await waitFor(() => sim.counters.outstanding === 0, "the task to finish");
@@ -47,11 +39,7 @@ describe("sim - sessions and the resume buffer", () => {
 
   it("sim - forgetSessions gives the next resume a fresh session and delivers nothing", async () => {
     const sim = await start({ workMs: 40 });
-    const c1 = await connect(sim);
-    const session = await c1.authenticate();
-    const task = imageTask();
-    c1.send([task]);
-    await waitFor(() => sim.counters.outstanding === 1);
+    const { c1, session, task } = await taskRunning(sim);
     sim.cutAll();
     await c1.closed;
     await waitFor(() => sim.counters.outstanding === 0, "the task to finish into the buffer");
@@ -85,11 +73,7 @@ describe("sim - sessions and the resume buffer", () => {
 
   it("sim - resuming from a new connection detaches the old one, whose later tasks need auth again", async () => {
     const sim = await start({ workMs: 60 });
-    const c1 = await connect(sim);
-    const session = await c1.authenticate();
-    const task = imageTask();
-    c1.send([task]);
-    await waitFor(() => sim.counters.outstanding === 1);
+    const { c1, session, task } = await taskRunning(sim);
     const c2 = await connect(sim);
     expect(await c2.authenticate("test-key", session)).toBe(session);
     await c2.itemsFor(task.taskUUID, 1);
