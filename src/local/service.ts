@@ -85,28 +85,9 @@ export class TaskService {
         this.local(task, [], [{ code: e.code, message: e.message, taskUUID: task.taskUUID, taskType: task.taskType }], sink, "failed"),
       );
     }
-    // An async task is acknowledged to the caller exactly once, and before its results: local
-    // WebSocket clients start polling on the ack (runware-protocol.md §4). The engine can learn that
-    // Runware accepted a task without seeing the ack frame (lost with a dropped link, then learned from
-    // getResponse), and a transient retry is acknowledged upstream a second time (found by the chaos
-    // run, test/reliability/regressions.test.ts).
-    const async = task["deliveryMethod"] === "async";
-    let acked = false;
-    const ackOnce = (item: DataItem) => {
-      if (acked) return;
-      acked = true;
-      sink({ type: "ack", item });
-    };
-    const ids = { taskType: task.taskType, taskUUID: task.taskUUID };
+    // The engine announces an async task's ack once, before its results (upstream/intake.ts).
     handle.subscribe((ev) => {
-      if (ev.type === "ack") ackOnce(ev.item);
-      else if (ev.type === "data") {
-        if (async) ackOnce(ids);
-        sink({ type: "data", item: ev.item });
-      } else if (ev.type === "final") {
-        if (async && ev.outcome.state === "done") ackOnce(ids);
-        sink(ev);
-      }
+      if (ev.type !== "error") sink(ev);
     });
     return handle.done;
   }

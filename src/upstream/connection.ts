@@ -68,7 +68,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly dialer: Dialer;
   private readonly log: Logger;
   private draining = false;
-  private closeWaiters: Array<() => void> = [];
 
   // Observability for status and tests.
   reconnects = 0;
@@ -143,10 +142,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this._state === "ready") this.transition("draining", "drain requested");
   }
 
-  /** Close for good: no reconnect. Resolves once the socket is gone and every timer is cleared. */
+  /** Close for good: no reconnect. Every timer is cleared and the socket destroyed before it resolves. */
   close(reason = "closed by owner"): Promise<void> {
     if (this._state === "closed") return Promise.resolve();
-    const waiting = new Promise<void>((resolve) => this.closeWaiters.push(resolve));
     this.clearTimers();
     const sock = this.socket;
     this.socket = undefined;
@@ -160,10 +158,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         sock.terminate();
       }
     }
-    const waiters = this.closeWaiters;
-    this.closeWaiters = [];
-    for (const w of waiters) w();
-    return waiting;
+    return Promise.resolve();
   }
 
   private transition(to: ConnState, reason: string): void {

@@ -1,96 +1,54 @@
 /**
- * The task engine: many tasks multiplexed over one Connection, each routed by taskUUID, each ending
- * exactly once through `settle()`.
+ * The task engine: many tasks multiplexed over one upstream link, each routed by taskUUID, each
+ * moving through the phases of `lifecycle.ts` by `moveTo()` alone and ending exactly once through
+ * `settle()`. It owns the pending map, the in-flight slots and the queue. A reply is applied by
+ * `intake.ts` (what it means: `replies.ts`); retries, polls and recovery are in `reactions.ts`
+ * (the rules: `decisions.ts`); frames leave through `outbox.ts`.
  *
- * Guarantees (contract §3) and the Runware facts behind them:
- * - A task is never sent under a new UUID. sdk-js re-sends lost work under a fresh UUID, a second
- *   generation and a second charge (sdk-anchors.md §2.6); every resend here reuses the UUID.
+ * Guarantees (docs/local-api.md §3) and the Runware facts behind them (docs/protocol.md):
+ * - A task is never sent under a new UUID: every resend reuses it (the official SDK re-sends lost
+ *   work under a fresh one, a second generation and a second charge; docs/protocol.md §10).
  * - After a drop, tasks stay pending. A resumed session replays Runware's buffer; what is still
  *   missing after a grace period is fetched with getResponse. A fresh session means the buffer is
- *   gone: tasks are re-submitted under the same UUID, and `conflictTaskUUID` ("still running or
- *   done there") switches the task to getResponse polling (the sdk-python model).
+ *   gone: tasks are resubmitted under the same UUID; `conflictTaskUUID` switches one to polling.
  * - Transient codes are retried with jittered backoff, permanent ones never (protocol/codes.ts).
  * - Never more than `maxInFlight` tasks outstanding upstream; the rest wait in a fair, bounded queue.
  */
 import { EventEmitter } from "eventemitter3";
 import { randomUUID } from "node:crypto";
 import type { RunwareErrorObject } from "../errors.js";
-import { encodeTasks, type Slice, type SplitFrame } from "../protocol/codec.js";
-import { isTransientCode } from "../protocol/codes.js";
-import { expectedResults, isComplete } from "../protocol/expect.js";
-import type { DataItem, Task } from "../protocol/schemas.js";
+import type { SplitFrame } from "../protocol/codec.js";
+import { expectedResults } from "../protocol/expect.js";
+import type { Task } from "../protocol/schemas.js";
 import { silentLogger, type Logger } from "../log.js";
-import { backoffDelay, type RandomSource } from "./backoff.js";
-import { Connection, type ConnectionOptions, type ReadyInfo } from "./connection.js";
-import { ConflictError, DrainingError, QueueFullError, TASK_ABORTED_CODE, TASK_IN_DOUBT_CODE, TASK_TIMEOUT_CODE } from "./errors.js";
-import { FairQueue } from "./queue.js";
-import { fill, inDoubt, isPollAnswer, NOT_FOUND_CODES, PENDING_STATUSES } from "./replies.js";
+import type { RandomSource } from "./backoff.js";
+import { Connection, type ReadyInfo } from "./connection.js";
+import * as decide from "./decisions.js";
 import { DeadlineList } from "./deadlines.js";
+import { ConflictError, DrainingError, QueueFullError } from "./errors.js";
+import type { EngineLink } from "./link.js";
+import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
+import { Outbox } from "./outbox.js";
+import { FairQueue } from "./queue.js";
+import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
+import { Reactions } from "./reactions.js";
+import { fill } from "./replies.js";
+import { announceAck, applySlice, type SliceActions } from "./intake.js";
+import { statsOf, type EngineStats } from "./stats.js";
+import { handleOf, newRecord, notify, snapshotOf, type TaskHandle, type TaskOutcome, type TaskRecord, type TaskSnapshot } from "./task.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
-import type { ConnState } from "./state.js";
-import {
-  resultIdentity,
-  snapshotOf,
-  type TaskEvent,
-  type TaskHandle,
-  type TaskOutcome,
-  type TaskRecord,
-  type TaskSnapshot,
-} from "./task.js";
 
-export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logger" | "clock"> {
-  maxInFlight: number;
-  maxQueued: number;
-  taskTimeoutMs: number;
-  maxTaskRetries: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  pollInitialMs: number;
-  pollFactor: number;
-  pollMaxMs: number;
-  recoveryGraceMs: number;
-  maxRecoveryResends: number;
-  sendHighWaterBytes: number;
-  random?: RandomSource;
-  clock?: Clock;
-  logger?: Logger;
-}
-
-export interface SubmitOptions {
-  /** Who submitted: the queue is fair between clients. */
-  client?: string;
-}
-
-export interface EngineStats {
-  upstream: {
-    state: ConnState;
-    sessionUUID: string | null;
-    connectedSince: string | null;
-    reconnects: number;
-    lastError: string | null;
-  };
-  tasks: { queued: number; inFlight: number; completed: number; failed: number };
-  limits: { maxInFlight: number; maxQueued: number };
-}
-
-export interface EngineEvents {
-  /** A task ended; its outcome is final. */
-  settled: [outcome: TaskOutcome];
-  state: [to: ConnState, from: ConnState, reason: string];
-}
-
-type Outbound = { t: TaskRecord; kind: "submit" | "poll" };
+export type { EngineStats } from "./stats.js";
+export type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 
 export class UpstreamEngine extends EventEmitter<EngineEvents> {
-  readonly connection: Connection;
+  readonly connection: EngineLink;
   private readonly pending = new Map<string, TaskRecord>();
   private readonly queue = new FairQueue<TaskRecord>();
-  /** Frames owed upstream by tasks that already hold a slot (recovery resends, polls). */
-  private outbox: Outbound[] = [];
+  private readonly outbox: Outbox;
   private inFlight = 0;
   private completed = 0;
   private failed = 0;
-  private awaitingWrite = false;
   private draining = false;
   private closed = false;
   private authFailure: RunwareErrorObject | undefined;
@@ -100,22 +58,50 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private idleWaiters: Array<() => void> = [];
   /** One timer for every task's deadline (deadlines.ts). */
   private readonly deadlines: DeadlineList<TaskRecord>;
-  /** A pump is due on the next turn: everything submitted in one turn leaves in one frame. */
-  private pumpImmediate: NodeJS.Immediate | undefined;
+  private readonly actions: SliceActions;
+  private readonly react: Reactions;
 
-  constructor(private readonly opts: EngineOptions) {
+  /** `link` defaults to a `Connection` built from `opts`; tests pass a fake one. */
+  constructor(
+    private readonly opts: EngineOptions,
+    link?: EngineLink,
+  ) {
     super();
-    this.log = (opts.logger ?? silentLogger).child({ mod: "engine" });
+    const logger = opts.logger ?? silentLogger;
+    this.log = logger.child({ mod: "engine" });
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
-    this.connection = new Connection({ ...opts, random: this.random, clock: this.clock, logger: opts.logger ?? silentLogger });
+    this.connection = link ?? new Connection({ ...opts, random: this.random, clock: this.clock, logger });
+    this.outbox = new Outbox(this.connection, { highWaterBytes: opts.sendHighWaterBytes, logger: this.log }, (frames, epoch) =>
+      this.takeFromQueue(frames, epoch),
+    );
     this.deadlines = new DeadlineList<TaskRecord>(this.clock, (t) => this.onDeadline(t));
+    this.react = new Reactions({
+      opts,
+      random: this.random,
+      clock: this.clock,
+      log: this.log,
+      moveTo: (t, to, reason) => this.moveTo(t, to, reason),
+      settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
+      owe: (t, kind) => this.owe(t, kind),
+      releaseSlot: (t) => this.releaseSlot(t),
+      requeue: (t) => {
+        this.queue.unshift(t.client, t);
+        this.outbox.request();
+      },
+    });
+    this.actions = {
+      settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
+      errors: (t, errors) => this.react.onErrors(t, errors),
+      poll: (t) => this.react.schedulePoll(t),
+      log: this.log,
+    };
     this.connection.on("frame", (f) => this.onFrame(f));
     this.connection.on("ready", (info) => this.onReady(info));
     this.connection.on("down", (epoch) => this.onDown(epoch));
     this.connection.on("authFailed", (err) => this.onAuthFailed(err.toRunwareError({ taskType: "authentication" })));
     this.connection.on("state", (to, from, reason) => this.emit("state", to, from, reason));
-    this.connection.on("writable", () => this.requestPump());
+    this.connection.on("writable", () => this.outbox.request());
   }
 
   start(): void {
@@ -134,59 +120,25 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (this.queue.size >= this.opts.maxQueued && !this.authFailure) throw new QueueFullError(this.opts.maxQueued);
     // The caller's object is the frame as it is (no copy per task) unless a UUID must be added.
     const frame = (input.taskUUID ? input : { ...input, taskUUID }) as Task;
-
-    let resolve!: (o: TaskOutcome) => void;
-    const done = new Promise<TaskOutcome>((r) => (resolve = r));
-    const t: TaskRecord = {
-      taskUUID,
-      taskType: frame.taskType,
-      frame,
-      client: options.client ?? "default",
-      expect: expectedResults(frame),
-      async: frame["deliveryMethod"] === "async",
-      passthrough: frame.taskType === "getResponse",
-      phase: "queued",
-      outcome: undefined,
-      data: [],
-      errors: [],
-      seen: undefined,
-      submits: 0,
-      retries: 0,
-      recoveryResends: 0,
-      sentEpoch: -1,
-      lostContact: false,
-      acked: false,
-      ackAnnounced: false,
-      holdsSlot: false,
-      pollDelayMs: this.opts.pollInitialMs,
-      timer: undefined,
-      listeners: undefined,
-      deadlineAt: 0,
-      dlPrev: undefined,
-      dlNext: undefined,
-      dlLinked: false,
-      resolve,
-      done,
-    };
-    const handle = this.handleOf(t);
+    const t = newRecord(frame, options.client ?? "default", expectedResults(frame), this.opts.pollInitialMs);
+    this.pending.set(taskUUID, t);
+    const handle = handleOf(t);
     if (this.authFailure) {
-      // Contract §3.8: with a rejected key, new tasks fail at once.
-      this.pending.set(taskUUID, t);
-      this.settle(t, "failed", [{ ...this.authFailure, taskUUID, taskType: t.taskType }]);
+      // With a rejected key, new tasks fail at once (docs/local-api.md §3).
+      this.settle(t, "failed", [{ ...this.authFailure, taskUUID, taskType: t.taskType }], "the API key was rejected");
       return handle;
     }
-    this.pending.set(taskUUID, t);
     this.deadlines.add(t, this.clock.now() + this.opts.taskTimeoutMs);
     this.queue.push(t.client, t);
     if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID, taskType: t.taskType, client: t.client }, "task accepted");
-    this.requestPump();
+    this.outbox.request();
     return handle;
   }
 
   /** The handle of a pending task (a second reader attaching to it). */
   handle(taskUUID: string): TaskHandle | undefined {
     const t = this.pending.get(taskUUID);
-    return t ? this.handleOf(t) : undefined;
+    return t ? handleOf(t) : undefined;
   }
 
   /** How many more tasks a submit may bring now before the queue refuses them. */
@@ -205,18 +157,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   stats(): EngineStats {
-    const c = this.connection;
-    return {
-      upstream: {
-        state: c.state,
-        sessionUUID: c.sessionUUID ?? null,
-        connectedSince: c.connectedSince ? new Date(c.connectedSince).toISOString() : null,
-        reconnects: c.reconnects,
-        lastError: c.lastError ?? null,
-      },
-      tasks: { queued: this.queue.size, inFlight: this.inFlight, completed: this.completed, failed: this.failed },
-      limits: { maxInFlight: this.opts.maxInFlight, maxQueued: this.opts.maxQueued },
-    };
+    return statsOf(
+      this.connection,
+      { queued: this.queue.size, inFlight: this.inFlight, completed: this.completed, failed: this.failed },
+      this.opts,
+    );
   }
 
   get pendingCount(): number {
@@ -247,86 +192,53 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   async close(reason = "engine closed"): Promise<void> {
     this.draining = true;
     this.closed = true;
-    for (const t of [...this.pending.values()]) {
-      const sent = t.submits > 0;
-      this.settle(t, sent ? "in-doubt" : "failed", [
-        {
-          code: sent ? TASK_IN_DOUBT_CODE : TASK_ABORTED_CODE,
-          message: sent
-            ? `the daemon stopped (${reason}) while the task was running upstream; it may have completed there`
-            : `the daemon stopped (${reason}) before the task was sent; it was not run`,
-          taskUUID: t.taskUUID,
-          taskType: t.taskType,
-        },
-      ]);
+    for (const t of Array.from(this.pending.values())) {
+      const d = decide.onStop(t, reason);
+      this.settle(t, d.state, [{ code: d.code, message: d.message, taskUUID: t.taskUUID, taskType: t.taskType }], reason);
     }
-    this.outbox = [];
-    if (this.pumpImmediate) clearImmediate(this.pumpImmediate);
-    this.pumpImmediate = undefined;
+    this.outbox.close();
     this.deadlines.stop();
     await this.connection.close(reason);
   }
 
-  // --- sending -----------------------------------------------------------------------------------
+  // --- the one place a task changes phase --------------------------------------------------------
 
-  /**
-   * Pump on the next turn of the event loop, once, however many tasks arrived in this one: they
-   * then share one frame (measured: 23,000 single-task requests went out in 3,183 frames, and the
-   * daemon's CPU per task fell 10-15%; docs/benchmarks.md).
-   */
-  private requestPump(): void {
-    if (this.pumpImmediate || this.closed) return;
-    this.pumpImmediate = setImmediate(() => {
-      this.pumpImmediate = undefined;
-      this.pumpNow();
-    });
+  private moveTo(t: TaskRecord, to: Phase, reason: string): void {
+    const from = t.phase;
+    if (from === to) return;
+    checkMove(from, to, reason);
+    t.phase = to;
+    t.moves++;
+    if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID: t.taskUUID, from, to, reason }, `task ${from} -> ${to}`);
+    this.emit("move", t.taskUUID, from, to, reason);
   }
 
-  /** Move work to the socket while the link is writable, slots are free and the socket keeps up. */
-  private pumpNow(): void {
-    if (!this.connection.writable || this.awaitingWrite) return;
-    const frames: object[] = [];
-    const epoch = this.connection.epoch;
-    const owed = this.outbox;
-    this.outbox = [];
-    for (const { t, kind } of owed) {
-      if (t.outcome) continue;
-      if (kind === "submit") {
-        frames.push(t.frame);
-        t.submits++;
-      } else {
-        frames.push({ taskType: "getResponse", taskUUID: t.taskUUID });
-      }
-      t.sentEpoch = epoch;
-    }
+  // --- sending -----------------------------------------------------------------------------------
+
+  /** Queued tasks take the free slots at each flush of the outbox. */
+  private takeFromQueue(frames: object[], epoch: number): void {
     while (this.inFlight < this.opts.maxInFlight && this.queue.size > 0) {
       const t = this.queue.shift() as TaskRecord;
       if (t.outcome || t.holdsSlot) continue; // defensive: never twice, never after the end
       this.inFlight++;
       t.holdsSlot = true;
-      t.phase = t.acked ? "polling" : "sent";
+      this.moveTo(t, "sent", "an in-flight slot is free");
       t.submits++;
       t.sentEpoch = epoch;
       frames.push(t.frame);
     }
-    if (frames.length === 0) return;
-    // One frame for the lot: Runware takes an array of tasks per message (runware-protocol.md §1).
-    const text = encodeTasks(frames);
-    if (this.log.isLevelEnabled("trace")) this.log.trace({ tasks: frames.length, bytes: text.length }, "frame out");
-    if (this.connection.bufferedAmount + text.length > this.opts.sendHighWaterBytes) {
-      this.awaitingWrite = true;
-      this.connection.send(text, () => {
-        this.awaitingWrite = false;
-        this.requestPump();
-      });
-    } else {
-      this.connection.send(text);
-    }
   }
 
-  private owe(t: TaskRecord, kind: Outbound["kind"]): void {
-    this.outbox.push({ t, kind });
-    this.requestPump();
+  /** A frame owed by a task holding its slot; dropped if the task has moved on by the flush. */
+  private owe(t: TaskRecord, kind: "submit" | "poll"): void {
+    const moves = t.moves;
+    this.outbox.owe((epoch) => {
+      if (t.moves !== moves) return undefined;
+      t.sentEpoch = epoch;
+      if (kind === "poll") return { taskType: "getResponse", taskUUID: t.taskUUID };
+      t.submits++;
+      return t.frame;
+    });
   }
 
   // --- receiving ---------------------------------------------------------------------------------
@@ -338,275 +250,65 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
         this.log.debug({ taskUUID: uuid }, "reply for a task that is not pending (late or foreign); dropped");
         continue;
       }
-      this.onSlice(t, slice);
-    }
-    if (frame.orphanErrors.length > 0) {
-      this.log.warn({ errors: frame.orphanErrors }, "upstream errors without a taskUUID");
-    }
-  }
-
-  private onSlice(t: TaskRecord, slice: Slice): void {
-    t.lostContact = false;
-    if (t.passthrough) {
-      // A caller's getResponse: the reply is the answer, whatever it says.
-      for (const item of slice.items) this.addItem(t, item, false);
-      if (slice.errors.length > 0)
+      t.lostContact = false;
+      try {
+        applySlice(t, slice, this.actions);
+      } catch (err) {
+        // A bug met by one task's reply ends that task, never the daemon or its other tasks.
+        this.log.error({ err, taskUUID: uuid }, "handling a reply failed");
         this.settle(
           t,
           "failed",
-          slice.errors.map((e) => fill(t, e)),
+          [fill(t, { code: "internalError", message: "the daemon failed to handle Runware's reply" })],
+          "internal error",
         );
-      else this.settle(t, "done");
-      return;
-    }
-    if (t.phase === "queued" || t.phase === "retry-wait") {
-      // Nothing of ours is outstanding: this answers an attempt that is over (a second error of
-      // the attempt being retried, a late poll answer). Found by review: acting on it queued the
-      // task twice or put it into polling without a slot, and the in-flight count drifted.
-      this.keepFinishedResults(t, slice);
-      return;
-    }
-    if (t.phase !== "polling" && isPollAnswer(t, slice)) {
-      // We only poll in the polling phase, so this answers a poll sent before the task was
-      // resubmitted (retry or recovery), and describes the attempt that is over. Found by the
-      // chaos run (seed 8004): its errors were taken for new ones, retried twice, and the task
-      // held two in-flight slots. Only finished results are still worth keeping.
-      this.keepFinishedResults(t, slice);
-      return;
-    }
-    const errors = slice.errors.map((e) => fill(t, e));
-    let processing = false;
-    slice.items.forEach((item, index) => {
-      const status = item["status"];
-      if (status === "error") {
-        // The item-level failure form of getResponse (rw-ts GetResponseResult.error).
-        const e = item["error"] as Partial<RunwareErrorObject> | undefined;
-        errors.push(fill(t, { code: e?.code ?? "taskFailed", message: e?.message ?? "generation failed" }));
-      } else if (typeof status === "string" && PENDING_STATUSES.has(status)) {
-        processing = true;
-        this.markAcked(t);
-      } else if (t.async && !t.acked && resultIdentity(item) === undefined && status !== "success") {
-        processing = true;
-        this.markAcked(t, item); // the async acknowledgement: {taskType, taskUUID}
-      } else {
-        if (t.async) this.markAcked(t);
-        this.addItem(t, item, t.phase === "polling" ? `poll#${index}` : undefined);
       }
-    });
-    if (t.outcome) return;
-    if (errors.length > 0) {
-      this.onErrors(t, errors);
-      return;
     }
-    if (isComplete(t.expect, t.data)) {
-      this.settle(t, "done");
-      return;
-    }
-    if (processing || t.phase === "polling") this.schedulePoll(t);
-  }
-
-  /**
-   * Runware has the task. For an async task callers are told once, whichever way we learned it:
-   * the acknowledgement itself may have been lost with a link (found by the chaos run, seed 5),
-   * and a local WebSocket client waits for it before it polls.
-   */
-  private markAcked(t: TaskRecord, item?: DataItem): void {
-    t.acked = true;
-    if (!t.async || t.ackAnnounced) return;
-    t.ackAnnounced = true;
-    this.notify(t, { type: "ack", item: item ?? { taskType: t.taskType, taskUUID: t.taskUUID } });
-  }
-
-  /** From an answer about an attempt that is over: keep what finished, act on nothing else. */
-  private keepFinishedResults(t: TaskRecord, slice: Slice): void {
-    for (const item of slice.items) {
-      const status = item["status"];
-      if (status === "success" || (status === undefined && resultIdentity(item) !== undefined)) this.addItem(t, item, undefined);
-    }
-    if (isComplete(t.expect, t.data)) this.settle(t, "done");
-  }
-
-  private addItem(t: TaskRecord, item: DataItem, fallbackKey: string | false | undefined): void {
-    const key = resultIdentity(item) ?? (fallbackKey || undefined);
-    if (key !== undefined) {
-      t.seen ??= new Set();
-      if (t.seen.has(key)) return;
-      t.seen.add(key);
-    }
-    t.data.push(item);
-    this.notify(t, { type: "data", item });
-  }
-
-  private onErrors(t: TaskRecord, errors: RunwareErrorObject[]): void {
-    const code = errors[0]?.code ?? "unknownError";
-    if (code === "conflictTaskUUID") {
-      // Runware has this UUID: our own earlier submission (a recovery resend), or a caller resuming
-      // work an earlier daemon sent (batch resume). Either way it is running or done there: fetch
-      // its results, never run it again.
-      this.log.info({ taskUUID: t.taskUUID, submits: t.submits }, "conflictTaskUUID: switching to getResponse");
-      this.markAcked(t);
-      this.startPolling(t, 0);
-      return;
-    }
-    if (NOT_FOUND_CODES.has(code)) {
-      this.onNotFound(t, errors);
-      return;
-    }
-    const transient = errors.every((e) => isTransientCode(e.code));
-    if (transient && t.retries < this.opts.maxTaskRetries) {
-      t.retries++;
-      const delay = backoffDelay(
-        t.retries - 1,
-        { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs, floorMs: 0, factor: 2 },
-        this.random,
-      );
-      for (const e of errors) this.notify(t, { type: "error", error: e, retrying: true });
-      this.log.info({ taskUUID: t.taskUUID, code, retry: t.retries, delay }, "transient error; retrying under the same taskUUID");
-      this.releaseSlot(t);
-      this.requestPump(); // the freed slot serves the queue during the wait
-      t.phase = "retry-wait";
-      t.acked = false;
-      t.pollDelayMs = this.opts.pollInitialMs;
-      this.clock.clearTimeout(t.timer); // a poll armed for this task must not go out during the wait
-      t.timer = this.clock.setTimeout(() => {
-        t.timer = undefined;
-        t.phase = "queued";
-        this.queue.unshift(t.client, t);
-        this.requestPump();
-      }, delay);
-      return;
-    }
-    this.settle(t, "failed", errors);
-  }
-
-  /**
-   * getResponse said Runware does not know the task. Found by the chaos test: a poll and a
-   * resubmission can cross, so a "not found" may be stale.
-   */
-  private onNotFound(t: TaskRecord, errors: RunwareErrorObject[]): void {
-    if (t.phase === "sent") return; // answers a poll sent before our resubmission, which is under way
-    if (t.acked) {
-      // Runware had it (acknowledged or reported processing) and has forgotten it: its results
-      // expired. Resubmitting would run and bill it again, so we say what we know instead.
-      if (t.async) this.settle(t, "failed", errors);
-      else
-        this.settle(t, "in-doubt", [
-          ...errors,
-          inDoubt(t, "Runware accepted the task but no longer knows it; its results could not be recovered"),
-        ]);
-      return;
-    }
-    // Never acknowledged and unknown: our submission was lost on the way, so submitting it (same
-    // UUID) cannot run it twice.
-    if (t.recoveryResends < this.opts.maxRecoveryResends) {
-      t.recoveryResends++;
-      this.clock.clearTimeout(t.timer);
-      t.timer = undefined;
-      t.phase = "sent";
-      this.owe(t, "submit");
-      return;
-    }
-    this.settle(t, "in-doubt", [
-      ...errors,
-      inDoubt(t, "Runware does not know the task after repeated recovery attempts; it may not have run"),
-    ]);
-  }
-
-  // --- polling -----------------------------------------------------------------------------------
-
-  private startPolling(t: TaskRecord, delayMs: number): void {
-    t.phase = "polling";
-    t.pollDelayMs = this.opts.pollInitialMs;
-    this.armPoll(t, delayMs);
-  }
-
-  /** The next getResponse after the current delay, growing ×pollFactor up to pollMaxMs. */
-  private schedulePoll(t: TaskRecord): void {
-    t.phase = "polling";
-    this.armPoll(t, t.pollDelayMs);
-    t.pollDelayMs = Math.min(this.opts.pollMaxMs, t.pollDelayMs * this.opts.pollFactor);
-  }
-
-  private armPoll(t: TaskRecord, delayMs: number): void {
-    this.clock.clearTimeout(t.timer);
-    t.timer = this.clock.setTimeout(() => {
-      t.timer = undefined;
-      if (!t.outcome) this.owe(t, "poll");
-    }, delayMs);
+    if (frame.orphanErrors.length > 0) this.log.warn({ errors: frame.orphanErrors }, "upstream errors without a taskUUID");
   }
 
   // --- link events -------------------------------------------------------------------------------
 
   private onDown(epoch: number): void {
-    for (const t of this.pending.values()) {
-      if (t.phase !== "queued" && t.phase !== "retry-wait" && t.sentEpoch <= epoch) t.lostContact = true;
-    }
-    // Owed frames are rebuilt on ready from each task's phase; nothing half-written survives.
-    this.outbox = [];
-    this.awaitingWrite = false;
+    this.react.linkDown(this.pending.values(), epoch);
+    this.outbox.linkDown();
   }
 
   private onReady(info: ReadyInfo): void {
     this.log.info({ sessionUUID: info.sessionUUID, resumed: info.resumed }, "upstream ready");
-    for (const t of this.pending.values()) {
-      if (t.phase === "queued" || t.phase === "retry-wait" || t.sentEpoch >= info.epoch) continue;
-      if (t.phase === "polling") {
-        // An async task (or one already in recovery): its state is keyed by UUID across connections.
-        this.armPoll(t, 0);
-      } else if (info.resumed) {
-        // Runware replays what it buffered for this session; poll whatever is still missing after a grace.
-        this.startPolling(t, this.opts.recoveryGraceMs);
-      } else {
-        // A fresh session: the buffer is gone. Submit again under the SAME UUID; a conflict means
-        // Runware has it, and we poll instead.
-        t.recoveryResends++;
-        this.clock.clearTimeout(t.timer);
-        t.timer = undefined;
-        this.owe(t, "submit");
-      }
-    }
-    this.requestPump();
+    this.react.linkReady([...this.pending.values()], info);
+    this.outbox.request();
   }
 
   private onAuthFailed(error: RunwareErrorObject): void {
     this.authFailure = { code: error.code, message: error.message };
-    for (const t of [...this.pending.values()]) {
-      this.settle(t, "failed", [{ ...this.authFailure, taskUUID: t.taskUUID, taskType: t.taskType }]);
+    for (const t of Array.from(this.pending.values())) {
+      this.settle(t, "failed", [{ ...this.authFailure, taskUUID: t.taskUUID, taskType: t.taskType }], "the API key was rejected");
     }
   }
 
   private onDeadline(t: TaskRecord): void {
-    if (t.outcome) return;
-    const secs = this.opts.taskTimeoutMs;
-    if (t.lostContact) {
-      this.settle(t, "in-doubt", [
-        inDoubt(t, `the upstream link was lost after the task was sent and it could not be recovered within ${secs} ms`),
-      ]);
-      return;
-    }
-    this.settle(t, "failed", [fill(t, { code: TASK_TIMEOUT_CODE, message: `no complete result within the task timeout (${secs} ms)` })]);
+    const d = decide.onDeadline(t, this.opts.taskTimeoutMs);
+    this.settle(t, d.state, [fill(t, { code: d.code, message: d.message })], "task timeout");
   }
 
   // --- the one exit ------------------------------------------------------------------------------
 
-  private settle(t: TaskRecord, state: TaskOutcome["state"], errors: RunwareErrorObject[] = []): void {
+  private settle(t: TaskRecord, state: FinalPhase, errors: RunwareErrorObject[], reason: string): void {
     if (t.outcome) return;
-    this.clock.clearTimeout(t.timer);
-    t.timer = undefined;
+    this.react.clearTimer(t);
     this.deadlines.remove(t);
     if (t.phase === "queued") this.queue.remove(t.client, t);
     this.releaseSlot(t);
-    t.phase = "settled";
+    if (state === "done") announceAck(t, this.log); // an async task is acknowledged before it is done
+    this.moveTo(t, state, reason);
     t.errors.push(...errors);
     const outcome: TaskOutcome = { taskUUID: t.taskUUID, taskType: t.taskType, state, data: t.data, errors: t.errors };
     t.outcome = outcome;
     this.pending.delete(t.taskUUID);
     if (state === "done") this.completed++;
     else this.failed++;
-    // Guarded: this runs once per task, and the object would be built even with debug off.
-    if (this.log.isLevelEnabled("debug"))
-      this.log.debug({ taskUUID: t.taskUUID, state, items: t.data.length, errors: t.errors.length }, "task settled");
-    this.notify(t, { type: "final", outcome });
+    notify(t, { type: "final", outcome }, this.log);
     t.listeners = undefined;
     t.resolve(outcome);
     this.emit("settled", outcome);
@@ -615,41 +317,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
-    this.requestPump();
+    this.outbox.request();
   }
 
   private releaseSlot(t: TaskRecord): void {
     if (!t.holdsSlot) return;
     t.holdsSlot = false;
     this.inFlight--;
-  }
-
-  private notify(t: TaskRecord, ev: TaskEvent): void {
-    if (!t.listeners) return;
-    for (const l of t.listeners) {
-      try {
-        l(ev);
-      } catch (err) {
-        this.log.error({ err, taskUUID: t.taskUUID }, "task listener threw");
-      }
-    }
-  }
-
-  private handleOf(t: TaskRecord): TaskHandle {
-    return {
-      taskUUID: t.taskUUID,
-      taskType: t.taskType,
-      done: t.done,
-      subscribe: (listener) => {
-        if (t.outcome) {
-          const outcome = t.outcome;
-          queueMicrotask(() => listener({ type: "final", outcome }));
-          return () => {};
-        }
-        (t.listeners ??= new Set()).add(listener);
-        return () => t.listeners?.delete(listener);
-      },
-      snapshot: () => snapshotOf(t),
-    };
   }
 }

@@ -4,11 +4,10 @@
  */
 import type { RunwareErrorObject } from "../errors.js";
 import type { Slice } from "../protocol/codec.js";
+import { PENDING_STATUSES } from "../protocol/statuses.js";
 import { TASK_IN_DOUBT_CODE } from "./errors.js";
 import type { TaskRecord } from "./task.js";
 
-/** Statuses of a getResponse item that mean "not finished yet" (sdk-py tolerates all of these). */
-export const PENDING_STATUSES = new Set(["processing", "pending", "queued", "scheduled", "waiting"]);
 /** getResponse's answers for a UUID Runware does not know (runware-protocol.md §4: the exact code is unknown). */
 export const NOT_FOUND_CODES = new Set(["taskNotFound", "taskFailedOrNotFound", "taskExpired"]);
 /** getResponse marks its answers with a status on every item and error (runware-protocol.md §4). */

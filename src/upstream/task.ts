@@ -6,18 +6,11 @@ import type { RunwareErrorObject } from "../errors.js";
 import type { DataItem, Task } from "../protocol/schemas.js";
 import type { Expectation } from "../protocol/expect.js";
 import type { Timer } from "../util/clock.js";
+import type { Logger } from "../log.js";
 import type { DeadlineNode } from "./deadlines.js";
+import { STATE_OF, type Phase, type TaskState } from "./lifecycle.js";
 
-/** Contract §2: the state of a task as `GET /v1/tasks/{uuid}` reports it. */
-export type TaskState = "queued" | "sent" | "done" | "failed" | "in-doubt";
-
-/** Where a live task is in its life; `TaskState` is derived from it. */
-export type Phase =
-  | "queued" // waiting for a slot
-  | "sent" // written upstream, results due
-  | "polling" // results are fetched with getResponse (async task, or recovery)
-  | "retry-wait" // a transient error; resubmitted under the same UUID after a delay
-  | "settled";
+export type { TaskState, Phase } from "./lifecycle.js";
 
 export interface TaskOutcome {
   taskUUID: string;
@@ -53,7 +46,10 @@ export interface TaskRecord extends DeadlineNode {
   readonly async: boolean;
   /** A caller's own `getResponse`: complete with the first reply, passed through as it is. */
   readonly passthrough: boolean;
+  /** Changed only by the engine's `moveTo()`, which checks lifecycle.ts. */
   phase: Phase;
+  /** Counts phase changes: a frame owed in one phase is not sent once the task has moved on. */
+  moves: number;
   outcome: TaskOutcome | undefined;
   readonly data: DataItem[];
   readonly errors: RunwareErrorObject[];
@@ -106,13 +102,79 @@ export function resultIdentity(item: DataItem): string | undefined {
   return undefined;
 }
 
+export function newRecord(frame: Task, client: string, expect: Expectation, pollInitialMs: number): TaskRecord {
+  let resolve!: (o: TaskOutcome) => void;
+  const done = new Promise<TaskOutcome>((r) => (resolve = r));
+  return {
+    taskUUID: frame.taskUUID,
+    taskType: frame.taskType,
+    frame,
+    client,
+    expect,
+    async: frame["deliveryMethod"] === "async",
+    passthrough: frame.taskType === "getResponse",
+    phase: "queued",
+    moves: 0,
+    outcome: undefined,
+    data: [],
+    errors: [],
+    seen: undefined,
+    submits: 0,
+    retries: 0,
+    recoveryResends: 0,
+    sentEpoch: -1,
+    lostContact: false,
+    acked: false,
+    ackAnnounced: false,
+    holdsSlot: false,
+    pollDelayMs: pollInitialMs,
+    timer: undefined,
+    listeners: undefined,
+    deadlineAt: 0,
+    dlPrev: undefined,
+    dlNext: undefined,
+    dlLinked: false,
+    resolve,
+    done,
+  };
+}
+
 export function stateOf(t: TaskRecord): TaskState {
-  if (t.outcome) return t.outcome.state;
-  return t.phase === "queued" || (t.phase === "retry-wait" && t.submits === 0) ? "queued" : "sent";
+  return STATE_OF[t.phase];
 }
 
 export function snapshotOf(t: TaskRecord): TaskSnapshot {
   const snap: TaskSnapshot = { taskUUID: t.taskUUID, taskType: t.taskType, state: stateOf(t), data: [...t.data], errors: [...t.errors] };
   if (t.expect.kind === "count") snap.expected = t.expect.count;
   return snap;
+}
+
+/** Tell a task's subscribers; one that throws is logged and does not stop the others. */
+export function notify(t: TaskRecord, ev: TaskEvent, log: Logger): void {
+  if (!t.listeners) return;
+  for (const l of t.listeners) {
+    try {
+      l(ev);
+    } catch (err) {
+      log.error({ err, taskUUID: t.taskUUID }, "task listener threw");
+    }
+  }
+}
+
+export function handleOf(t: TaskRecord): TaskHandle {
+  return {
+    taskUUID: t.taskUUID,
+    taskType: t.taskType,
+    done: t.done,
+    subscribe: (listener) => {
+      if (t.outcome) {
+        const outcome = t.outcome;
+        queueMicrotask(() => listener({ type: "final", outcome }));
+        return () => {};
+      }
+      (t.listeners ??= new Set()).add(listener);
+      return () => t.listeners?.delete(listener);
+    },
+    snapshot: () => snapshotOf(t),
+  };
 }

@@ -36,7 +36,7 @@ export const wsDialer: Dialer = (url, events, opts) => {
   ws.on("open", () => events.onOpen());
   ws.on("message", (data, isBinary) => {
     if (isBinary) return; // Runware speaks text frames only
-    events.onMessage(typeof data === "string" ? data : data.toString());
+    events.onMessage(textOf(data));
   });
   ws.on("close", (code, reason) => events.onClose(code, reason.toString()));
   return {
@@ -58,3 +58,9 @@ export const wsDialer: Dialer = (url, events, opts) => {
     },
   };
 };
+
+/** ws hands text frames over as a Buffer (its default binaryType); the other forms for completeness. */
+function textOf(data: WebSocket.RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString("utf8");
+  return (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data)).toString("utf8");
+}

@@ -1,0 +1,118 @@
+/**
+ * What the engine does about an error, a "not found", a new link and a deadline, as pure functions
+ * of a task's facts (no I/O, no clock; the random source is passed in). `replies.ts` says what a
+ * reply means; these say what to do; the engine does it. Rules and their Runware facts:
+ * docs/protocol.md §5 (errors, conflictTaskUUID), §4 (getResponse, not found), §2 (resume).
+ */
+import type { RunwareErrorObject } from "../errors.js";
+import { isTransientCode } from "../protocol/codes.js";
+import { backoffDelay, type RandomSource } from "./backoff.js";
+import { NOT_FOUND_CODES } from "./replies.js";
+import { TASK_ABORTED_CODE, TASK_IN_DOUBT_CODE, TASK_TIMEOUT_CODE } from "./errors.js";
+import type { Phase } from "./lifecycle.js";
+
+export interface RetryPolicy {
+  maxTaskRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+}
+
+export type ErrorDecision =
+  /** conflictTaskUUID: Runware has this UUID (our earlier send, or an earlier daemon's); fetch its results. */
+  | { do: "poll" }
+  /** getResponse does not know the task: see `onNotFound`. */
+  | { do: "not-found" }
+  /** Every error is transient and retries are left: again under the same UUID after `delayMs`. */
+  | { do: "retry"; delayMs: number }
+  | { do: "fail" };
+
+export function onErrors(errors: readonly RunwareErrorObject[], retries: number, policy: RetryPolicy, random: RandomSource): ErrorDecision {
+  const code = errors[0]?.code ?? "unknownError";
+  if (code === "conflictTaskUUID") return { do: "poll" };
+  if (NOT_FOUND_CODES.has(code)) return { do: "not-found" };
+  if (retries < policy.maxTaskRetries && errors.every((e) => isTransientCode(e.code))) {
+    const delayMs = backoffDelay(retries, { baseMs: policy.retryBaseMs, maxMs: policy.retryMaxMs, floorMs: 0, factor: 2 }, random);
+    return { do: "retry", delayMs };
+  }
+  return { do: "fail" };
+}
+
+export type NotFoundDecision =
+  /** Answers a poll sent before our resubmission, which is under way: stale. */
+  | { do: "ignore" }
+  /** An acknowledged async task Runware no longer knows: its results expired; it failed as Runware says. */
+  | { do: "fail" }
+  /** Runware had it and forgot it: resubmitting could run and bill it twice. */
+  | { do: "in-doubt"; message: string }
+  /** Never acknowledged and unknown: our send was lost, so the same UUID cannot run twice. */
+  | { do: "resubmit" };
+
+export function onNotFound(t: { phase: Phase; acked: boolean; async: boolean }): NotFoundDecision {
+  if (t.phase === "sent") return { do: "ignore" };
+  if (t.acked) {
+    return t.async
+      ? { do: "fail" }
+      : { do: "in-doubt", message: "Runware accepted the task but no longer knows it; its results could not be recovered" };
+  }
+  return { do: "resubmit" };
+}
+
+export type ResubmitDecision = { do: "resubmit" } | { do: "in-doubt"; message: string };
+
+/** Every same-UUID resubmission (lost send, fresh session) counts against one cap. */
+export function resubmit(recoveryResends: number, maxRecoveryResends: number): ResubmitDecision {
+  if (recoveryResends < maxRecoveryResends) return { do: "resubmit" };
+  return { do: "in-doubt", message: "Runware does not know the task after repeated recovery attempts; it may not have run" };
+}
+
+export type RecoveryDecision =
+  /** Nothing of this task was outstanding on the link that went down. */
+  | { do: "none" }
+  /** Polling is keyed by taskUUID, not by connection: poll again at once. */
+  | { do: "poll-now" }
+  /** Resumed session: Runware replays its buffer; poll what is still missing after the grace. */
+  | { do: "grace" }
+  /** Fresh session: the buffer is gone; submit again under the same UUID. */
+  | { do: "resubmit" };
+
+export function onReady(t: { phase: Phase; sentEpoch: number }, link: { epoch: number; resumed: boolean }): RecoveryDecision {
+  if (t.phase === "queued" || t.phase === "retry-wait" || t.sentEpoch >= link.epoch) return { do: "none" };
+  if (t.phase === "polling") return { do: "poll-now" };
+  return link.resumed ? { do: "grace" } : { do: "resubmit" };
+}
+
+export interface DeadlineDecision {
+  state: "failed" | "in-doubt";
+  code: typeof TASK_TIMEOUT_CODE | typeof TASK_IN_DOUBT_CODE;
+  message: string;
+}
+
+/** At the task timeout: in doubt when the link was lost after the send and never heard back. */
+export function onDeadline(t: { lostContact: boolean }, timeoutMs: number): DeadlineDecision {
+  if (t.lostContact) {
+    return {
+      state: "in-doubt",
+      code: TASK_IN_DOUBT_CODE,
+      message: `the upstream link was lost after the task was sent and it could not be recovered within ${timeoutMs} ms`,
+    };
+  }
+  return { state: "failed", code: TASK_TIMEOUT_CODE, message: `no complete result within the task timeout (${timeoutMs} ms)` };
+}
+
+export interface StopDecision {
+  state: "failed" | "in-doubt";
+  code: typeof TASK_ABORTED_CODE | typeof TASK_IN_DOUBT_CODE;
+  message: string;
+}
+
+/** The daemon stops with the task unfinished: in doubt once it was ever written upstream. */
+export function onStop(t: { submits: number }, reason: string): StopDecision {
+  if (t.submits > 0) {
+    return {
+      state: "in-doubt",
+      code: TASK_IN_DOUBT_CODE,
+      message: `the daemon stopped (${reason}) while the task was running upstream; it may have completed there`,
+    };
+  }
+  return { state: "failed", code: TASK_ABORTED_CODE, message: `the daemon stopped (${reason}) before the task was sent; it was not run` };
+}

@@ -1,0 +1,115 @@
+/**
+ * One task's share of an upstream frame, applied to its record: results kept (each once), the
+ * async acknowledgement announced once, and what remains (errors, completion, the next poll)
+ * handed back to the engine, which alone changes phases (lifecycle.ts). Runware facts:
+ * docs/protocol.md §3 (result counting), §4 (ack, getResponse items and statuses).
+ */
+import type { RunwareErrorObject } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Slice } from "../protocol/codec.js";
+import { isComplete } from "../protocol/expect.js";
+import { isPendingStatus } from "../protocol/statuses.js";
+import type { DataItem } from "../protocol/schemas.js";
+import type { FinalPhase } from "./lifecycle.js";
+import { fill, isPollAnswer } from "./replies.js";
+import { notify, resultIdentity, type TaskRecord } from "./task.js";
+
+/** What the engine does for intake: each call goes through its phase table. */
+export interface SliceActions {
+  settle(t: TaskRecord, state: FinalPhase, errors: RunwareErrorObject[], reason: string): void;
+  errors(t: TaskRecord, errors: RunwareErrorObject[]): void;
+  /** Fetch again with getResponse after the task's current poll delay. */
+  poll(t: TaskRecord): void;
+  readonly log: Logger;
+}
+
+export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void {
+  if (t.passthrough) {
+    // A caller's own getResponse: the reply is the answer, whatever it says.
+    for (const item of slice.items) addItem(t, item, false, act.log);
+    if (slice.errors.length > 0)
+      act.settle(
+        t,
+        "failed",
+        slice.errors.map((e) => fill(t, e)),
+        "getResponse answered with errors",
+      );
+    else act.settle(t, "done", [], "getResponse answered");
+    return;
+  }
+  // Nothing of ours is outstanding (queued, retry-wait), or this answers a poll although we are not
+  // polling (so it was sent before a resubmission or a recovery and describes an attempt that is
+  // over): keep finished results, act on nothing else. Acting on it queued tasks twice or retried
+  // errors of the last attempt, and the in-flight count drifted.
+  if (t.phase === "queued" || t.phase === "retry-wait" || (t.phase !== "polling" && isPollAnswer(t, slice))) {
+    keepFinishedResults(t, slice, act);
+    return;
+  }
+  const errors = slice.errors.map((e) => fill(t, e));
+  let processing = false;
+  slice.items.forEach((item, index) => {
+    const status = item["status"];
+    if (status === "error") {
+      // The item-level failure form of getResponse.
+      const e = item["error"] as Partial<RunwareErrorObject> | undefined;
+      errors.push(fill(t, { code: e?.code ?? "taskFailed", message: e?.message ?? "generation failed" }));
+    } else if (isPendingStatus(status)) {
+      processing = true;
+      markAcked(t, act.log);
+    } else if (t.async && !t.acked && resultIdentity(item) === undefined && status !== "success") {
+      processing = true;
+      markAcked(t, act.log, item); // the async acknowledgement: {taskType, taskUUID}
+    } else {
+      if (t.async) markAcked(t, act.log);
+      addItem(t, item, t.phase === "polling" ? `poll#${index}` : undefined, act.log);
+    }
+  });
+  if (errors.length > 0) {
+    act.errors(t, errors);
+    return;
+  }
+  if (isComplete(t.expect, t.data)) {
+    act.settle(t, "done", [], "every expected result arrived");
+    return;
+  }
+  if (processing || t.phase === "polling") act.poll(t);
+}
+
+/** Runware has the task (it acknowledged it or reports it processing). */
+function markAcked(t: TaskRecord, log: Logger, item?: DataItem): void {
+  t.acked = true;
+  announceAck(t, log, item);
+}
+
+/**
+ * Callers of an async task are told once that Runware has it, and before any of its results,
+ * whichever way we learned it: the acknowledgement itself may have been lost with a link, and a
+ * local WebSocket client waits for it before it polls (docs/protocol.md §4).
+ */
+export function announceAck(t: TaskRecord, log: Logger, item?: DataItem): void {
+  if (!t.async || t.ackAnnounced) return;
+  t.ackAnnounced = true;
+  notify(t, { type: "ack", item: item ?? { taskType: t.taskType, taskUUID: t.taskUUID } }, log);
+}
+
+/** From an answer about an attempt that is over: keep what finished, act on nothing else. */
+function keepFinishedResults(t: TaskRecord, slice: Slice, act: SliceActions): void {
+  for (const item of slice.items) {
+    const status = item["status"];
+    if (status === "success" || (status === undefined && resultIdentity(item) !== undefined)) addItem(t, item, undefined, act.log);
+  }
+  if (isComplete(t.expect, t.data)) act.settle(t, "done", [], "an earlier attempt's results completed it");
+}
+
+/** Keep a result once: replays and repeated polls carry the same item again. */
+function addItem(t: TaskRecord, item: DataItem, fallbackKey: string | false | undefined, log: Logger): void {
+  const key = resultIdentity(item) ?? (fallbackKey || undefined);
+  if (key !== undefined) {
+    t.seen ??= new Set();
+    if (t.seen.has(key)) return;
+    t.seen.add(key);
+  }
+  announceAck(t, log);
+  t.data.push(item);
+  notify(t, { type: "data", item }, log);
+}

@@ -1,0 +1,42 @@
+/**
+ * The engine's settings, events and submit options. Values come from the daemon's settings table
+ * (src/local/settings.ts), which gives each one its reason; tests shrink them.
+ */
+import type { Logger } from "../log.js";
+import type { RandomSource } from "./backoff.js";
+import type { ConnectionOptions } from "./connection.js";
+import type { Phase } from "./lifecycle.js";
+import type { ConnState } from "./state.js";
+import type { TaskOutcome } from "./task.js";
+import type { Clock } from "../util/clock.js";
+
+export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logger" | "clock"> {
+  maxInFlight: number;
+  maxQueued: number;
+  taskTimeoutMs: number;
+  maxTaskRetries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  pollInitialMs: number;
+  pollFactor: number;
+  pollMaxMs: number;
+  recoveryGraceMs: number;
+  maxRecoveryResends: number;
+  sendHighWaterBytes: number;
+  random?: RandomSource;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface SubmitOptions {
+  /** Who submitted: the queue is fair between clients. */
+  client?: string;
+}
+
+export interface EngineEvents {
+  /** A task ended; its outcome is final. */
+  settled: [outcome: TaskOutcome];
+  state: [to: ConnState, from: ConnState, reason: string];
+  /** A task changed phase (lifecycle.ts): for metrics, the event stream and tests. */
+  move: [taskUUID: string, from: Phase, to: Phase, reason: string];
+}

@@ -1,0 +1,159 @@
+/**
+ * What follows an error, a "not found", or a dropped or replaced link: retry, poll, resubmit (the
+ * rules are the pure functions of decisions.ts; docs/protocol.md §2, §4, §5). Phases change only
+ * through the engine's `moveTo()`, reached here through `TaskCore`.
+ */
+import type { RunwareErrorObject } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { RandomSource } from "./backoff.js";
+import type { ReadyInfo } from "./connection.js";
+import * as decide from "./decisions.js";
+import { announceAck } from "./intake.js";
+import type { FinalPhase, Phase } from "./lifecycle.js";
+import type { EngineOptions } from "./options.js";
+import { inDoubt } from "./replies.js";
+import { notify, type TaskRecord } from "./task.js";
+import type { Clock } from "../util/clock.js";
+
+/** The engine's side: the one owner of phases, slots, the queue and the outbox. */
+export interface TaskCore {
+  readonly opts: EngineOptions;
+  readonly random: RandomSource;
+  readonly clock: Clock;
+  readonly log: Logger;
+  moveTo(t: TaskRecord, to: Phase, reason: string): void;
+  settle(t: TaskRecord, state: FinalPhase, errors: RunwareErrorObject[], reason: string): void;
+  /** A frame owed upstream by a task that holds its slot. */
+  owe(t: TaskRecord, kind: "submit" | "poll"): void;
+  releaseSlot(t: TaskRecord): void;
+  /** Back to the front of its caller's queue. */
+  requeue(t: TaskRecord): void;
+}
+
+export class Reactions {
+  constructor(private readonly core: TaskCore) {}
+
+  /** The one way a task goes upstream again under its own UUID; every cause counts against the cap. */
+  resubmit(t: TaskRecord, reason: string, errors: RunwareErrorObject[] = []): void {
+    const d = decide.resubmit(t.recoveryResends, this.core.opts.maxRecoveryResends);
+    if (d.do === "in-doubt") {
+      this.core.settle(t, "in-doubt", [...errors, inDoubt(t, d.message)], reason);
+      return;
+    }
+    t.recoveryResends++;
+    this.clearTimer(t);
+    this.core.moveTo(t, "sent", reason);
+    this.core.owe(t, "submit");
+  }
+
+  onErrors(t: TaskRecord, errors: RunwareErrorObject[]): void {
+    const d = decide.onErrors(errors, t.retries, this.core.opts, this.core.random);
+    switch (d.do) {
+      case "poll":
+        this.core.log.info({ taskUUID: t.taskUUID, submits: t.submits }, "conflictTaskUUID: switching to getResponse");
+        t.acked = true;
+        announceAck(t, this.core.log);
+        this.startPolling(t, 0, "conflictTaskUUID: Runware has this UUID");
+        return;
+      case "not-found":
+        this.onNotFound(t, errors);
+        return;
+      case "retry":
+        this.retryLater(t, errors, d.delayMs);
+        return;
+      case "fail":
+        this.core.settle(t, "failed", errors, `error ${errors[0]?.code ?? "unknownError"}`);
+        return;
+    }
+  }
+
+  retryLater(t: TaskRecord, errors: RunwareErrorObject[], delayMs: number): void {
+    t.retries++;
+    for (const e of errors) notify(t, { type: "error", error: e, retrying: true }, this.core.log);
+    this.core.log.info(
+      { taskUUID: t.taskUUID, code: errors[0]?.code, retry: t.retries, delay: delayMs },
+      "transient error; retrying under the same taskUUID",
+    );
+    this.core.releaseSlot(t); // the freed slot serves the queue during the wait
+    this.core.moveTo(t, "retry-wait", `transient ${errors[0]?.code ?? "error"}`);
+    t.acked = false;
+    t.pollDelayMs = this.core.opts.pollInitialMs;
+    this.armTimer(t, delayMs, () => {
+      this.core.moveTo(t, "queued", "retry delay over");
+      this.core.requeue(t);
+    });
+  }
+
+  onNotFound(t: TaskRecord, errors: RunwareErrorObject[]): void {
+    const d = decide.onNotFound(t);
+    switch (d.do) {
+      case "ignore":
+        return;
+      case "fail":
+        this.core.settle(t, "failed", errors, "Runware no longer knows the async task");
+        return;
+      case "in-doubt":
+        this.core.settle(t, "in-doubt", [...errors, inDoubt(t, d.message)], "Runware forgot an acknowledged task");
+        return;
+      case "resubmit":
+        this.resubmit(t, "getResponse: not found and never acknowledged: our send was lost", errors);
+        return;
+    }
+  }
+
+  startPolling(t: TaskRecord, delayMs: number, reason: string): void {
+    this.core.moveTo(t, "polling", reason);
+    t.pollDelayMs = this.core.opts.pollInitialMs;
+    this.armPoll(t, delayMs);
+  }
+
+  /** The next getResponse after the current delay, growing ×pollFactor up to pollMaxMs. */
+  schedulePoll(t: TaskRecord): void {
+    this.core.moveTo(t, "polling", "results are fetched with getResponse");
+    this.armPoll(t, t.pollDelayMs);
+    t.pollDelayMs = Math.min(this.core.opts.pollMaxMs, t.pollDelayMs * this.core.opts.pollFactor);
+  }
+
+  armPoll(t: TaskRecord, delayMs: number): void {
+    this.armTimer(t, delayMs, () => this.core.owe(t, "poll"));
+  }
+
+  /** A task has one retry/poll/grace timer at a time (its deadline is in `deadlines`). */
+  armTimer(t: TaskRecord, delayMs: number, fn: () => void): void {
+    this.core.clock.clearTimeout(t.timer);
+    t.timer = this.core.clock.setTimeout(() => {
+      t.timer = undefined;
+      if (!t.outcome) fn();
+    }, delayMs);
+  }
+
+  clearTimer(t: TaskRecord): void {
+    this.core.clock.clearTimeout(t.timer);
+    t.timer = undefined;
+  }
+
+  /** The link that carried `epoch` is gone: what was sent on it is recovering. */
+  linkDown(tasks: Iterable<TaskRecord>, epoch: number): void {
+    for (const t of tasks) {
+      if (t.phase === "queued" || t.phase === "retry-wait" || t.sentEpoch > epoch) continue;
+      t.lostContact = true;
+      if (t.phase === "sent") this.core.moveTo(t, "recovering", "the upstream link dropped after the send");
+    }
+  }
+
+  /** A new link is ready: each task sent on an older one polls, waits for the replay, or is resubmitted. */
+  linkReady(tasks: readonly TaskRecord[], info: ReadyInfo): void {
+    for (const t of tasks) {
+      const d = decide.onReady(t, info);
+      if (d.do === "none") continue;
+      if (d.do === "poll-now") {
+        this.armPoll(t, 0);
+        continue;
+      }
+      if (t.phase === "sent") this.core.moveTo(t, "recovering", "the upstream link was replaced");
+      if (d.do === "resubmit") this.resubmit(t, "fresh session: Runware's buffer is gone");
+      else
+        this.armTimer(t, this.core.opts.recoveryGraceMs, () => this.startPolling(t, 0, "resumed: what the replay did not bring is polled"));
+    }
+  }
+}
