@@ -109,7 +109,7 @@ export class TaskService {
 }
 
 /**
- * A task the daemon knows, in the shape of Runware's getResponse reply (runware-protocol.md §4: one
+ * A task the daemon knows, in the shape of Runware's getResponse reply (docs/protocol.md §4.2: one
  * item per generation, each `processing` or `success`): finished items with `status: "success"`, a
  * `processing` placeholder for each one still due, errors with `status: "error"`.
  */

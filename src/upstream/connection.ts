@@ -2,10 +2,10 @@
  * One Runware WebSocket at a time: dial, authenticate, keep alive, and redial with backoff.
  *
  * - Every dial gets a new epoch; callbacks of an abandoned socket carry the old epoch and are
- *   ignored, so they can never touch the live one (ioredis#2099, anchors-design.md §2.2).
+ *   ignored, so they can never touch the live one (ioredis#2099, docs/protocol.md §11.1).
  * - The auth frame is always first and always carries the previous `connectionSessionUUID`, which
  *   is never cleared on close: that is what makes Runware replay its 120 s buffer of undelivered
- *   results (runware-protocol.md §2). sdk-js clears it on every close and loses them.
+ *   results (docs/protocol.md §2.3). sdk-js clears it on every close and loses them.
  * - `invalidApiKey` ends the reconnect loop (`auth-failed`); nothing else does.
  */
 import { EventEmitter } from "eventemitter3";
@@ -223,7 +223,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     try {
       frame = splitFrame(text);
     } catch (err) {
-      // A garbage frame must not kill the link (runware-protocol.md §9.1: ignore unparseable frames).
+      // A garbage frame must not kill the link (docs/protocol.md §1.3: ignore unparseable frames).
       this.garbageFrames++;
       this.log.warn({ err: (err as Error).message, bytes: text.length }, "ignored an unparseable upstream frame");
       return;

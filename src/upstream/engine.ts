@@ -7,7 +7,7 @@
  *
  * Guarantees (docs/local-api.md §3) and the Runware facts behind them (docs/protocol.md):
  * - A task is never sent under a new UUID: every resend reuses it (the official SDK re-sends lost
- *   work under a fresh one, a second generation and a second charge; docs/protocol.md §10).
+ *   work under a fresh one, a second generation and a second charge; docs/protocol.md §10.1).
  * - After a drop, tasks stay pending. A resumed session replays Runware's buffer; what is still
  *   missing after a grace period is fetched with getResponse. A fresh session means the buffer is
  *   gone: tasks are resubmitted under the same UUID; `conflictTaskUUID` switches one to polling.
@@ -124,7 +124,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.pending.set(taskUUID, t);
     const handle = handleOf(t);
     if (this.authFailure) {
-      // With a rejected key, new tasks fail at once (docs/local-api.md §3).
+      // With a rejected key, new tasks fail at once (docs/local-api.md §3.8).
       this.settle(t, "failed", [{ ...this.authFailure, taskUUID, taskType: t.taskType }], "the API key was rejected");
       return handle;
     }

@@ -84,7 +84,7 @@ function markAcked(t: TaskRecord, log: Logger, item?: DataItem): void {
 /**
  * Callers of an async task are told once that Runware has it, and before any of its results,
  * whichever way we learned it: the acknowledgement itself may have been lost with a link, and a
- * local WebSocket client waits for it before it polls (docs/protocol.md §4).
+ * local WebSocket client waits for it before it polls (docs/protocol.md §4.1, docs/local-api.md §2.6).
  */
 export function announceAck(t: TaskRecord, log: Logger, item?: DataItem): void {
   if (!t.async || t.ackAnnounced) return;

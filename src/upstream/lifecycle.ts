@@ -5,7 +5,7 @@
  */
 import { RunwareDaemonError } from "../errors.js";
 
-/** The state of a task as callers see it (`GET /v1/tasks/{uuid}`, docs/local-api.md §2). */
+/** The state of a task as callers see it (`GET /v1/tasks/{uuid}`, docs/local-api.md §2.4). */
 export type TaskState = "queued" | "sent" | "done" | "failed" | "in-doubt";
 
 /** Where a task is in its life; its `TaskState` is derived from it (`STATE_OF`). */
@@ -17,7 +17,7 @@ export type Phase =
   | "polling" // results are fetched with getResponse (async task, conflictTaskUUID, recovery)
   | "done" // final: every expected result arrived
   | "failed" // final: Runware's errors, a timeout, or refused before it was sent
-  | "in-doubt"; // final: sent, but whether it ran cannot be known (docs/local-api.md §2)
+  | "in-doubt"; // final: sent, but whether it ran cannot be known (docs/local-api.md §2.4)
 
 export type FinalPhase = Extract<Phase, "done" | "failed" | "in-doubt">;
 

@@ -1,6 +1,6 @@
 /**
  * What Runware's replies mean for a task, as pure functions over a task record and a slice of a
- * frame (runware-protocol.md §4, §5). The engine decides what to do about them.
+ * frame (docs/protocol.md §4, §5). The engine decides what to do about them.
  */
 import type { RunwareErrorObject } from "../errors.js";
 import type { Slice } from "../protocol/codec.js";
@@ -8,9 +8,9 @@ import { PENDING_STATUSES } from "../protocol/statuses.js";
 import { TASK_IN_DOUBT_CODE } from "./errors.js";
 import type { TaskRecord } from "./task.js";
 
-/** getResponse's answers for a UUID Runware does not know (runware-protocol.md §4: the exact code is unknown). */
+/** getResponse's answers for a UUID Runware does not know (docs/protocol.md §4.3: the exact code is unknown). */
 export const NOT_FOUND_CODES = new Set(["taskNotFound", "taskFailedOrNotFound", "taskExpired"]);
-/** getResponse marks its answers with a status on every item and error (runware-protocol.md §4). */
+/** getResponse marks its answers with a status on every item and error (docs/protocol.md §4.2). */
 const POLL_STATUSES = new Set([...PENDING_STATUSES, "success", "error"]);
 
 /**

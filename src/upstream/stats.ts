@@ -1,5 +1,5 @@
 /**
- * The engine's part of `GET /v1/status` (docs/local-api.md §2). One definition: the daemon
+ * The engine's part of `GET /v1/status` (docs/local-api.md §2.5). One definition: the daemon
  * answers with it and the Node client imports the type.
  */
 import type { EngineLink } from "./link.js";

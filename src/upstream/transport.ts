@@ -1,7 +1,7 @@
 /**
  * The socket under a Connection, behind a tiny interface (nats `Transport` style) so the connection
  * logic does not depend on `ws` directly. The `ws` instance is a Node EventEmitter: its 'error'
- * listener is attached at once, or an error would crash the process (anchors-design.md §3.16).
+ * listener is attached at once, or an error would crash the process (docs/protocol.md §11.1).
  */
 import WebSocket from "ws";
 
