@@ -1,6 +1,6 @@
 /**
- * Every knob of the simulator in one documented object. Defaults mirror Runware where the reference
- * states a fact (docs/protocol.md §2: 120 s idle close, 120 s resume buffer); every duration is an
+ * Every knob of the simulator in one documented object. Defaults mirror Runware where its docs
+ * state a fact (docs/protocol.md §2: 120 s idle close, 120 s resume buffer); every duration is an
  * option so tests can shrink it to milliseconds.
  */
 import type { Logger } from "pino";

@@ -12,7 +12,7 @@ export interface OutFrame {
   errors?: WireError[];
 }
 
-/** Messages for the codes the simulator emits; Runware's own wording where the reference quotes it. */
+/** Messages for the codes the simulator emits; Runware's own wording where docs/protocol.md quotes it. */
 const MESSAGES: Record<string, string> = {
   invalidApiKey: "Invalid API key. Get one at https://my.runware.ai/signup",
   missingApiKey: "Missing API key. Authenticate first: the first message must be an authentication task.",

@@ -127,7 +127,7 @@ const TABLE: Record<string, { expected: ErrorClass; codes: string[] }> = {
 
 describe("protocol codes - classifyErrorCode", () => {
   for (const [bucket, { expected, codes }] of Object.entries(TABLE)) {
-    it(`protocol - every ${bucket} code from the reference table is ${expected}`, () => {
+    it(`protocol - every ${bucket} code of the known-codes table is ${expected}`, () => {
       const wrong = codes.filter((c) => classifyErrorCode(c) !== expected);
       expect(wrong).toEqual([]);
     });
