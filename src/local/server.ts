@@ -24,7 +24,7 @@ const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
 /** Status for a request Node's HTTP parser refused, by its error code; anything else is 400. */
 const CLIENT_ERROR_STATUS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 };
 /** HTTP status for an admission error code. */
-const ADMISSION_STATUS: Record<string, number> = { draining: 503, queueFull: 429 };
+const ADMISSION_STATUS: Record<string, number> = { draining: 503, queueFull: 429, batchTooLarge: 413, taskTooLarge: 413 };
 
 export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts: LocalServerOptions): Server {
   const log = opts.logger.child({ mod: "local-api" });

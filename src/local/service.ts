@@ -8,7 +8,8 @@ import type { RunwareErrorObject } from "../errors.js";
 import type { DataItem, Task } from "../protocol/schemas.js";
 import type { UpstreamEngine } from "../upstream/engine.js";
 import type { TaskOutcome, TaskSnapshot } from "../upstream/task.js";
-import { DrainingError, QueueFullError } from "../upstream/errors.js";
+import { DrainingError, TaskEncodingError, TaskTooLargeError } from "../upstream/errors.js";
+import type { PreparedTask } from "../upstream/prepare.js";
 import type { RunwareDaemonError } from "../errors.js";
 import type { ResultStore } from "./store.js";
 
@@ -17,6 +18,9 @@ export type BatchEvent = { type: "ack"; item: DataItem } | { type: "data"; item:
 export type BatchSink = (ev: BatchEvent) => void;
 
 export class TaskService {
+  /** Tasks encoded by `admissionError`, for `run` to send as they are. */
+  private readonly prepared = new WeakMap<Task, PreparedTask | TaskEncodingError>();
+
   constructor(
     readonly engine: UpstreamEngine,
     readonly store: ResultStore,
@@ -49,14 +53,27 @@ export class TaskService {
   }
 
   /**
-   * Refuse a batch the engine cannot take as a whole (draining, or not enough queue room), so
-   * that a batch is accepted entirely or not at all. Returns the error, or undefined when it fits.
+   * Refuse a batch the engine cannot take as a whole (draining, no room in the queue by count or
+   * bytes now, more than it could ever hold, a task too large to send), so that a batch is accepted
+   * entirely or not at all. Returns the error, or undefined when it fits. Each task bound upstream
+   * is encoded here, once (upstream/prepare.ts); `run` sends that encoding.
    */
   admissionError(tasks: readonly Task[]): RunwareDaemonError | undefined {
     if (!this.engine.accepting) return new DrainingError();
-    const upstream = tasks.filter((t) => !this.answeredLocally(t)).length;
-    if (upstream > this.engine.capacity()) return new QueueFullError(this.engine.stats().limits.maxQueued);
-    return undefined;
+    const batch: PreparedTask[] = [];
+    for (const t of tasks) {
+      if (this.answeredLocally(t)) continue;
+      try {
+        const p = this.engine.prepare(t);
+        this.prepared.set(t, p);
+        batch.push(p);
+      } catch (err) {
+        if (err instanceof TaskTooLargeError) return err;
+        if (!(err instanceof TaskEncodingError)) throw err;
+        this.prepared.set(t, err); // this task fails alone, in run()
+      }
+    }
+    return this.engine.admit(batch);
   }
 
   /** Run a batch; `sink` sees every event as it happens. Resolves with the outcomes in task order. */
@@ -78,7 +95,10 @@ export class TaskService {
     }
     let handle;
     try {
-      handle = this.engine.submit(task, { client });
+      const p = this.prepared.get(task);
+      this.prepared.delete(task);
+      if (p instanceof TaskEncodingError) throw p;
+      handle = this.engine.submit(p ?? task, { client });
     } catch (err) {
       const e = err as RunwareDaemonError;
       return Promise.resolve(

@@ -96,6 +96,22 @@ export const SETTINGS = {
     group: "tasks",
     status: true,
   }),
+  maxQueuedBytes: setting({
+    default: 256 * 1024 * 1024,
+    schema: count(1024),
+    help: "bytes of encoded tasks waiting for a slot; beyond that a batch gets 429, one larger than all of it 413",
+    why: "The queue is bounded by bytes as well as by count: 100 queued tasks with a 30 MB seedImage took 9 GB before. A quarter of the daemon's ~1 GB budget (docs/reliability.md).",
+    group: "tasks",
+    status: true,
+  }),
+  maxFrameBytes: setting({
+    default: 32 * 1024 * 1024,
+    schema: count(1024),
+    help: "largest frame sent upstream; tasks are packed up to it, a larger task is refused (413)",
+    why: "Runware documents no message size limit (docs/protocol.md); unbounded packing built 160 MB frames the far end closed with 1009. 32 MiB: the largest request body the daemon takes.",
+    group: "tasks",
+    status: true,
+  }),
   taskTimeoutMs: setting({
     flag: "task-timeout-ms",
     arg: "MS",

@@ -59,9 +59,22 @@ export function onNotFound(t: { phase: Phase; acked: boolean; async: boolean }):
 
 export type ResubmitDecision = { do: "resubmit" } | { do: "in-doubt"; message: string };
 
-/** Every same-UUID resubmission (lost send, fresh session) counts against one cap. */
-export function resubmit(recoveryResends: number, maxRecoveryResends: number): ResubmitDecision {
-  if (recoveryResends < maxRecoveryResends) return { do: "resubmit" };
+/** Why a task goes upstream again under its own UUID. */
+export type ResubmitCause =
+  /** getResponse does not know a task Runware never acknowledged: our send was lost. */
+  | "not-found"
+  /** A fresh session: Runware's buffer is gone; it answers conflictTaskUUID if it has the task. */
+  | "fresh-session";
+
+/**
+ * One rule for every resubmission. Runware saying "not found" is evidence about the task, so
+ * those resends are capped (past `maxRecoveryResends` the task is in doubt). A fresh session says
+ * nothing about the task, and resending under the same UUID cannot run it twice (conflictTaskUUID),
+ * so those are bounded by the task timeout alone: capping them turned tasks on a flapping link
+ * into in-doubt ones.
+ */
+export function resubmit(cause: ResubmitCause, notFoundResends: number, maxRecoveryResends: number): ResubmitDecision {
+  if (cause !== "not-found" || notFoundResends < maxRecoveryResends) return { do: "resubmit" };
   return { do: "in-doubt", message: "Runware does not know the task after repeated recovery attempts; it may not have run" };
 }
 

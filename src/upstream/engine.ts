@@ -15,8 +15,7 @@
  * - Never more than `maxInFlight` tasks outstanding upstream; the rest wait in a fair, bounded queue.
  */
 import { EventEmitter } from "eventemitter3";
-import { randomUUID } from "node:crypto";
-import type { RunwareErrorObject } from "../errors.js";
+import type { RunwareDaemonError, RunwareErrorObject } from "../errors.js";
 import type { SplitFrame } from "../protocol/codec.js";
 import { expectedResults } from "../protocol/expect.js";
 import type { Task } from "../protocol/schemas.js";
@@ -25,10 +24,11 @@ import type { RandomSource } from "./backoff.js";
 import { Connection, type ReadyInfo } from "./connection.js";
 import * as decide from "./decisions.js";
 import { DeadlineList } from "./deadlines.js";
-import { ConflictError, DrainingError, QueueFullError } from "./errors.js";
+import { BatchTooLargeError, ConflictError, DrainingError, QueueFullError } from "./errors.js";
 import type { EngineLink } from "./link.js";
 import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
 import { Outbox } from "./outbox.js";
+import { isPrepared, prepareTask, type PreparedTask } from "./prepare.js";
 import { FairQueue } from "./queue.js";
 import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 import { Reactions } from "./reactions.js";
@@ -47,6 +47,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private readonly queue = new FairQueue<TaskRecord>();
   private readonly outbox: Outbox;
   private inFlight = 0;
+  /** Bytes of the encoded tasks in `queue`. */
+  private queuedBytes = 0;
   private completed = 0;
   private failed = 0;
   private draining = false;
@@ -72,8 +74,10 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
     this.connection = link ?? new Connection({ ...opts, random: this.random, clock: this.clock, logger });
-    this.outbox = new Outbox(this.connection, { highWaterBytes: opts.sendHighWaterBytes, logger: this.log }, (frames, epoch) =>
-      this.takeFromQueue(frames, epoch),
+    this.outbox = new Outbox(
+      this.connection,
+      { highWaterBytes: opts.sendHighWaterBytes, maxFrameBytes: opts.maxFrameBytes, logger: this.log },
+      (frames, epoch) => this.takeFromQueue(frames, epoch),
     );
     this.deadlines = new DeadlineList<TaskRecord>(this.clock, (t) => this.onDeadline(t));
     this.react = new Reactions({
@@ -85,10 +89,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
       owe: (t, kind) => this.owe(t, kind),
       releaseSlot: (t) => this.releaseSlot(t),
-      requeue: (t) => {
-        this.queue.unshift(t.client, t);
-        this.outbox.request();
-      },
+      requeue: (t) => this.enqueue(t, "front"),
     });
     this.actions = {
       settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
@@ -109,18 +110,53 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   /**
-   * Accept a task. Throws (synchronously, nothing sent) for a duplicate in-flight UUID, a full
-   * queue, or a draining engine. The task must already be valid (`TaskSchema`); a missing
-   * `taskUUID` is assigned here.
+   * Encode and measure a task once (prepare.ts), assigning a taskUUID where missing. Throws
+   * `TaskEncodingError` or `TaskTooLargeError` for that task alone; nothing is queued.
    */
-  submit(input: Omit<Task, "taskUUID"> & { taskUUID?: string }, options: SubmitOptions = {}): TaskHandle {
+  prepare(input: Omit<Task, "taskUUID"> & { taskUUID?: string }): PreparedTask {
+    return prepareTask(input, this.opts);
+  }
+
+  /**
+   * Whether a whole batch fits now, so a batch is accepted entirely or not at all: undefined when
+   * it does, else `DrainingError`, `BatchTooLargeError` (it can never fit: split it) or
+   * `QueueFullError` (not now: retry later).
+   */
+  admit(batch: readonly { bytes: number }[]): RunwareDaemonError | undefined {
+    if (this.draining || this.closed) return new DrainingError();
+    if (this.authFailure) return undefined; // they fail at once, queued nowhere
+    const bytes = batch.reduce((n, p) => n + p.bytes, 0);
+    const { maxQueued, maxQueuedBytes } = this.opts;
+    if (batch.length > maxQueued) {
+      return new BatchTooLargeError(`the batch has ${batch.length} tasks, more than the queue holds (${maxQueued}); split it`);
+    }
+    if (bytes > maxQueuedBytes) {
+      return new BatchTooLargeError(`the batch is ${bytes} bytes encoded, more than the queue holds (${maxQueuedBytes} bytes); split it`);
+    }
+    if (batch.length > maxQueued - this.queue.size) {
+      return new QueueFullError(`the task queue is full (${this.queue.size} of ${maxQueued} tasks waiting); retry later`);
+    }
+    if (bytes > maxQueuedBytes - this.queuedBytes) {
+      return new QueueFullError(`the task queue is full (${this.queuedBytes} of ${maxQueuedBytes} bytes waiting); retry later`);
+    }
+    return undefined;
+  }
+
+  /**
+   * Accept a task. Throws (synchronously, nothing sent) for a duplicate in-flight UUID, a full
+   * queue, a draining engine, or a task that cannot be encoded or sent. The task must already be
+   * valid (`TaskSchema`); a missing `taskUUID` is assigned here.
+   */
+  submit(input: (Omit<Task, "taskUUID"> & { taskUUID?: string }) | PreparedTask, options: SubmitOptions = {}): TaskHandle {
     if (this.draining || this.closed) throw new DrainingError();
-    const taskUUID = input.taskUUID ?? randomUUID();
+    const p = isPrepared(input) ? input : this.prepare(input);
+    const taskUUID = p.taskUUID;
     if (this.pending.has(taskUUID)) throw new ConflictError(taskUUID);
-    if (this.queue.size >= this.opts.maxQueued && !this.authFailure) throw new QueueFullError(this.opts.maxQueued);
-    // The caller's object is the frame as it is (no copy per task) unless a UUID must be added.
-    const frame = (input.taskUUID ? input : { ...input, taskUUID }) as Task;
-    const t = newRecord(frame, options.client ?? "default", expectedResults(frame), this.opts.pollInitialMs);
+    if (!this.authFailure) {
+      const refused = this.admit([p]);
+      if (refused) throw refused;
+    }
+    const t = newRecord(p, options.client ?? "default", expectedResults(p.frame), this.opts.pollInitialMs);
     this.pending.set(taskUUID, t);
     const handle = handleOf(t);
     if (this.authFailure) {
@@ -129,9 +165,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       return handle;
     }
     this.deadlines.add(t, this.clock.now() + this.opts.taskTimeoutMs);
-    this.queue.push(t.client, t);
+    this.enqueue(t, "back");
     if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID, taskType: t.taskType, client: t.client }, "task accepted");
-    this.outbox.request();
     return handle;
   }
 
@@ -139,11 +174,6 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   handle(taskUUID: string): TaskHandle | undefined {
     const t = this.pending.get(taskUUID);
     return t ? handleOf(t) : undefined;
-  }
-
-  /** How many more tasks a submit may bring now before the queue refuses them. */
-  capacity(): number {
-    return this.authFailure ? Number.POSITIVE_INFINITY : this.opts.maxQueued - this.queue.size;
   }
 
   get accepting(): boolean {
@@ -215,17 +245,27 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   // --- sending -----------------------------------------------------------------------------------
 
+  /** Into the queue: new work at the back of its caller's line, a retry at the front. */
+  private enqueue(t: TaskRecord, where: "back" | "front"): void {
+    if (where === "back") this.queue.push(t.client, t);
+    else this.queue.unshift(t.client, t);
+    this.queuedBytes += t.bytes;
+    this.outbox.request();
+  }
+
   /** Queued tasks take the free slots at each flush of the outbox. */
-  private takeFromQueue(frames: object[], epoch: number): void {
+  private takeFromQueue(frames: string[], epoch: number): void {
     while (this.inFlight < this.opts.maxInFlight && this.queue.size > 0) {
       const t = this.queue.shift() as TaskRecord;
+      this.queuedBytes -= t.bytes;
       if (t.outcome || t.holdsSlot) continue; // defensive: never twice, never after the end
       this.inFlight++;
       t.holdsSlot = true;
       this.moveTo(t, "sent", "an in-flight slot is free");
       t.submits++;
       t.sentEpoch = epoch;
-      frames.push(t.frame);
+      t.replied = false;
+      frames.push(t.text);
     }
   }
 
@@ -235,9 +275,10 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.outbox.owe((epoch) => {
       if (t.moves !== moves) return undefined;
       t.sentEpoch = epoch;
-      if (kind === "poll") return { taskType: "getResponse", taskUUID: t.taskUUID };
+      if (kind === "poll") return `{"taskType":"getResponse","taskUUID":${JSON.stringify(t.taskUUID)}}`;
       t.submits++;
-      return t.frame;
+      t.replied = false;
+      return t.text;
     });
   }
 
@@ -251,6 +292,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
         continue;
       }
       t.lostContact = false;
+      t.replied = true;
       try {
         applySlice(t, slice, this.actions);
       } catch (err) {
@@ -298,7 +340,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (t.outcome) return;
     this.react.clearTimer(t);
     this.deadlines.remove(t);
-    if (t.phase === "queued") this.queue.remove(t.client, t);
+    if (t.phase === "queued" && this.queue.remove(t.client, t)) this.queuedBytes -= t.bytes;
     this.releaseSlot(t);
     if (state === "done") announceAck(t, this.log); // an async task is acknowledged before it is done
     this.moveTo(t, state, reason);

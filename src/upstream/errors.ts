@@ -11,10 +11,35 @@ export class ConflictError extends RunwareDaemonError {
   }
 }
 
-/** The bounded queue is full; the caller should retry later. Never a silent drop. */
+/** The bounded queue has no room now; the caller should retry later. Never a silent drop. */
 export class QueueFullError extends RunwareDaemonError {
-  constructor(limit: number) {
-    super("queueFull", `the task queue is full (${limit} tasks waiting); retry later`);
+  constructor(message: string) {
+    super("queueFull", message);
+  }
+}
+
+/** More than the whole queue could ever hold at once: retrying cannot help, splitting does. */
+export class BatchTooLargeError extends RunwareDaemonError {
+  constructor(message: string) {
+    super("batchTooLarge", message);
+  }
+}
+
+/** One task larger than an upstream frame or the whole queue budget: it can never be sent. */
+export class TaskTooLargeError extends RunwareDaemonError {
+  constructor(taskUUID: string, bytes: number, limit: number, what: "frame" | "queue") {
+    const where = what === "frame" ? "the largest frame the daemon sends upstream" : "the queue's whole byte budget";
+    super(
+      "taskTooLarge",
+      `task ${taskUUID} is ${bytes} bytes encoded, more than ${where} (${limit} bytes); upload large media first (imageUpload) and pass its UUID or URL`,
+    );
+  }
+}
+
+/** A task that cannot be encoded as JSON (e.g. nested too deep); it fails alone. */
+export class TaskEncodingError extends RunwareDaemonError {
+  constructor(taskUUID: string, why: string) {
+    super("invalidRequestBody", `task ${taskUUID} cannot be encoded as JSON: ${why}`);
   }
 }
 

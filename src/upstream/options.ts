@@ -13,6 +13,10 @@ import type { Clock } from "../util/clock.js";
 export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logger" | "clock"> {
   maxInFlight: number;
   maxQueued: number;
+  /** Bytes of encoded tasks waiting for a slot (the queue's byte budget). */
+  maxQueuedBytes: number;
+  /** The largest frame written upstream; queued tasks are packed into frames up to it. */
+  maxFrameBytes: number;
   taskTimeoutMs: number;
   maxTaskRetries: number;
   retryBaseMs: number;

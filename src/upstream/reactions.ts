@@ -34,13 +34,13 @@ export class Reactions {
   constructor(private readonly core: TaskCore) {}
 
   /** The one way a task goes upstream again under its own UUID; every cause counts against the cap. */
-  resubmit(t: TaskRecord, reason: string, errors: RunwareErrorObject[] = []): void {
-    const d = decide.resubmit(t.recoveryResends, this.core.opts.maxRecoveryResends);
+  resubmit(t: TaskRecord, cause: decide.ResubmitCause, reason: string, errors: RunwareErrorObject[] = []): void {
+    const d = decide.resubmit(cause, t.notFoundResends, this.core.opts.maxRecoveryResends);
     if (d.do === "in-doubt") {
       this.core.settle(t, "in-doubt", [...errors, inDoubt(t, d.message)], reason);
       return;
     }
-    t.recoveryResends++;
+    if (cause === "not-found") t.notFoundResends++;
     this.clearTimer(t);
     this.core.moveTo(t, "sent", reason);
     this.core.owe(t, "submit");
@@ -96,7 +96,7 @@ export class Reactions {
         this.core.settle(t, "in-doubt", [...errors, inDoubt(t, d.message)], "Runware forgot an acknowledged task");
         return;
       case "resubmit":
-        this.resubmit(t, "getResponse: not found and never acknowledged: our send was lost", errors);
+        this.resubmit(t, "not-found", "getResponse: not found and never acknowledged: our send was lost", errors);
         return;
     }
   }
@@ -151,7 +151,7 @@ export class Reactions {
         continue;
       }
       if (t.phase === "sent") this.core.moveTo(t, "recovering", "the upstream link was replaced");
-      if (d.do === "resubmit") this.resubmit(t, "fresh session: Runware's buffer is gone");
+      if (d.do === "resubmit") this.resubmit(t, "fresh-session", "fresh session: Runware's buffer is gone");
       else
         this.armTimer(t, this.core.opts.recoveryGraceMs, () => this.startPolling(t, 0, "resumed: what the replay did not bring is polled"));
     }

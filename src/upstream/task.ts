@@ -3,11 +3,12 @@
  * engine (engine.ts) is the single owner that changes it, and `settle()` there is its only exit.
  */
 import type { RunwareErrorObject } from "../errors.js";
-import type { DataItem, Task } from "../protocol/schemas.js";
+import type { DataItem } from "../protocol/schemas.js";
 import type { Expectation } from "../protocol/expect.js";
 import type { Timer } from "../util/clock.js";
 import type { Logger } from "../log.js";
 import type { DeadlineNode } from "./deadlines.js";
+import type { PreparedTask } from "./prepare.js";
 import { STATE_OF, type Phase, type TaskState } from "./lifecycle.js";
 
 export type { TaskState, Phase } from "./lifecycle.js";
@@ -39,7 +40,10 @@ export interface TaskSnapshot {
 export interface TaskRecord extends DeadlineNode {
   readonly taskUUID: string;
   readonly taskType: string;
-  readonly frame: Task;
+  /** The task as sent upstream, encoded once at submit (prepare.ts). */
+  readonly text: string;
+  /** `text`'s size in bytes: what the queue's byte budget counts. */
+  readonly bytes: number;
   readonly client: string;
   readonly expect: Expectation;
   /** `deliveryMethod: "async"`: acknowledged first, then fetched with getResponse. */
@@ -59,10 +63,12 @@ export interface TaskRecord extends DeadlineNode {
   submits: number;
   /** Transient-error retries used. */
   retries: number;
-  /** Recovery resends after a lost session or a `taskNotFound` during recovery. */
-  recoveryResends: number;
+  /** Resends after getResponse said "not found" for a task Runware never acknowledged. */
+  notFoundResends: number;
   /** The connection epoch the task's last frame was written on. */
   sentEpoch: number;
+  /** Something was heard about the task since its last submission was written. */
+  replied: boolean;
   /** Set when the link dropped after a send and nothing has been heard since. */
   lostContact: boolean;
   /** True once the server acknowledged an async task (or answered conflictTaskUUID). */
@@ -102,13 +108,15 @@ export function resultIdentity(item: DataItem): string | undefined {
   return undefined;
 }
 
-export function newRecord(frame: Task, client: string, expect: Expectation, pollInitialMs: number): TaskRecord {
+export function newRecord(p: PreparedTask, client: string, expect: Expectation, pollInitialMs: number): TaskRecord {
+  const frame = p.frame;
   let resolve!: (o: TaskOutcome) => void;
   const done = new Promise<TaskOutcome>((r) => (resolve = r));
   return {
     taskUUID: frame.taskUUID,
     taskType: frame.taskType,
-    frame,
+    text: p.text,
+    bytes: p.bytes,
     client,
     expect,
     async: frame["deliveryMethod"] === "async",
@@ -121,8 +129,9 @@ export function newRecord(frame: Task, client: string, expect: Expectation, poll
     seen: undefined,
     submits: 0,
     retries: 0,
-    recoveryResends: 0,
+    notFoundResends: 0,
     sentEpoch: -1,
+    replied: false,
     lostContact: false,
     acked: false,
     ackAnnounced: false,

@@ -4,6 +4,8 @@
  */
 import { expect } from "vitest";
 import { defaultSettings } from "../../src/local/config.js";
+import { silentLogger } from "../../src/log.js";
+import { Connection } from "../../src/upstream/connection.js";
 import { UpstreamEngine, type EngineOptions } from "../../src/upstream/engine.js";
 import { TrackingClock } from "../../src/util/clock.js";
 
@@ -29,6 +31,8 @@ export const FAST: Omit<EngineOptions, "url" | "apiKey"> = {
 
 export interface TestEngine {
   engine: UpstreamEngine;
+  /** The engine's link, a real Connection, for what only it knows (garbage frames, ...). */
+  connection: Connection;
   clock: TrackingClock;
   /** Close the engine and assert nothing was left behind. */
   closeAndCheck(): Promise<void>;
@@ -36,10 +40,13 @@ export interface TestEngine {
 
 export function startEngine(url: string, overrides: Partial<EngineOptions> = {}): TestEngine {
   const clock = new TrackingClock();
-  const engine = new UpstreamEngine({ ...FAST, url, apiKey: "test-key", clock, ...overrides });
+  const opts: EngineOptions = { ...FAST, url, apiKey: "test-key", clock, ...overrides };
+  const connection = new Connection({ ...opts, random: opts.random ?? Math.random, clock, logger: opts.logger ?? silentLogger });
+  const engine = new UpstreamEngine(opts, connection);
   engine.start();
   return {
     engine,
+    connection,
     clock,
     async closeAndCheck() {
       expect(engine.pendingCount, "tasks left pending").toBe(0);

@@ -341,24 +341,41 @@ describe("task moves - across a dropped link", () => {
     expect(movesOf(uuid)).toEqual(["queued>sent", "sent>recovering", "recovering>in-doubt"]);
   });
 
-  it("task moves - every resubmission counts against one cap: after maxRecoveryResends fresh sessions the task is in doubt", async () => {
+  it("task moves - fresh sessions resubmit as often as they come (same UUID), until the results arrive", async () => {
+    const { link, engine, movesOf } = setup({ maxRecoveryResends: 1 });
+    link.up();
+    const uuid = randomUUID();
+    const h = engine.submit(image(uuid));
+    await sent(link, uuid);
+    for (let i = 2; i <= 4; i++) {
+      link.down();
+      link.up(false);
+      await sent(link, uuid, i);
+    }
+    link.reply(result(uuid));
+    expect((await h.done).state).toBe("done");
+    expect(new Set(link.sentFor(uuid, "imageInference").map((t) => t.epoch))).toEqual(new Set([1, 2, 3, 4]));
+    expect(movesOf(uuid).filter((m) => m === "recovering>sent")).toHaveLength(3);
+  });
+
+  it("task moves - 'not found' resends are capped: past maxRecoveryResends the task is in doubt, not sent again", async () => {
     const { link, engine, movesOf } = setup({ maxRecoveryResends: 2 });
     link.up();
     const uuid = randomUUID();
     const h = engine.submit(image(uuid));
     await sent(link, uuid);
-    for (let i = 2; i <= 3; i++) {
+    for (let i = 1; i <= 3; i++) {
       link.down();
-      link.up(false);
-      await sent(link, uuid, i);
+      link.up(true);
+      await sent(link, uuid, i, "getResponse");
+      link.reply(error(uuid, "taskNotFound"));
+      if (i < 3) await sent(link, uuid, i + 1, "imageInference");
     }
-    link.down();
-    link.up(false);
     const out = await h.done;
     expect(out.state).toBe("in-doubt");
     expect(out.errors.at(-1)?.message).toMatch(/repeated recovery attempts/);
     expect(link.sentFor(uuid, "imageInference")).toHaveLength(3);
-    expect(movesOf(uuid).at(-1)).toBe("recovering>in-doubt");
+    expect(movesOf(uuid).at(-1)).toBe("polling>in-doubt");
   });
 
   it("task moves - an async task whose ack was lost with the link is acknowledged to its caller once, on conflictTaskUUID", async () => {

@@ -175,7 +175,7 @@ describe("engine - errors", () => {
     sim.sendGarbage("{not json");
     const out = await h.done;
     expect(out.state).toBe("done");
-    expect(te.engine.connection.garbageFrames).toBeGreaterThanOrEqual(2);
+    expect(te.connection.garbageFrames).toBeGreaterThanOrEqual(2);
     expect(te.engine.stats().upstream.reconnects).toBe(0);
   });
 
