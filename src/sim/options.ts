@@ -39,6 +39,11 @@ export interface SimOptions {
   taskRetentionMs: number;
   /** Seed of the PRNG behind every random choice (frame splits, random image seeds, error rates). */
   seed: number;
+  /**
+   * Largest inbound message; a larger one closes the connection with 1009 (message too big), as a
+   * WebSocket server with a payload limit does. Runware documents no limit (docs/protocol.md); 0: none.
+   */
+  maxMessageBytes: number;
   /** Close the socket after answering an auth failure (Runware's behaviour is unknown, §2.2). */
   closeOnAuthFailure: boolean;
   /** Optional pino logger; the simulator is silent without one. */
@@ -58,6 +63,7 @@ export const SIM_DEFAULTS: Readonly<SimOptions> = Object.freeze({
   coalesceMs: 0,
   asyncErrorForm: "top",
   asyncAckStatus: false,
+  maxMessageBytes: 0,
   taskRetentionMs: 600_000,
   seed: 0x5eed,
   closeOnAuthFailure: false,

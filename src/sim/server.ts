@@ -35,7 +35,7 @@ export class SimServer {
   private readonly dispatcher: Dispatcher;
   private readonly taps = new Set<(text: string) => void>();
   private readonly http: http.Server;
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly wss: WebSocketServer;
   private readonly connections = new Set<SimConnection>();
   private readonly timers = new Timers();
   private frozen = false;
@@ -61,6 +61,8 @@ export class SimServer {
       log: opts.logger,
     };
     this.dispatcher = new Dispatcher(this.state);
+    // ws closes with 1009 past maxPayload; 0 means no limit, as ws reads it.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxMessageBytes });
     this.http = http.createServer((req, res) => this.onRequest(req, res));
     this.http.on("upgrade", (req, socket, head) => this.onUpgrade(req, socket, head));
   }

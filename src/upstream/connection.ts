@@ -48,7 +48,7 @@ export interface ConnectionEvents {
   state: [to: ConnState, from: ConnState, reason: string];
   ready: [info: ReadyInfo];
   /** The link that carried epoch `epoch` is gone. */
-  down: [epoch: number, reason: string];
+  down: [epoch: number, reason: string, closeCode: number | undefined];
   frame: [frame: SplitFrame];
   authFailed: [error: AuthError];
   /** The socket can take more bytes again after backpressure. */
@@ -185,7 +185,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
             if (live()) this.onMessage(text);
           },
           onClose: (code, why) => {
-            if (live()) this.drop(`socket closed (${code}${why ? ` ${why}` : ""})`);
+            if (live()) this.drop(`socket closed (${code}${why ? ` ${why}` : ""})`, code);
           },
           onError: (err) => {
             if (live()) this.drop(`socket error: ${err.message}`);
@@ -272,7 +272,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** The live link is unusable: tear it down and schedule the next dial. */
-  private drop(reason: string): void {
+  private drop(reason: string, closeCode?: number): void {
     if (this._state === "closed" || this._state === "auth-failed" || this._state === "backoff") return;
     const epoch = this._epoch;
     const wasUp = isWritable(this._state);
@@ -282,7 +282,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.connectedSince = undefined;
     const delay = this.backoff.next();
     this.transition("backoff", `${reason}; retry in ${delay} ms`);
-    this.emit("down", epoch, reason);
+    this.emit("down", epoch, reason, closeCode);
     this.backoffTimer = this.clock.setTimeout(() => {
       this.backoffTimer = undefined;
       this.dial(`attempt ${this.backoff.attempts}`);

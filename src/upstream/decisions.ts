@@ -64,7 +64,9 @@ export type ResubmitCause =
   /** getResponse does not know a task Runware never acknowledged: our send was lost. */
   | "not-found"
   /** A fresh session: Runware's buffer is gone; it answers conflictTaskUUID if it has the task. */
-  | "fresh-session";
+  | "fresh-session"
+  /** The last submission cannot have reached Runware (`undelivered`). */
+  | "undelivered";
 
 /**
  * One rule for every resubmission. Runware saying "not found" is evidence about the task, so
@@ -78,6 +80,27 @@ export function resubmit(cause: ResubmitCause, notFoundResends: number, maxRecov
   return { do: "in-doubt", message: "Runware does not know the task after repeated recovery attempts; it may not have run" };
 }
 
+/** WebSocket close code: the far end refused a message as too big (RFC 6455 §7.4.1). */
+export const MESSAGE_TOO_BIG = 1009;
+
+/**
+ * Whether a task's last submission cannot have reached Runware when the link that carried it went
+ * down: its frame was never handed to the socket whole, or the far end closed with 1009 (it read
+ * a message and refused it) before saying anything about the task. Such a task is resent at once
+ * and is never in doubt.
+ */
+export function undelivered(
+  t: { phase: Phase; written: boolean; replied: boolean },
+  closeCode: number | undefined,
+): false | "not-written" | "too-big" {
+  if (t.phase !== "sent" || t.replied) return false;
+  if (!t.written) return "not-written";
+  return closeCode === MESSAGE_TOO_BIG ? "too-big" : false;
+}
+
+/** A task whose frames the far end refused as too big this often fails (taskTooLarge) instead of looping. */
+export const MAX_TOO_BIG_STRIKES = 3;
+
 export type RecoveryDecision =
   /** Nothing of this task was outstanding on the link that went down. */
   | { do: "none" }
@@ -88,9 +111,13 @@ export type RecoveryDecision =
   /** Fresh session: the buffer is gone; submit again under the same UUID. */
   | { do: "resubmit" };
 
-export function onReady(t: { phase: Phase; sentEpoch: number }, link: { epoch: number; resumed: boolean }): RecoveryDecision {
+export function onReady(
+  t: { phase: Phase; sentEpoch: number; undelivered: boolean },
+  link: { epoch: number; resumed: boolean },
+): RecoveryDecision {
   if (t.phase === "queued" || t.phase === "retry-wait" || t.sentEpoch >= link.epoch) return { do: "none" };
   if (t.phase === "polling") return { do: "poll-now" };
+  if (t.undelivered) return { do: "resubmit" };
   return link.resumed ? { do: "grace" } : { do: "resubmit" };
 }
 
@@ -101,7 +128,14 @@ export interface DeadlineDecision {
 }
 
 /** At the task timeout: in doubt when the link was lost after the send and never heard back. */
-export function onDeadline(t: { lostContact: boolean }, timeoutMs: number): DeadlineDecision {
+export function onDeadline(t: { lostContact: boolean; undelivered: boolean }, timeoutMs: number): DeadlineDecision {
+  if (t.undelivered) {
+    return {
+      state: "failed",
+      code: TASK_TIMEOUT_CODE,
+      message: `the task could not be delivered to Runware within the task timeout (${timeoutMs} ms): the upstream link was down`,
+    };
+  }
   if (t.lostContact) {
     return {
       state: "in-doubt",

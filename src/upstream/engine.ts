@@ -23,11 +23,12 @@ import { silentLogger, type Logger } from "../log.js";
 import type { RandomSource } from "./backoff.js";
 import { Connection, type ReadyInfo } from "./connection.js";
 import * as decide from "./decisions.js";
+import { MESSAGE_TOO_BIG } from "./decisions.js";
 import { DeadlineList } from "./deadlines.js";
 import { BatchTooLargeError, ConflictError, DrainingError, QueueFullError } from "./errors.js";
 import type { EngineLink } from "./link.js";
 import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
-import { Outbox } from "./outbox.js";
+import { Outbox, type OutItem } from "./outbox.js";
 import { isPrepared, prepareTask, type PreparedTask } from "./prepare.js";
 import { FairQueue } from "./queue.js";
 import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
@@ -99,7 +100,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     };
     this.connection.on("frame", (f) => this.onFrame(f));
     this.connection.on("ready", (info) => this.onReady(info));
-    this.connection.on("down", (epoch) => this.onDown(epoch));
+    this.connection.on("down", (epoch, _reason, code) => this.onDown(epoch, code));
     this.connection.on("authFailed", (err) => this.onAuthFailed(err.toRunwareError({ taskType: "authentication" })));
     this.connection.on("state", (to, from, reason) => this.emit("state", to, from, reason));
     this.connection.on("writable", () => this.outbox.request());
@@ -254,7 +255,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   /** Queued tasks take the free slots at each flush of the outbox. */
-  private takeFromQueue(frames: string[], epoch: number): void {
+  private takeFromQueue(items: OutItem[], epoch: number): void {
     while (this.inFlight < this.opts.maxInFlight && this.queue.size > 0) {
       const t = this.queue.shift() as TaskRecord;
       this.queuedBytes -= t.bytes;
@@ -262,11 +263,24 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.inFlight++;
       t.holdsSlot = true;
       this.moveTo(t, "sent", "an in-flight slot is free");
-      t.submits++;
       t.sentEpoch = epoch;
-      t.replied = false;
-      frames.push(t.text);
+      items.push(this.submission(t));
     }
+  }
+
+  /** The task itself goes out (again): nothing heard yet, not known to be written. */
+  private submission(t: TaskRecord): OutItem {
+    t.submits++;
+    t.replied = false;
+    t.written = false;
+    t.undelivered = false;
+    const attempt = t.submits;
+    return {
+      text: t.text,
+      written: () => {
+        if (t.submits === attempt) t.written = true;
+      },
+    };
   }
 
   /** A frame owed by a task holding its slot; dropped if the task has moved on by the flush. */
@@ -275,10 +289,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.outbox.owe((epoch) => {
       if (t.moves !== moves) return undefined;
       t.sentEpoch = epoch;
-      if (kind === "poll") return `{"taskType":"getResponse","taskUUID":${JSON.stringify(t.taskUUID)}}`;
-      t.submits++;
-      t.replied = false;
-      return t.text;
+      if (kind === "poll") return { text: `{"taskType":"getResponse","taskUUID":${JSON.stringify(t.taskUUID)}}` };
+      return this.submission(t);
     });
   }
 
@@ -311,8 +323,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   // --- link events -------------------------------------------------------------------------------
 
-  private onDown(epoch: number): void {
-    this.react.linkDown(this.pending.values(), epoch);
+  private onDown(epoch: number, closeCode: number | undefined): void {
+    if (closeCode === MESSAGE_TOO_BIG) {
+      const limit = this.outbox.tooBig(epoch);
+      this.log.warn({ frameLimit: limit }, `Runware closed the link: a message was too big (1009); frames are now at most ${limit} bytes`);
+    }
+    this.react.linkDown(this.pending.values(), epoch, closeCode);
     this.outbox.linkDown();
   }
 

@@ -8,8 +8,15 @@
 import type { Logger } from "../log.js";
 import type { EngineLink } from "./link.js";
 
-/** Builds one owed task's text at flush time, for the link's current epoch; undefined: no longer owed. */
-export type OwedFrame = (epoch: number) => string | undefined;
+/** One task on its way: its encoded text, and what to tell it once its frame is written. */
+export interface OutItem {
+  readonly text: string;
+  /** The frame holding it was handed to the socket whole (ws's send callback without an error). */
+  readonly written?: () => void;
+}
+
+/** Builds one owed item at flush time, for the link's current epoch; undefined: no longer owed. */
+export type OwedFrame = (epoch: number) => OutItem | undefined;
 
 export interface OutboxOptions {
   /** Stop writing while this many bytes are queued in the socket. */
@@ -19,11 +26,19 @@ export interface OutboxOptions {
   logger: Logger;
 }
 
+/** The frame limit is never lowered below this by `tooBig()`. */
+const MIN_FRAME_BYTES = 64 * 1024;
+
 export class Outbox {
   private owed: OwedFrame[] = [];
   private awaitingWrite = false;
   private immediate: NodeJS.Immediate | undefined;
   private closed = false;
+  /** The frame size limit in force: `maxFrameBytes`, lowered when the far end refuses a frame. */
+  private limit: number;
+  /** Largest frame written on `largestEpoch`, for `tooBig()`. */
+  private largest = 0;
+  private largestEpoch = -1;
 
   /**
    * @param takeNew called at each flush, after the owed frames: appends new work (queued tasks taking
@@ -32,8 +47,25 @@ export class Outbox {
   constructor(
     private readonly link: EngineLink,
     private readonly opts: OutboxOptions,
-    private readonly takeNew: (tasks: string[], epoch: number) => void,
-  ) {}
+    private readonly takeNew: (items: OutItem[], epoch: number) => void,
+  ) {
+    this.limit = opts.maxFrameBytes;
+  }
+
+  get frameLimit(): number {
+    return this.limit;
+  }
+
+  /**
+   * The link of `epoch` was closed with 1009: the far end's message limit is below ours. Frames
+   * from now on are at most half the largest one written on that link (never under 64 KiB; a task
+   * larger than the limit still goes alone). Returns the new limit.
+   */
+  tooBig(epoch: number): number {
+    const largest = this.largestEpoch === epoch ? this.largest : this.limit;
+    this.limit = Math.max(MIN_FRAME_BYTES, Math.min(this.limit, Math.floor(largest / 2)));
+    return this.limit;
+  }
 
   /** A frame owed by a task that already holds its slot (a resubmission, a poll). */
   owe(frame: OwedFrame): void {
@@ -66,47 +98,56 @@ export class Outbox {
   private flush(): void {
     if (!this.link.writable || this.awaitingWrite) return;
     const epoch = this.link.epoch;
-    const tasks: string[] = [];
+    const items: OutItem[] = [];
     const owed = this.owed;
     this.owed = [];
     for (const make of owed) {
-      const text = make(epoch);
-      if (text !== undefined) tasks.push(text);
+      const item = make(epoch);
+      if (item !== undefined) items.push(item);
     }
-    this.takeNew(tasks, epoch);
-    const frames = pack(tasks, this.opts.maxFrameBytes);
-    for (let i = 0; i < frames.length; i++) {
-      const text = frames[i] as string;
-      if (this.opts.logger.isLevelEnabled("trace")) this.opts.logger.trace({ bytes: text.length, frame: i }, "frame out");
-      const last = i === frames.length - 1;
-      if (!last || this.link.bufferedAmount + text.length <= this.opts.highWaterBytes) {
-        this.link.send(text);
-        continue;
+    this.takeNew(items, epoch);
+    const frames = pack(items, this.limit);
+    frames.forEach((frame, i) => {
+      if (this.opts.logger.isLevelEnabled("trace"))
+        this.opts.logger.trace({ bytes: frame.text.length, tasks: frame.items.length }, "frame out");
+      if (this.largestEpoch !== epoch) {
+        this.largestEpoch = epoch;
+        this.largest = 0;
       }
-      this.awaitingWrite = true;
-      this.link.send(text, () => {
+      this.largest = Math.max(this.largest, frame.text.length);
+      const wait = i === frames.length - 1 && this.link.bufferedAmount + frame.text.length > this.opts.highWaterBytes;
+      if (wait) this.awaitingWrite = true;
+      this.link.send(frame.text, (err) => {
+        if (!err) for (const item of frame.items) item.written?.();
+        if (!wait) return;
         this.awaitingWrite = false;
         this.request();
       });
-    }
+    });
   }
 }
 
-/** Encoded tasks joined into JSON arrays of at most `maxBytes` UTF-8 bytes each, in order. */
-export function pack(tasks: readonly string[], maxBytes: number): string[] {
-  const frames: string[] = [];
-  let part: string[] = [];
+export interface Frame {
+  readonly text: string;
+  readonly items: readonly OutItem[];
+}
+
+/** Items joined into JSON arrays of at most `maxBytes` UTF-8 bytes each, in order. */
+export function pack(items: readonly OutItem[], maxBytes: number): Frame[] {
+  const frames: Frame[] = [];
+  let part: OutItem[] = [];
   let size = 2; // "[" and "]"
-  for (const text of tasks) {
-    const bytes = Buffer.byteLength(text);
-    if (part.length > 0 && size + 1 + bytes > maxBytes) {
-      frames.push(`[${part.join(",")}]`);
-      part = [];
-      size = 2;
-    }
+  const close = () => {
+    frames.push({ text: `[${part.map((p) => p.text).join(",")}]`, items: part });
+    part = [];
+    size = 2;
+  };
+  for (const item of items) {
+    const bytes = Buffer.byteLength(item.text);
+    if (part.length > 0 && size + 1 + bytes > maxBytes) close();
     size += (part.length > 0 ? 1 : 0) + bytes;
-    part.push(text);
+    part.push(item);
   }
-  if (part.length > 0) frames.push(`[${part.join(",")}]`);
+  if (part.length > 0) close();
   return frames;
 }

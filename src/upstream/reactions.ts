@@ -133,11 +133,28 @@ export class Reactions {
   }
 
   /** The link that carried `epoch` is gone: what was sent on it is recovering. */
-  linkDown(tasks: Iterable<TaskRecord>, epoch: number): void {
+  linkDown(tasks: Iterable<TaskRecord>, epoch: number, closeCode: number | undefined): void {
     for (const t of tasks) {
       if (t.phase === "queued" || t.phase === "retry-wait" || t.sentEpoch > epoch) continue;
-      t.lostContact = true;
-      if (t.phase === "sent") this.core.moveTo(t, "recovering", "the upstream link dropped after the send");
+      const why = decide.undelivered(t, closeCode);
+      if (why === "too-big" && ++t.tooBigStrikes >= decide.MAX_TOO_BIG_STRIKES) {
+        const message = `Runware closed the link as a message was too big (1009) ${t.tooBigStrikes} times while this task was in it; it is ${t.bytes} bytes encoded: upload large media first (imageUpload)`;
+        this.core.settle(
+          t,
+          "failed",
+          [{ code: "taskTooLarge", message, taskUUID: t.taskUUID, taskType: t.taskType }],
+          "refused as too big",
+        );
+        continue;
+      }
+      if (why) t.undelivered = true;
+      else t.lostContact = true;
+      if (t.phase === "sent")
+        this.core.moveTo(
+          t,
+          "recovering",
+          t.undelivered ? "the link dropped before Runware got it" : "the upstream link dropped after the send",
+        );
     }
   }
 
@@ -151,7 +168,8 @@ export class Reactions {
         continue;
       }
       if (t.phase === "sent") this.core.moveTo(t, "recovering", "the upstream link was replaced");
-      if (d.do === "resubmit") this.resubmit(t, "fresh-session", "fresh session: Runware's buffer is gone");
+      if (d.do === "resubmit" && t.undelivered) this.resubmit(t, "undelivered", "its last submission never reached Runware");
+      else if (d.do === "resubmit") this.resubmit(t, "fresh-session", "fresh session: Runware's buffer is gone");
       else
         this.armTimer(t, this.core.opts.recoveryGraceMs, () => this.startPolling(t, 0, "resumed: what the replay did not bring is polled"));
     }

@@ -69,6 +69,12 @@ export interface TaskRecord extends DeadlineNode {
   sentEpoch: number;
   /** Something was heard about the task since its last submission was written. */
   replied: boolean;
+  /** The frame holding its last submission was handed to the socket whole. */
+  written: boolean;
+  /** Known not to have reached Runware on the link that dropped: resent at once, never in doubt. */
+  undelivered: boolean;
+  /** Links closed with 1009 (message too big) while its submission was unanswered on them. */
+  tooBigStrikes: number;
   /** Set when the link dropped after a send and nothing has been heard since. */
   lostContact: boolean;
   /** True once the server acknowledged an async task (or answered conflictTaskUUID). */
@@ -132,6 +138,9 @@ export function newRecord(p: PreparedTask, client: string, expect: Expectation, 
     notFoundResends: 0,
     sentEpoch: -1,
     replied: false,
+    written: false,
+    undelivered: false,
+    tooBigStrikes: 0,
     lostContact: false,
     acked: false,
     ackAnnounced: false,

@@ -22,6 +22,11 @@ export class FakeLink extends EventEmitter<ConnectionEvents> implements EngineLi
   lastError: string | undefined;
   /** Every task the engine wrote, in order, with the epoch it went out on. */
   readonly sent: Array<SentTask & { epoch: number }> = [];
+  /** Every frame the engine wrote, as text. */
+  readonly frames: string[] = [];
+  /** While true, writes are not reported done: a down() then fails them, as a dropped socket does. */
+  holdWrites = false;
+  private held: Array<(err?: Error) => void> = [];
 
   get writable(): boolean {
     return isWritable(this.state);
@@ -30,8 +35,11 @@ export class FakeLink extends EventEmitter<ConnectionEvents> implements EngineLi
   start(): void {}
 
   send(text: string, onWritten?: (err?: Error) => void): void {
+    this.frames.push(text);
     for (const t of JSON.parse(text) as SentTask[]) this.sent.push({ ...t, epoch: this.epoch });
-    if (onWritten) queueMicrotask(() => onWritten());
+    if (!onWritten) return;
+    if (this.holdWrites) this.held.push(onWritten);
+    else queueMicrotask(() => onWritten());
   }
 
   drain(): void {
@@ -51,10 +59,13 @@ export class FakeLink extends EventEmitter<ConnectionEvents> implements EngineLi
     this.emit("ready", { sessionUUID: this.sessionUUID, resumed, epoch: this.epoch });
   }
 
-  /** The live socket is gone. */
-  down(reason = "test cut"): void {
+  /** The live socket is gone (`code`: its close code, e.g. 1009); writes still held fail. */
+  down(reason = "test cut", code?: number): void {
     this.state = "backoff";
-    this.emit("down", this.epoch, reason);
+    const held = this.held;
+    this.held = [];
+    for (const cb of held) cb(new Error("socket closed before the write finished"));
+    this.emit("down", this.epoch, reason, code);
   }
 
   /** A frame from Runware, as text through the real codec. */

@@ -413,6 +413,75 @@ describe("task moves - across a dropped link", () => {
   });
 });
 
+describe("task moves - frames that never reached Runware", () => {
+  it("task moves - a frame the far end refused as too big (1009) is resent at once in smaller frames, never in doubt", async () => {
+    const big = "x".repeat(100 * 1024);
+    const { link, engine, movesOf } = setup({ maxFrameBytes: 1024 * 1024, recoveryGraceMs: 60_000 });
+    link.up();
+    const uuids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const hs = uuids.map((u) => engine.submit(image(u, { positivePrompt: big })));
+    await Promise.all(uuids.map((u) => sent(link, u)));
+    expect(link.frames).toHaveLength(1); // packed together: about 400 KB, under the 1 MiB limit
+    link.down("socket closed (1009 message too big)", 1009);
+    link.up(true); // even on a resumed session: Runware never read it, there is nothing to wait for
+    await Promise.all(uuids.map((u) => sent(link, u, 2)));
+    // From now on no frame is more than half the refused one: here one task each.
+    const refused = link.frames[0]!.length;
+    expect(link.frames.slice(1).map((f) => (JSON.parse(f) as unknown[]).length)).toEqual([1, 1, 1, 1]);
+    expect(link.frames.slice(1).every((f) => f.length <= refused / 2)).toBe(true);
+    for (const u of uuids) link.reply(result(u));
+    const outs = await Promise.all(hs.map((h) => h.done));
+    expect(outs.map((o) => o.state)).toEqual(["done", "done", "done", "done"]);
+    expect(link.sentFor(uuids[0]!, "getResponse")).toHaveLength(0);
+    expect(movesOf(uuids[0]!)).toEqual(["queued>sent", "sent>recovering", "recovering>sent", "sent>done"]);
+  });
+
+  it("task moves - a task refused as too big again and again fails with taskTooLarge instead of looping", async () => {
+    const { link, engine, movesOf } = setup({ maxFrameBytes: 1024 * 1024 });
+    link.up();
+    const uuid = randomUUID();
+    const h = engine.submit(image(uuid, { positivePrompt: "x".repeat(200 * 1024) }));
+    for (let i = 1; i <= 3; i++) {
+      await sent(link, uuid, i);
+      link.down("socket closed (1009)", 1009);
+      link.up(false);
+    }
+    const out = await h.done;
+    expect(out.state).toBe("failed");
+    expect(out.errors.map((e) => e.code)).toEqual(["taskTooLarge"]);
+    expect(out.errors[0]?.message).toMatch(/too big \(1009\) 3 times/);
+    expect(movesOf(uuid).at(-1)).toBe("sent>failed");
+  });
+
+  it("task moves - a frame still being written when the link dropped is resent at once, never in doubt, even at the timeout", async () => {
+    const { link, engine, movesOf } = setup({ recoveryGraceMs: 60_000, taskTimeoutMs: 200 });
+    link.up();
+    link.holdWrites = true;
+    const a = randomUUID();
+    const ha = engine.submit(image(a));
+    await sent(link, a);
+    link.down();
+    link.holdWrites = false;
+    link.up(true);
+    await sent(link, a, 2); // at once: no grace, no getResponse
+    expect(link.sentFor(a, "getResponse")).toHaveLength(0);
+    link.reply(result(a));
+    expect((await ha.done).state).toBe("done");
+    expect(movesOf(a)).toEqual(["queued>sent", "sent>recovering", "recovering>sent", "sent>done"]);
+
+    // The link never comes back: the task did not reach Runware, so it failed; it is not in doubt.
+    link.holdWrites = true;
+    const b = randomUUID();
+    const hb = engine.submit(image(b));
+    await sent(link, b);
+    link.down();
+    const out = await hb.done;
+    expect(out.state).toBe("failed");
+    expect(out.errors.at(-1)?.message).toMatch(/could not be delivered/);
+    expect(movesOf(b).at(-1)).toBe("recovering>failed");
+  });
+});
+
 describe("task moves - coverage", () => {
   it("task moves - together the scenarios above reach every legal move of the table, and no other", () => {
     const missing = LEGAL_MOVES.filter((m) => !reached.has(m));

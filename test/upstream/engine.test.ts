@@ -306,6 +306,18 @@ describe("engine - connection faults", () => {
     expect(JSON.stringify(te.engine.stats())).not.toContain("test-key");
   });
 
+  it("reconnect - frames past the far end's message limit (1009) are resent in smaller frames: all done, none in doubt", async () => {
+    sim = await SimServer.start({ maxMessageBytes: 100 * 1024 });
+    te = startEngine(sim.url, { maxFrameBytes: 1024 * 1024, maxInFlight: 8 });
+    await until(() => te!.engine.stats().upstream.state === "ready");
+    const padding = "x".repeat(39_000); // four tasks pass the 100 KB limit together, one alone does not
+    const hs = Array.from({ length: 4 }, () => te!.engine.submit(imageTask({ padding })));
+    const outs = await Promise.all(hs.map((h) => h.done));
+    expect(outs.map((o) => o.state)).toEqual(["done", "done", "done", "done"]);
+    expect(te.engine.stats().upstream.reconnects).toBeGreaterThanOrEqual(1);
+    for (const h of hs) expect(sim.counters.received[h.taskUUID]).toBe(1); // each reached Runware once
+  });
+
   it("reconnect - under random cuts no task is lost, duplicated, hung or sent under a second UUID", async () => {
     sim = await SimServer.start({ workMs: 30, split: "random" });
     te = startEngine(sim.url, { maxInFlight: 16 });
