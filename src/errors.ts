@@ -35,6 +35,13 @@ export class UsageError extends RunwareDaemonError {
   }
 }
 
+/** A client verb found no daemon and may not start one: exit code 3 (the reason is already on stderr). */
+export class NoDaemonError extends RunwareDaemonError {
+  constructor(socketPath: string) {
+    super("noDaemon", `no daemon on ${socketPath}`);
+  }
+}
+
 /** A frame from upstream (or a local client) that is not valid JSON or not Runware-shaped. */
 export class ProtocolError extends RunwareDaemonError {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,10 +1,11 @@
 /**
- * What every client verb shares, and nothing heavy: exit codes, argument parsing, output (full
- * JSON on stdout, human words on stderr). Client verbs must start about as fast as bare Node, so
- * this module imports only node:util.
+ * What every client verb shares, and nothing heavy: exit codes, the client flags, number checks,
+ * output (full JSON on stdout, human words on stderr). Client verbs must start about as fast as
+ * bare Node, so this module imports only the shared parser (node:util) and errors.ts.
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Envelope } from "../client/index.js";
+import { UsageError } from "../errors.js";
+import { parseFlags, type FlagSpecs, type FlagValues, type Parsed } from "../util/args.js";
 
 export const EXIT = {
   ok: 0,
@@ -16,10 +17,6 @@ export const EXIT = {
   unreachable: 3,
 } as const;
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -28,7 +25,7 @@ export function say(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
-/** Exit code for a Runware envelope: 1 when `errors` is present (the old helper's contract). */
+/** Exit code for a Runware envelope: 1 when `errors` is present. */
 export function exitFor(env: Envelope): number {
   return env.errors && env.errors.length > 0 ? EXIT.errors : EXIT.ok;
 }
@@ -38,45 +35,53 @@ export interface ClientFlags {
   noAutostart?: boolean | undefined;
 }
 
-/** Flags every client verb takes (node:util parseArgs option specs). */
+/** Flags every client verb takes. */
 export const CLIENT_OPTIONS = {
   socket: { type: "string" },
   "no-autostart": { type: "boolean" },
   help: { type: "boolean", short: "h" },
-} as const;
+} as const satisfies FlagSpecs;
 
 export const CLIENT_USAGE = `  --socket PATH      the daemon's socket (default: RUNWARE_SOCKET, $XDG_RUNTIME_DIR/runware/daemon.sock, /tmp/runware-<uid>/daemon.sock)
   --no-autostart     do not start a daemon when none answers (default: start one when RUNWARE_API_KEY is set)`;
 
-type Options = NonNullable<ParseArgsConfig["options"]>;
-type Values = Record<string, string | boolean | undefined>;
-
-export function parse(argv: string[], options: Options, positionals = false): { values: Values; positionals: string[] } {
-  try {
-    const r = parseArgs({ args: argv, options: { ...CLIENT_OPTIONS, ...options }, strict: true, allowPositionals: positionals });
-    return { values: r.values as Values, positionals: r.positionals };
-  } catch (err) {
-    throw new UsageError((err as Error).message.split("\n")[0]);
-  }
+/** A client verb's arguments: its own flags plus the client flags, through the one parser. */
+export function parseClient(argv: readonly string[], options: FlagSpecs, positionals = false): Parsed {
+  return parseFlags(argv, { ...CLIENT_OPTIONS, ...options }, { positionals });
 }
 
-export function int(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+/** A string flag's value (parseFlags has checked the type). */
+export function str(values: FlagValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** A whole-number flag, or undefined when absent. */
+export function int(values: FlagValues, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = str(values, name);
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = v.trim() === "" ? Number.NaN : Number(v);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${String(v)}'`);
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${v}'`);
   return n;
 }
 
-export function num(name: string, v: unknown): number | undefined {
+/** A number flag, or undefined when absent. */
+export function num(values: FlagValues, name: string): number | undefined {
+  const v = str(values, name);
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${String(v)}'`);
+  const n = v.trim() === "" ? Number.NaN : Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${v}'`);
   return n;
 }
 
-export function flagsOf(values: Values): ClientFlags {
-  return { socket: values["socket"] as string | undefined, noAutostart: values["no-autostart"] as boolean | undefined };
+/** Drop undefined fields, so a task carries only what the user set. */
+export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export function flagsOf(values: FlagValues): ClientFlags {
+  return { socket: str(values, "socket"), noAutostart: values["no-autostart"] === true };
 }
 
 export function usage(text: string): number {

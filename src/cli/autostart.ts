@@ -3,21 +3,31 @@
  * no daemon. Loaded only on that path (child_process and fs cost start-up time).
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, openSync, closeSync, readFileSync } from "node:fs";
+import { mkdirSync, openSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connect, DaemonUnreachableError } from "../client/index.js";
+import { connect, DaemonUnreachableError, type RunwareClient } from "../client/index.js";
+import { readPidFile } from "../local/pidfile.js";
 import { daemonFiles } from "../local/paths.js";
+import { CLIENT_DEFAULTS as D } from "./defaults.js";
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "main.js");
 
 /**
- * Start `runware daemon` detached, logging to a file beside the socket, and wait until it answers.
- * The key reaches it through the inherited environment, never through argv. Resolves with the pid
- * of the daemon that answers: the one that wrote the pid file after winning the socket (ours, or
- * another starter's when several verbs raced; ours then exits 1 without touching the pid file).
+ * Start `runware daemon` detached, logging to a file beside the socket, and wait until a daemon
+ * answers. The key reaches it through the inherited environment, never through argv.
+ *
+ * When several verbs start one at once, one child wins the socket and the others exit 1. This
+ * returns only once our child is settled: it is the daemon that answers, or it has exited. A child
+ * still starting when we return could take the socket later, after the daemon that answered was
+ * stopped, and run on unnamed by the pid file that `runware stop` reads.
+ * Resolves with the pid of the daemon that answers (its pid file names it).
  */
-export async function startBackgroundDaemon(socket: string, extraArgs: string[] = [], timeoutMs = 10_000): Promise<number> {
+export async function startBackgroundDaemon(
+  socket: string,
+  extraArgs: string[] = [],
+  timeoutMs: number = D.autostartTimeoutMs,
+): Promise<number | undefined> {
   mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
   const files = daemonFiles(socket);
   const out = openSync(files.log, "a", 0o600);
@@ -31,26 +41,29 @@ export async function startBackgroundDaemon(socket: string, extraArgs: string[] 
   child.once("exit", (code) => (exited = code ?? 1));
   child.unref();
   const client = connect({ socket });
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    try {
-      await client.status();
-      return readPidFile(files.pid) ?? child.pid ?? -1;
-    } catch (err) {
-      if (!(err instanceof DaemonUnreachableError)) throw err;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Read before asking: a child that lost did so because a daemon was live, so one answers now.
+    const gone = exited !== null;
+    const answered = await answers(client);
+    const owner = answered ? readPidFile(files.pid) : undefined;
+    if (answered && (owner === child.pid || gone)) return owner;
+    if (!answered && gone) throw new Error(`the daemon exited with code ${String(exited)}; see ${files.log}`);
+    if (Date.now() >= deadline) {
+      if (!answered) throw new Error(`the daemon did not answer within ${timeoutMs} ms; see ${files.log}`);
+      child.kill("SIGTERM"); // another daemon answers and ours is stuck before the socket: it must not take over later
+      return owner;
     }
-    // Checked after the status attempt: a starter that lost the race sees its child exit, but the winner answers.
-    if (exited !== null) throw new Error(`the daemon exited with code ${exited}; see ${files.log}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, D.autostartPollMs));
   }
-  throw new Error(`the daemon did not answer within ${timeoutMs} ms; see ${files.log}`);
 }
 
-function readPidFile(path: string): number | undefined {
+async function answers(client: RunwareClient): Promise<boolean> {
   try {
-    const pid = Number(readFileSync(path, "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
+    await client.status();
+    return true;
+  } catch (err) {
+    if (err instanceof DaemonUnreachableError) return false;
+    throw err;
   }
 }

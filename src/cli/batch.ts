@@ -13,7 +13,9 @@ import { randomUUID } from "node:crypto";
 import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
 import { resultIdentity } from "../upstream/task.js";
 import { expectedResults, isComplete, type Expectation } from "../protocol/expect.js";
-import { CLIENT_USAGE, EXIT, flagsOf, int, parse, say, usage, UsageError } from "./args.js";
+import { UsageError } from "../errors.js";
+import { CLIENT_USAGE, compact, EXIT, flagsOf, int, parseClient, say, str, usage } from "./args.js";
+import { CLIENT_DEFAULTS as D } from "./defaults.js";
 import { saveImage } from "./images.js";
 import { withDaemon } from "./reach.js";
 
@@ -21,9 +23,9 @@ const USAGE = `usage: runware batch FILE [options]
   FILE: one prompt per line, or one JSON task object per line ('#' comments and blank lines skipped)
   --out DIR          save images as DIR/<imageUUID>.<ext>
   --state PATH       progress file for resuming (default FILE.runware-state)
-  --model AIR        for prompt lines (default runware:101@1)
-  --width N --height N --steps N --n N   for prompt lines (defaults 1024, 1024, model default, 1)
-  --chunk N          tasks per request to the daemon (default 500)
+  --model AIR        for prompt lines (default ${D.model})
+  --width N --height N --steps N --n N   for prompt lines (defaults ${D.width}, ${D.height}, model default, ${D.numberResults})
+  --chunk N          tasks per request to the daemon (default ${D.batchChunk})
 ${CLIENT_USAGE}`;
 
 interface Line {
@@ -40,7 +42,7 @@ interface Line {
 type StateRecord = { line: number; taskUUID: string; status: "submitted" | "done" | "failed" };
 
 export async function batch(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(
+  const { values, positionals } = parseClient(
     argv,
     {
       out: { type: "string" },
@@ -58,15 +60,15 @@ export async function batch(argv: string[]): Promise<number> {
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("batch takes exactly one FILE");
   if (!existsSync(file)) throw new UsageError(`cannot read ${file}`);
-  const statePath = (values["state"] as string | undefined) ?? `${file}.runware-state`;
-  const out = values["out"] as string | undefined;
-  const chunk = int("chunk", values["chunk"], 1) ?? 500;
+  const statePath = str(values, "state") ?? `${file}.runware-state`;
+  const out = str(values, "out");
+  const chunk = int(values, "chunk", 1) ?? D.batchChunk;
   const defaults = {
-    model: (values["model"] as string | undefined) ?? "runware:101@1",
-    width: int("width", values["width"], 1) ?? 1024,
-    height: int("height", values["height"], 1) ?? 1024,
-    steps: int("steps", values["steps"], 1),
-    numberResults: int("n", values["n"], 1) ?? 1,
+    model: str(values, "model") ?? D.model,
+    width: int(values, "width", 1) ?? D.width,
+    height: int(values, "height", 1) ?? D.height,
+    steps: int(values, "steps", 1),
+    numberResults: int(values, "n", 1) ?? D.numberResults,
   };
 
   // What earlier runs did: the last record per line wins.
@@ -128,18 +130,16 @@ export async function batch(argv: string[]): Promise<number> {
   const progress = new Progress(lines.length, skipped);
   const record = (r: StateRecord) => appendFileSync(statePath, `${JSON.stringify(r)}\n`, { mode: 0o600 });
   const byUUID = new Map(lines.map((l) => [l.task.taskUUID, l]));
-  let interrupted = false;
   const onSigint = () => {
-    interrupted = true;
     say(`\nrunware batch: interrupted; finished lines are recorded in ${statePath}. Run the same command again to resume.`);
     process.exit(130);
   };
   process.once("SIGINT", onSigint);
 
   const emit = async (l: Line, item: ResultItem) => {
-    const file = out ? await saveImage(item, out) : undefined;
+    const saved = out ? await saveImage(item, out) : undefined;
     process.stdout.write(
-      `${JSON.stringify({ line: l.no, ...(l.prompt ? { prompt: l.prompt } : {}), ...item, ...(file ? { file } : {}) })}\n`,
+      `${JSON.stringify({ line: l.no, ...(l.prompt ? { prompt: l.prompt } : {}), ...item, ...(saved ? { file: saved } : {}) })}\n`,
     );
   };
   const finish = (l: Line, failed: boolean) => {
@@ -167,7 +167,7 @@ export async function batch(argv: string[]): Promise<number> {
     finish(l, known.state !== "done");
   }
 
-  for (let i = 0; i < fresh.length && !interrupted; i += chunk) {
+  for (let i = 0; i < fresh.length; i += chunk) {
     const part = fresh.slice(i, i + chunk);
     for (const l of part) record({ line: l.no, taskUUID: l.task.taskUUID, status: "submitted" });
     await runChunk(client, part, byUUID, emit, finish);
@@ -222,16 +222,12 @@ function isAcknowledgement(l: Line, item: ResultItem): boolean {
   return l.task["deliveryMethod"] === "async" && resultIdentity(item) === undefined && item["status"] !== "success";
 }
 
-function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 /** The live line on stderr: done/total, failed, rate, ETA. Silent when stderr is not a terminal. */
 class Progress {
   private done = 0;
   private failed = 0;
   private readonly start = Date.now();
-  private readonly tty = process.stderr.isTTY === true;
+  private readonly tty: boolean = process.stderr.isTTY;
 
   constructor(
     private readonly total: number,

@@ -3,7 +3,6 @@
  * Exit codes: 0 after a clean drain, 2 for a configuration error (one line on stderr), 1 when it
  * cannot start (another daemon is live on the socket, unsafe socket directory, ...).
  */
-import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { createLogger } from "../log.js";
 import { RunwareDaemonError, UsageError } from "../errors.js";
 import { daemonHelp, loadDaemonConfig, type DaemonConfig } from "../local/config.js";
@@ -28,7 +27,9 @@ export async function runDaemon(argv: string[]): Promise<number> {
   const logger = createLogger(cfg.logLevel);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start(cfg, { logger });
+    // The daemon that wins the socket names itself beside it (not its starter): when several verbs
+    // auto-start at once, the losers exit 1 and leave the pid file alone.
+    daemon = await Daemon.start(cfg, { logger, pidFile: daemonFiles(cfg.socketPath).pid });
   } catch (err) {
     if (err instanceof RunwareDaemonError) {
       process.stderr.write(`runware daemon: ${err.message}\n`);
@@ -36,10 +37,6 @@ export async function runDaemon(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  // The daemon that won the socket names itself beside it (not its starter): when several verbs
-  // auto-start at once, the losers exit 1 and must not leave their pid for `runware stop`.
-  const pidFile = daemonFiles(cfg.socketPath).pid;
-  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   let signals = 0;
   let stopped!: () => void;
   const done = new Promise<void>((r) => (stopped = r));
@@ -57,14 +54,5 @@ export async function runDaemon(argv: string[]): Promise<number> {
   await done;
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
-  removeOwnPidFile(pidFile);
   return 0;
-}
-
-function removeOwnPidFile(path: string): void {
-  try {
-    if (Number(readFileSync(path, "utf8").trim()) === process.pid) unlinkSync(path);
-  } catch {
-    /* already gone */
-  }
 }

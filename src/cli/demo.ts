@@ -7,11 +7,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { connect, type ResultItem } from "../client/index.js";
+import { connect } from "../client/index.js";
 import { Daemon } from "../local/daemon.js";
 import { loadDaemonConfig } from "../local/config.js";
 import { SimServer } from "../sim/index.js";
-import { EXIT, parse, say, usage } from "./args.js";
+import { EXIT, int, parseClient, say, str, usage } from "./args.js";
+import { CLIENT_DEFAULTS } from "./defaults.js";
 import { saveImage } from "./images.js";
 
 const PROMPTS = [
@@ -28,13 +29,13 @@ const PROMPTS = [
 const USAGE = `usage: runware demo [--out DIR] [--work-ms N]
   Runs simulator + daemon + a batch of ${PROMPTS.length} prompts, no key and no network.
   --out DIR      where the images go (default ./runware-demo-output)
-  --work-ms N    simulated generation time per task (default 400)`;
+  --work-ms N    simulated generation time per task (default ${CLIENT_DEFAULTS.demoWorkMs})`;
 
 export async function demo(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { out: { type: "string" }, "work-ms": { type: "string" } });
+  const { values } = parseClient(argv, { out: { type: "string" }, "work-ms": { type: "string" } });
   if (values["help"]) return usage(USAGE);
-  const outDir = resolve((values["out"] as string | undefined) ?? "runware-demo-output");
-  const workMs = Number(values["work-ms"] ?? 400);
+  const outDir = resolve(str(values, "out") ?? "runware-demo-output");
+  const workMs = int(values, "work-ms", 0) ?? CLIENT_DEFAULTS.demoWorkMs;
   const t0 = Date.now();
 
   const sim = await SimServer.start({ workMs });
@@ -51,7 +52,7 @@ export async function demo(argv: string[]): Promise<number> {
     const client = connect({ socket });
     const tasks = PROMPTS.map((p, i) => ({
       taskType: "imageInference",
-      model: "runware:101@1",
+      model: CLIENT_DEFAULTS.model,
       positivePrompt: p,
       width: 512,
       height: 512,
@@ -60,7 +61,7 @@ export async function demo(argv: string[]): Promise<number> {
     const tStart = Date.now();
     for await (const frame of client.stream(tasks)) {
       if ("data" in frame) {
-        for (const item of frame.data as ResultItem[]) {
+        for (const item of frame.data) {
           const path = await saveImage(item, outDir);
           if (path) files.push(path);
           say(`  [${files.length}/${tasks.length}] ${path}  (${Date.now() - tStart} ms)`);

@@ -1,53 +1,28 @@
 /**
- * `status`, `start`, `stop`: the daemon as a background service, for people who do not run it
- * under systemd (a user unit is in scripts/). `start` never takes the key as a flag: it inherits
+ * `start`, `stop`: the daemon as a background service, for people who do not run it under systemd
+ * (a user unit is in scripts/). `start` never takes the key as a flag: it inherits
  * RUNWARE_API_KEY, or passes --api-key-file through.
  */
-import { existsSync, readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect, DaemonUnreachableError } from "../client/index.js";
 import { daemonFiles, defaultSocketPath } from "../local/paths.js";
-import { EXIT, int, parse, printJson, say, usage, UsageError } from "./args.js";
-
-const STATUS_USAGE = `usage: runware status [--socket PATH]
-  Prints the daemon's status as JSON. Exit 3 when no daemon answers (it never starts one).`;
-
-export async function status(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {});
-  if (values["help"]) return usage(STATUS_USAGE);
-  const socket = (values["socket"] as string | undefined) ?? defaultSocketPath();
-  try {
-    printJson(await connect({ socket }).status());
-    return EXIT.ok;
-  } catch (err) {
-    if (!(err instanceof DaemonUnreachableError)) throw err;
-    say(`runware: no daemon on ${socket}`);
-    return EXIT.unreachable;
-  }
-}
+import { readPidFile, removePidFileIfNames } from "../local/pidfile.js";
+import { parseFlags, type FlagValues } from "../util/args.js";
+import { EXIT, int, parseClient, say, str, usage } from "./args.js";
+import { CLIENT_DEFAULTS as D } from "./defaults.js";
 
 const START_USAGE = `usage: runware start [--socket PATH] [--api-key-file PATH] [daemon options...]
   Starts 'runware daemon' in the background (log and pid beside the socket) and waits until it answers.
-  Any other option is passed to the daemon (see 'runware daemon --help').`;
+  Every daemon option is passed on (see 'runware daemon --help'); a bad one is refused before anything starts.`;
 
 export async function start(argv: string[]): Promise<number> {
-  if (argv.includes("--help") || argv.includes("-h")) return usage(START_USAGE);
-  // --socket PATH or --socket=PATH: both forms, or the = form would reach the daemon but not us.
-  let socket = defaultSocketPath();
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === "--socket") {
-      const next = argv[++i];
-      if (!next) throw new UsageError("--socket needs a PATH");
-      socket = next;
-    } else if (arg.startsWith("--socket=")) {
-      socket = arg.slice("--socket=".length);
-      if (!socket) throw new UsageError("--socket needs a PATH");
-    } else rest.push(arg);
-  }
-  if (!process.env["RUNWARE_API_KEY"] && !rest.includes("--api-key-file")) {
-    throw new UsageError("no API key: set RUNWARE_API_KEY in the environment or pass --api-key-file PATH");
-  }
+  // Loaded here, not at the top: the config module needs zod, and the other verbs must not load it.
+  const { daemonFlagSpecs, loadDaemonConfig } = await import("../local/config.js");
+  const { values } = parseFlags(argv, { help: { type: "boolean", short: "h" }, ...daemonFlagSpecs() });
+  if (values["help"]) return usage(START_USAGE);
+  const passOn = toArgv(values, ["help", "socket"]);
+  // What the daemon would refuse (a bad value, no key) is refused here, with its message and exit 2.
+  const socket = loadDaemonConfig(toArgv(values, ["help"])).socketPath;
   try {
     await connect({ socket }).status();
     say(`runware: a daemon is already running on ${socket}`);
@@ -56,30 +31,38 @@ export async function start(argv: string[]): Promise<number> {
     if (!(err instanceof DaemonUnreachableError)) throw err;
   }
   const { startBackgroundDaemon } = await import("./autostart.js");
-  const pid = await startBackgroundDaemon(socket, rest);
-  say(`runware: daemon started (pid ${pid}) on ${socket}; log: ${daemonFiles(socket).log}`);
+  const pid = await startBackgroundDaemon(socket, passOn);
+  say(`runware: daemon started${pid === undefined ? "" : ` (pid ${pid})`} on ${socket}; log: ${daemonFiles(socket).log}`);
   return EXIT.ok;
 }
 
+/** Parsed flags back into argv, in the `--flag=value` form (a value may start with '-'). */
+function toArgv(values: FlagValues, except: readonly string[]): string[] {
+  return Object.entries(values).flatMap(([flag, v]) => {
+    if (except.includes(flag)) return [];
+    const all: unknown[] = Array.isArray(v) ? v : [v];
+    return all.flatMap((x) => (x === true ? [`--${flag}`] : typeof x === "string" ? [`--${flag}=${x}`] : []));
+  });
+}
+
 const STOP_USAGE = `usage: runware stop [--socket PATH] [--timeout-ms N]
-  Asks the background daemon to drain and stop (SIGTERM), and waits until its socket is gone.`;
+  Asks the background daemon to drain and stop (SIGTERM), and waits until its process has exited
+  (default --timeout-ms ${D.stopTimeoutMs}).`;
 
 export async function stop(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { "timeout-ms": { type: "string" } });
+  const { values } = parseClient(argv, { "timeout-ms": { type: "string" } });
   if (values["help"]) return usage(STOP_USAGE);
-  const socket = (values["socket"] as string | undefined) ?? defaultSocketPath();
-  const timeoutMs = int("timeout-ms", values["timeout-ms"], 1) ?? 60_000;
+  const socket = str(values, "socket") ?? defaultSocketPath();
+  const timeoutMs = int(values, "timeout-ms", 1) ?? D.stopTimeoutMs;
   const { pid: pidFile } = daemonFiles(socket);
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, "utf8").trim());
-  } catch {
+  if (!existsSync(pidFile)) {
     say(`runware: no pid file at ${pidFile}; was the daemon started with 'runware start'?`);
     return EXIT.unreachable;
   }
-  // An empty or torn file reads as 0 (kill(0) signals our own process group) or worse, -1 (every
+  // An empty or torn file must not read as 0 (kill(0) signals our own process group) or -1 (every
   // process we own): only a real pid is signalled.
-  if (!Number.isInteger(pid) || pid <= 1) {
+  const pid = readPidFile(pidFile);
+  if (pid === undefined) {
     say(`runware: ${pidFile} holds no valid pid`);
     return EXIT.unreachable;
   }
@@ -87,20 +70,20 @@ export async function stop(argv: string[]): Promise<number> {
     process.kill(pid, "SIGTERM");
   } catch {
     say(`runware: no daemon process ${pid}`);
-    unlinkQuietly(pidFile);
+    removePidFileIfNames(pidFile, pid);
     return EXIT.unreachable;
   }
-  // Done when the daemon has removed its socket (its last step), or when the process is gone (a
-  // daemon killed meanwhile leaves a stale socket, which the next daemon replaces). No request is
-  // made: one accepted in the last moments of a drain could wait on a daemon that is exiting.
+  // Done when the process is gone, not when its socket is: the daemon removes the socket before it
+  // has finished, and one killed meanwhile leaves a stale socket (which the next daemon replaces).
+  // No request is made: one accepted in the last moments of a drain could wait on a daemon that is exiting.
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!existsSync(socket) || !processAlive(pid)) {
-      unlinkQuietly(pidFile);
+    if (!processAlive(pid)) {
+      removePidFileIfNames(pidFile, pid); // a daemon that died without cleaning up; a newer daemon's is kept
       say(`runware: daemon ${pid} stopped`);
       return EXIT.ok;
     }
-    await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, D.stopPollMs));
   }
   say(`runware: daemon ${pid} did not stop within ${timeoutMs} ms`);
   return EXIT.errors;
@@ -119,13 +102,5 @@ function processAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return true; // no /proc (macOS): kill(0) said it exists
-  }
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    /* gone already */
   }
 }

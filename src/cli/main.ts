@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
  * The `runware` command. Each verb lives in its own module and is loaded only when used, so a
- * one-shot client verb does not pay for the daemon's or the simulator's imports.
+ * one-shot client verb does not pay for the daemon's or the simulator's imports. errors.ts has no
+ * imports, so matching errors costs nothing at start-up.
  */
+import { NoDaemonError, UsageError } from "../errors.js";
+
 const USAGE = `usage: runware <command> [options]
 
 commands:
@@ -29,7 +32,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   daemon: async () => (await import("./daemon.js")).runDaemon,
   sim: async () => (await import("./sim.js")).runSim,
   demo: async () => (await import("./demo.js")).demo,
-  status: async () => (await import("./lifecycle.js")).status,
+  status: async () => (await import("./status.js")).status,
   start: async () => (await import("./lifecycle.js")).start,
   stop: async () => (await import("./lifecycle.js")).stop,
   "model-search": async () => (await import("./verbs.js")).modelSearch,
@@ -55,11 +58,11 @@ async function main(argv: string[]): Promise<number> {
       await load()
     )(rest);
   } catch (err) {
-    if (err instanceof Error && err.name === "UsageError") {
+    if (err instanceof UsageError) {
       process.stderr.write(`runware ${verb}: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof Error && err.name === "NoDaemonError") return 3; // already explained on stderr
+    if (err instanceof NoDaemonError) return 3; // already explained on stderr
     throw err;
   }
 }

@@ -5,12 +5,8 @@
  */
 import { connect, DaemonUnreachableError, type RunwareClient } from "../client/index.js";
 import { daemonFiles, defaultSocketPath } from "../local/paths.js";
+import { NoDaemonError } from "../errors.js";
 import { say, type ClientFlags } from "./args.js";
-
-/** Thrown when no daemon answers and none may be started; the verb exits 3. */
-export class NoDaemonError extends Error {
-  override name = "NoDaemonError";
-}
 
 export async function withDaemon<T>(flags: ClientFlags, fn: (client: RunwareClient) => Promise<T>): Promise<T> {
   const socket = flags.socket ?? defaultSocketPath();

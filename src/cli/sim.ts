@@ -3,8 +3,10 @@
  * line once it listens, so scripts can read the URL:
  *   runware sim listening on ws://127.0.0.1:PORT/v1 (images http://127.0.0.1:PORT)
  */
-import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
 import { SimServer, SIM_DEFAULTS, type SimOptions, type SplitMode } from "../sim/index.js";
+import { parseFlags } from "../util/args.js";
+import { str } from "./args.js";
 
 const SPLITS: readonly SplitMode[] = ["random", "single", "each"];
 /** The transient code `--transient-rate` injects: Runware's own example of a retryable failure (docs/protocol.md §5.2). */
@@ -30,8 +32,6 @@ Options:
 Controls while running: POST http://HOST:PORT/_sim/<control>, GET http://HOST:PORT/_sim/counters.
 `;
 
-class UsageError extends Error {}
-
 function nonNegative(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
@@ -45,44 +45,41 @@ interface Parsed {
   transientRate: number | undefined;
 }
 
+const SIM_OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  "work-ms": { type: "string" },
+  "latency-ms": { type: "string" },
+  "auth-delay-ms": { type: "string" },
+  "idle-close-ms": { type: "string" },
+  "resume-buffer-ms": { type: "string" },
+  "reject-key": { type: "string", multiple: true },
+  "transient-rate": { type: "string" },
+  split: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 export function parseSimArgs(argv: string[]): Parsed {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      "work-ms": { type: "string" },
-      "latency-ms": { type: "string" },
-      "auth-delay-ms": { type: "string" },
-      "idle-close-ms": { type: "string" },
-      "resume-buffer-ms": { type: "string" },
-      "reject-key": { type: "string", multiple: true },
-      "transient-rate": { type: "string" },
-      split: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  const port = nonNegative("port", values.port);
+  const { values } = parseFlags(argv, SIM_OPTIONS);
+  const port = nonNegative("port", str(values, "port"));
   if (port !== undefined && (!Number.isInteger(port) || port > 65535)) throw new UsageError(`--port must be an integer 0..65535`);
-  const transientRate = nonNegative("transient-rate", values["transient-rate"]);
+  const transientRate = nonNegative("transient-rate", str(values, "transient-rate"));
   if (transientRate !== undefined && transientRate > 1) throw new UsageError("--transient-rate must be between 0 and 1");
-  if (values.split !== undefined && !SPLITS.includes(values.split as SplitMode))
-    throw new UsageError(`--split must be one of ${SPLITS.join(", ")}`);
+  const split = str(values, "split");
+  if (split !== undefined && !SPLITS.includes(split as SplitMode)) throw new UsageError(`--split must be one of ${SPLITS.join(", ")}`);
   return {
-    help: values.help === true,
+    help: values["help"] === true,
     transientRate,
     options: {
       port,
-      host: values.host,
-      workMs: nonNegative("work-ms", values["work-ms"]),
-      latencyMs: nonNegative("latency-ms", values["latency-ms"]),
-      authDelayMs: nonNegative("auth-delay-ms", values["auth-delay-ms"]),
-      idleCloseMs: nonNegative("idle-close-ms", values["idle-close-ms"]),
-      resumeBufferMs: nonNegative("resume-buffer-ms", values["resume-buffer-ms"]),
-      rejectedKeys: values["reject-key"],
-      split: values.split as SplitMode | undefined,
+      host: str(values, "host"),
+      workMs: nonNegative("work-ms", str(values, "work-ms")),
+      latencyMs: nonNegative("latency-ms", str(values, "latency-ms")),
+      authDelayMs: nonNegative("auth-delay-ms", str(values, "auth-delay-ms")),
+      idleCloseMs: nonNegative("idle-close-ms", str(values, "idle-close-ms")),
+      resumeBufferMs: nonNegative("resume-buffer-ms", str(values, "resume-buffer-ms")),
+      rejectedKeys: values["reject-key"] as string[] | undefined,
+      split: split as SplitMode | undefined,
     },
   };
 }
@@ -105,7 +102,8 @@ export async function runSim(argv: string[]): Promise<number> {
   try {
     parsed = parseSimArgs(argv);
   } catch (err) {
-    process.stderr.write(`runware sim: ${(err as Error).message}\n\n${SIM_USAGE}`);
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`runware sim: ${err.message}\n\n${SIM_USAGE}`);
     return 2;
   }
   if (parsed.help) {

@@ -5,13 +5,24 @@
  */
 import { readFileSync } from "node:fs";
 import type { Envelope, TaskInput } from "../client/index.js";
-import { CLIENT_USAGE, EXIT, exitFor, flagsOf, int, num, parse, printJson, say, usage, UsageError, type ClientFlags } from "./args.js";
+import { UsageError } from "../errors.js";
+import {
+  CLIENT_USAGE,
+  compact,
+  EXIT,
+  exitFor,
+  flagsOf,
+  int,
+  num,
+  parseClient,
+  printJson,
+  say,
+  str,
+  usage,
+  type ClientFlags,
+} from "./args.js";
+import { CLIENT_DEFAULTS as D } from "./defaults.js";
 import { withDaemon } from "./reach.js";
-
-/** Drop undefined fields so the task carries only what the user set. */
-function compact(task: Record<string, unknown>): TaskInput {
-  return Object.fromEntries(Object.entries(task).filter(([, v]) => v !== undefined)) as TaskInput;
-}
 
 async function runAndPrint(flags: ClientFlags, tasks: TaskInput[], after?: (env: Envelope) => Promise<void>): Promise<number> {
   const env = await withDaemon(flags, (client) => client.run(tasks));
@@ -31,7 +42,7 @@ const MODEL_SEARCH_USAGE = `usage: runware model-search [--search TEXT] [options
 ${CLIENT_USAGE}`;
 
 export async function modelSearch(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
+  const { values } = parseClient(argv, {
     search: { type: "string" },
     limit: { type: "string" },
     offset: { type: "string" },
@@ -44,22 +55,19 @@ export async function modelSearch(argv: string[]): Promise<number> {
   if (values["help"]) return usage(MODEL_SEARCH_USAGE);
   const task = compact({
     taskType: "modelSearch",
-    search: values["search"],
-    limit: int("limit", values["limit"], 1, 100),
-    offset: int("offset", values["offset"], 0),
-    category: values["category"],
-    architecture: values["architecture"],
-    type: values["type"],
-    tags:
-      typeof values["tags"] === "string"
-        ? values["tags"]
-            .split(",")
-            .map((t) => t.trim())
-            .filter(Boolean)
-        : undefined,
-    visibility: values["visibility"],
+    search: str(values, "search"),
+    limit: int(values, "limit", 1, 100),
+    offset: int(values, "offset", 0),
+    category: str(values, "category"),
+    architecture: str(values, "architecture"),
+    type: str(values, "type"),
+    tags: str(values, "tags")
+      ?.split(",")
+      .map((t) => t.trim())
+      .filter(Boolean),
+    visibility: str(values, "visibility"),
   });
-  return runAndPrint(flagsOf(values), [task]);
+  return runAndPrint(flagsOf(values), [task as TaskInput]);
 }
 
 // --- text-to-image ------------------------------------------------------------------------------
@@ -67,18 +75,18 @@ export async function modelSearch(argv: string[]): Promise<number> {
 const TEXT_TO_IMAGE_USAGE = `usage: runware text-to-image --prompt TEXT [options]
   --prompt TEXT        what to draw (required)
   --negative TEXT      what to avoid
-  --model AIR          default runware:101@1
-  --width N --height N 128-2048, multiples of 64 (default 1024 x 1024)
+  --model AIR          default ${D.model}
+  --width N --height N 128-2048, multiples of 64 (default ${D.width} x ${D.height})
   --steps N            1-100                    --cfg X       CFG scale
   --seed N             fixed seed (each further image uses seed+1)
-  --n N                number of images, 1-20 (default 1)
+  --n N                number of images, 1-20 (default ${D.numberResults})
   --format F           JPG | PNG | WEBP         --output-type T  URL | base64Data | dataURI
   --include-cost       ask for the cost         --async       deliveryMethod async (the daemon polls)
   --out DIR            save the images as DIR/<imageUUID>.<ext>
 ${CLIENT_USAGE}`;
 
 export async function textToImage(argv: string[]): Promise<number> {
-  const { values } = parse(argv, {
+  const { values } = parseClient(argv, {
     prompt: { type: "string" },
     negative: { type: "string" },
     model: { type: "string" },
@@ -95,25 +103,26 @@ export async function textToImage(argv: string[]): Promise<number> {
     out: { type: "string" },
   });
   if (values["help"]) return usage(TEXT_TO_IMAGE_USAGE);
-  if (typeof values["prompt"] !== "string" || !values["prompt"]) throw new UsageError("--prompt is required");
+  const prompt = str(values, "prompt");
+  if (!prompt) throw new UsageError("--prompt is required");
   const task = compact({
     taskType: "imageInference",
-    model: values["model"] ?? "runware:101@1",
-    positivePrompt: values["prompt"],
-    negativePrompt: values["negative"],
-    width: int("width", values["width"], 1) ?? 1024,
-    height: int("height", values["height"], 1) ?? 1024,
-    steps: int("steps", values["steps"], 1),
-    CFGScale: num("cfg", values["cfg"]),
-    seed: int("seed", values["seed"], 0),
-    numberResults: int("n", values["n"], 1) ?? 1,
-    outputFormat: typeof values["format"] === "string" ? values["format"].toUpperCase() : undefined,
-    outputType: values["output-type"],
+    model: str(values, "model") ?? D.model,
+    positivePrompt: prompt,
+    negativePrompt: str(values, "negative"),
+    width: int(values, "width", 1) ?? D.width,
+    height: int(values, "height", 1) ?? D.height,
+    steps: int(values, "steps", 1),
+    CFGScale: num(values, "cfg"),
+    seed: int(values, "seed", 0),
+    numberResults: int(values, "n", 1) ?? D.numberResults,
+    outputFormat: str(values, "format")?.toUpperCase(),
+    outputType: str(values, "output-type"),
     includeCost: values["include-cost"] ? true : undefined,
     deliveryMethod: values["async"] ? "async" : undefined,
   });
-  const out = values["out"] as string | undefined;
-  return runAndPrint(flagsOf(values), [task], async (env) => {
+  const out = str(values, "out");
+  return runAndPrint(flagsOf(values), [task as TaskInput], async (env) => {
     if (!out) return;
     for (const item of env.data) {
       const { saveImage } = await import("./images.js"); // only with --out: spares every other run the import
@@ -130,7 +139,7 @@ const RAW_USAGE = `usage: runware raw FILE|-
 ${CLIENT_USAGE}`;
 
 export async function raw(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {}, true);
+  const { values, positionals } = parseClient(argv, {}, true);
   if (values["help"]) return usage(RAW_USAGE);
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("raw takes exactly one FILE (or - for stdin)");
@@ -138,7 +147,8 @@ export async function raw(argv: string[]): Promise<number> {
   try {
     text = readFileSync(file === "-" ? 0 : file, "utf8");
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`cannot read ${file}: ${e.code ?? e.message}`);
   }
   let tasks: unknown;
   try {
@@ -153,19 +163,19 @@ export async function raw(argv: string[]): Promise<number> {
 // --- poll ---------------------------------------------------------------------------------------
 
 const POLL_USAGE = `usage: runware poll TASK_UUID [--interval-ms N] [--timeout-ms N]
-  Asks getResponse until the task is final, backing off x1.5 from --interval-ms (default 1000)
-  up to 10 s, for at most --timeout-ms (default 600000). Prints the final answer.
+  Asks getResponse until the task is final, backing off x${D.pollBackoff} from --interval-ms (default ${D.pollIntervalMs})
+  up to ${D.pollMaxIntervalMs / 1000} s, for at most --timeout-ms (default ${D.pollTimeoutMs}). Prints the final answer.
 ${CLIENT_USAGE}`;
 
 const UNFINISHED = new Set(["processing", "pending", "queued", "scheduled", "waiting"]);
 
 export async function poll(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { "interval-ms": { type: "string" }, "timeout-ms": { type: "string" } }, true);
+  const { values, positionals } = parseClient(argv, { "interval-ms": { type: "string" }, "timeout-ms": { type: "string" } }, true);
   if (values["help"]) return usage(POLL_USAGE);
   const uuid = positionals[0];
   if (!uuid || positionals.length > 1) throw new UsageError("poll takes exactly one TASK_UUID");
-  let delay = int("interval-ms", values["interval-ms"], 1) ?? 1_000;
-  const deadline = Date.now() + (int("timeout-ms", values["timeout-ms"], 1) ?? 600_000);
+  let delay = int(values, "interval-ms", 1) ?? D.pollIntervalMs;
+  const deadline = Date.now() + (int(values, "timeout-ms", 1) ?? D.pollTimeoutMs);
   for (;;) {
     const env = await withDaemon(flagsOf(values), (client) => client.run([{ taskType: "getResponse", taskUUID: uuid }]));
     const running = env.data.some((d) => typeof d["status"] === "string" && UNFINISHED.has(d["status"]));
@@ -175,6 +185,6 @@ export async function poll(argv: string[]): Promise<number> {
       return running ? EXIT.errors : exitFor(env);
     }
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(10_000, Math.round(delay * 1.5));
+    delay = Math.min(D.pollMaxIntervalMs, Math.round(delay * D.pollBackoff));
   }
 }

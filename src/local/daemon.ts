@@ -17,6 +17,8 @@ export interface DaemonOptions {
   logger?: Logger;
   /** What the engine takes beyond the config: a clock, a random source, a dialer (tests also shrink timings here). */
   engine?: Partial<EngineOptions>;
+  /** A background daemon's pid file: written as it wins the socket, removed as it stops (socket.ts). */
+  pidFile?: string;
 }
 
 export class Daemon {
@@ -58,7 +60,7 @@ export class Daemon {
       logger,
     });
     // Bind first: a second instance must fail before it opens a second upstream connection.
-    const socket = await bindUnixSocket(server, cfg.socketPath, cfg.socketProbeTimeoutMs);
+    const socket = await bindUnixSocket(server, cfg.socketPath, cfg.socketProbeTimeoutMs, { pidFile: opts.pidFile });
     engine.start();
     log.info({ socket: socket.path, upstream: cfg.upstreamUrl, maxInFlight: cfg.maxInFlight }, `listening on ${socket.path}`);
     return new Daemon(engine, service, server, ws, socket, cfg, log);
@@ -76,6 +78,8 @@ export class Daemon {
     await this.engine.drain(this.cfg.drainTimeoutMs);
     // Every task is settled now, so every waiting request has its answer on the way.
     this.ws.close();
+    // Removed while still listening, so what is removed is ours (socket.ts); new callers now find no daemon.
+    this.socket.unlink();
     let force: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
@@ -85,7 +89,6 @@ export class Daemon {
     });
     // Cleared once closed: a stopped daemon leaves no timer (it would keep the whole daemon reachable).
     clearTimeout(force);
-    this.socket.unlink();
     this.log.info("stopped");
   }
 }

@@ -139,7 +139,7 @@ describe("cli - batch", () => {
       results
         .filter((x) => !x.errors)
         .map((x) => x.line)
-        .sort(),
+        .sort((a, b) => a - b),
     ).toEqual([1, 3]);
     // --state is honoured, and the failure is recorded.
     expect(existsSync(`${file}.runware-state`)).toBe(false);

@@ -8,10 +8,22 @@ import { afterEach, describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { connect } from "../../src/client/index.js";
+import { Daemon } from "../../src/local/daemon.js";
 import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { isAlive, pidFileOf, reapBackgroundDaemon, runCli, stdoutJson } from "../helpers/cli.js";
-import { startRig, TEST_KEY, tempDir } from "../helpers/daemon.js";
+import {
+  daemonsOnSocket,
+  isAlive,
+  logFileOf,
+  pidFileOf,
+  readPid,
+  reapBackgroundDaemon,
+  runCli,
+  startCli,
+  stdoutEnvelope,
+  stdoutJson,
+} from "../helpers/cli.js";
+import { daemonConfig, FAST_ENGINE, startRig, TEST_KEY, tempDir } from "../helpers/daemon.js";
 import { waitFor } from "../helpers/wait.js";
 
 const cleanup = new Cleanup();
@@ -87,7 +99,7 @@ describe("cli - auto-start", () => {
     const pid = reaper.note();
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain(`starting a daemon on ${socketPath}`);
-    expect(stdoutJson<{ data: unknown[] }>(first).data).toHaveLength(1);
+    expect(stdoutEnvelope(first).data).toHaveLength(1);
     expect(pid).toBeDefined();
     expect(isAlive(pid!)).toBe(true);
     // Its log is beside the socket, and the key is not in it.
@@ -112,26 +124,80 @@ describe("cli - auto-start", () => {
 });
 
 describe("cli - auto-start race", () => {
-  it("cli - verbs started together with no daemon share one, and stop still finds it", async () => {
-    const { sim, socketPath, reaper, env } = await noDaemonYet();
-    // What `xargs -P3 runware text-to-image ...` does on a fresh machine.
-    const runs = await Promise.all(
+  /** What `xargs -P3 runware text-to-image ...` does: three verbs at once, each free to start a daemon. */
+  function threeVerbs(socketPath: string, env: Record<string, string>) {
+    return Promise.all(
       ["a fox", "a cat", "an owl"].map((prompt) =>
         runCli(cleanup, ["text-to-image", "--prompt", prompt, "--width", "128", "--height", "128", "--socket", socketPath], { env }),
       ),
     );
-    const pid = reaper.note();
-    for (const r of runs) {
-      expect(r.code, r.stderr).toBe(0);
-      expect(stdoutJson<{ data: unknown[] }>(r).data).toHaveLength(1);
-    }
-    expect(sim.counters.connections).toBe(1);
-    // The pid file names the daemon that won the socket, so stop can end it.
-    expect(isAlive(pid!)).toBe(true);
+  }
+
+  /** Once the verbs are done, one daemon runs, the pid file names it, and stop ends it before saying so. */
+  async function oneNamedDaemonThenStop(socketPath: string, env: Record<string, string>) {
+    const pid = readPid(socketPath);
+    expect(pid).toBeDefined();
+    // No starter's child is still on its way: a late one would take the socket after stop.
+    expect(daemonsOnSocket(socketPath)).toEqual([pid]);
     const stop = await runCli(cleanup, ["stop", "--socket", socketPath], { env });
     expect(stop.code, stop.stderr).toBe(0);
+    expect(stop.stderr).toContain(`daemon ${pid} stopped`);
+    // "stopped" means the process is gone, not only its socket.
+    expect(isAlive(pid!)).toBe(false);
     expect(existsSync(socketPath)).toBe(false);
-    await waitFor(() => !isAlive(pid!), "the daemon process to exit");
+    expect(existsSync(pidFileOf(socketPath))).toBe(false);
+    expect(daemonsOnSocket(socketPath)).toEqual([]);
+  }
+
+  it("cli - verbs started together with no daemon share one, and stop still finds it", async () => {
+    const { sim, socketPath, reaper, env } = await noDaemonYet();
+    const runs = await threeVerbs(socketPath, env);
+    reaper.note();
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(stdoutEnvelope(r).data).toHaveLength(1);
+    }
+    expect(sim.counters.connections).toBe(1);
+    await oneNamedDaemonThenStop(socketPath, env);
+  });
+
+  it("cli - verbs started together over a killed daemon's socket replace it with one daemon, named by the pid file", async () => {
+    const { sim, socketPath, reaper, env } = await noDaemonYet();
+    const start = await runCli(cleanup, ["start", "--socket", socketPath], { env });
+    expect(start.code, start.stderr).toBe(0);
+    const dead = reaper.note()!;
+    const client = connect({ socket: socketPath });
+    await waitFor(async () => (await client.status()).upstream.state === "ready", "the first daemon's upstream link");
+    process.kill(dead, "SIGKILL");
+    await waitFor(() => !isAlive(dead), "the first daemon to die");
+    // What it left: a socket nobody answers on, and a pid file naming a dead process.
+    expect(existsSync(socketPath)).toBe(true);
+    expect(readPid(socketPath)).toBe(dead);
+
+    const runs = await threeVerbs(socketPath, env);
+    reaper.note();
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(readPid(socketPath)).not.toBe(dead);
+    // The dead daemon's link and the one new daemon's.
+    expect(sim.counters.connections).toBe(2);
+    await oneNamedDaemonThenStop(socketPath, env);
+  });
+
+  it("cli - a verb that started a daemon returns only once that daemon won the socket or gave up", async () => {
+    const { sim, socketPath, reaper, env } = await noDaemonYet();
+    const verb = startCli(cleanup, ["model-search", "--search", "flux", "--socket", socketPath], { env });
+    // The verb found no daemon and is starting one; another daemon comes up first and answers it.
+    await waitFor(() => existsSync(logFileOf(socketPath)), "the verb to start a daemon");
+    const other = cleanup.add(await Daemon.start(daemonConfig(sim.url, socketPath), { engine: FAST_ENGINE }), (d) => d.stop());
+    const r = await verb.result;
+    reaper.note();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("starting a daemon");
+    // The verb's own child lost and is gone: it cannot take the socket once this daemon stops.
+    expect(daemonsOnSocket(socketPath)).toEqual([]);
+    await other.stop();
+    expect(existsSync(socketPath)).toBe(false);
+    expect(daemonsOnSocket(socketPath)).toEqual([]);
   });
 });
 
@@ -176,16 +242,32 @@ describe("cli - start and stop", () => {
     expect(sim.counters.connections).toBe(0);
   });
 
-  it("cli - start understands --socket=PATH too, and waits on that socket", async () => {
+  it("cli - start understands --socket=PATH too, waits on that socket, and passes --flag=value options on", async () => {
     const { socketPath, reaper, env } = await noDaemonYet();
-    const start = await runCli(cleanup, ["start", `--socket=${socketPath}`], { env });
+    const start = await runCli(cleanup, ["start", `--socket=${socketPath}`, "--max-in-flight=3"], { env });
     const pid = reaper.note();
     expect(start.code, start.stderr).toBe(0);
     expect(start.stderr).toContain(`on ${socketPath}`);
     expect(isAlive(pid!)).toBe(true);
+    expect((await connect({ socket: socketPath }).status()).limits.maxInFlight).toBe(3);
     const stop = await runCli(cleanup, ["stop", `--socket=${socketPath}`], { env });
     expect(stop.code, stop.stderr).toBe(0);
     expect(existsSync(socketPath)).toBe(false);
+  });
+
+  it("cli - start refuses an unknown option or a bad value (exit 2) before anything starts", async () => {
+    const { sim, socketPath, env } = await noDaemonYet();
+    const unknown = await runCli(cleanup, ["start", "--socket", socketPath, "--max-in-fligth", "7"], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/runware start: .*'--max-in-fligth'/);
+    const bad = await runCli(cleanup, ["start", "--socket", socketPath, "--max-in-flight", "0"], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/runware start: --max-in-flight/);
+    // Nothing was spawned: no log, no pid file, no socket, no upstream connection.
+    expect(existsSync(logFileOf(socketPath))).toBe(false);
+    expect(existsSync(pidFileOf(socketPath))).toBe(false);
+    expect(existsSync(socketPath)).toBe(false);
+    expect(sim.counters.connections).toBe(0);
   });
 
   it("cli - stop with an empty or nonsense pid file signals nobody and exits 3", async () => {

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../../src/client/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { pngSize, runCli, stdoutJson } from "../helpers/cli.js";
+import { pngSize, runCli, stdoutEnvelope } from "../helpers/cli.js";
 import { startRig, submissions, tempDir, TEST_KEY, UUID_V4 } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
@@ -19,10 +19,6 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 type Item = Record<string, unknown>;
-interface Env {
-  data: Item[];
-  errors?: Item[];
-}
 
 describe("cli - text-to-image", () => {
   it("cli - text-to-image prints Runware's envelope with --n images and saves them as <imageUUID>.png of the asked size", async () => {
@@ -44,7 +40,7 @@ describe("cli - text-to-image", () => {
       out,
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.errors).toBeUndefined();
     expect(env.data).toHaveLength(3);
     const taskUUID = env.data[0]!["taskUUID"];
@@ -86,7 +82,7 @@ describe("cli - text-to-image", () => {
       out,
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.data).toHaveLength(2);
     for (const item of env.data) {
       expect(item["imageURL"]).toBeUndefined();
@@ -114,7 +110,7 @@ describe("cli - text-to-image", () => {
       "--async",
     ]);
     expect(r.code, r.stderr).toBe(0);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.errors).toBeUndefined();
     // Both images, and nothing else (not the acknowledgement).
     expect(env.data).toHaveLength(2);
@@ -129,7 +125,7 @@ describe("cli - text-to-image", () => {
     const out = join(rig.dir, "none");
     const r = await runCli(cleanup, ["text-to-image", "--socket", rig.socketPath, "--prompt", "a fox", "--width", "500", "--out", out]);
     expect(r.code).toBe(1);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.data).toEqual([]);
     expect(env.errors).toEqual([expect.objectContaining({ code: "invalidWidth", parameter: "width", taskType: "imageInference" })]);
     expect(existsSync(out)).toBe(false);
@@ -150,7 +146,7 @@ describe("cli - model-search", () => {
     const rig = await startRig(cleanup);
     const all = await runCli(cleanup, ["model-search", "--socket", rig.socketPath, "--search", "flux", "--limit", "100"]);
     expect(all.code, all.stderr).toBe(0);
-    const whole = stdoutJson<Env>(all).data[0]!;
+    const whole = stdoutEnvelope(all).data[0]!;
     expect(whole["taskType"]).toBe("modelSearch");
     const results = whole["results"] as Item[];
     // The page below needs at least 3 matches to mean anything.
@@ -160,7 +156,7 @@ describe("cli - model-search", () => {
 
     const page = await runCli(cleanup, ["model-search", "--socket", rig.socketPath, "--search", "flux", "--limit", "2", "--offset", "1"]);
     expect(page.code, page.stderr).toBe(0);
-    const paged = stdoutJson<Env>(page).data[0]!;
+    const paged = stdoutEnvelope(page).data[0]!;
     expect(paged["totalResults"]).toBe(results.length);
     expect(paged["results"]).toEqual(results.slice(1, 3));
   });
@@ -178,7 +174,7 @@ describe("cli - raw", () => {
     );
     const r = await runCli(cleanup, ["raw", file, "--socket", rig.socketPath]);
     expect(r.code, r.stderr).toBe(0);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.errors).toBeUndefined();
     expect(env.data.filter((d) => d["taskUUID"] === img)).toHaveLength(2);
     expect(env.data.filter((d) => d["taskUUID"] === search)).toEqual([
@@ -192,7 +188,7 @@ describe("cli - raw", () => {
     const uuid = randomUUID();
     const r = await runCli(cleanup, ["raw", "-", "--socket", rig.socketPath], { stdin: JSON.stringify([imageTask({ taskUUID: uuid })]) });
     expect(r.code, r.stderr).toBe(0);
-    expect(stdoutJson<Env>(r).data).toEqual([expect.objectContaining({ taskUUID: uuid, imageUUID: expect.stringMatching(UUID_V4) })]);
+    expect(stdoutEnvelope(r).data).toEqual([expect.objectContaining({ taskUUID: uuid, imageUUID: expect.stringMatching(UUID_V4) })]);
   });
 
   it("cli - raw refuses a missing, non-JSON or non-array file with exit 2 and sends nothing", async () => {
@@ -223,7 +219,7 @@ describe("cli - raw", () => {
     writeFileSync(file, JSON.stringify([imageTask({ taskUUID: good }), imageTask({ taskUUID: bad, height: 100 })]));
     const r = await runCli(cleanup, ["raw", file, "--socket", rig.socketPath]);
     expect(r.code).toBe(1);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.data).toEqual([expect.objectContaining({ taskUUID: good })]);
     expect(env.errors).toEqual([expect.objectContaining({ taskUUID: bad, code: "invalidHeight" })]);
   });
@@ -239,13 +235,15 @@ describe("cli - poll", () => {
 
     const r = await runCli(cleanup, ["poll", uuid, "--interval-ms", "20", "--socket", rig.socketPath]);
     expect(r.code, r.stderr).toBe(0);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.errors).toBeUndefined();
     expect(env.data).toHaveLength(3);
     for (const item of env.data) expect(item).toMatchObject({ taskUUID: uuid, status: "success", imageURL: expect.any(String) });
     // The same images the submitter got, and the task ran once.
     const direct = await submitted;
-    expect(env.data.map((d) => d["imageUUID"]).sort()).toEqual(direct.data.map((d) => d["imageUUID"]).sort());
+    const uuids = (items: ReadonlyArray<Record<string, unknown>>) =>
+      items.map((d) => String(d["imageUUID"])).sort((a, b) => a.localeCompare(b));
+    expect(uuids(env.data)).toEqual(uuids(direct.data));
     expect(rig.sim.counters.received[uuid]).toBe(1);
   });
 
@@ -260,7 +258,7 @@ describe("cli - poll", () => {
 
     const r = await runCli(cleanup, ["poll", uuid, "--interval-ms", "20", "--socket", rig.socketPath]);
     expect(r.code, r.stderr).toBe(0);
-    const env = stdoutJson<Env>(r);
+    const env = stdoutEnvelope(r);
     expect(env.errors).toBeUndefined();
     expect(env.data).toHaveLength(2);
     for (const item of env.data)
@@ -272,7 +270,7 @@ describe("cli - poll", () => {
     const uuid = randomUUID();
     const r = await runCli(cleanup, ["poll", uuid, "--interval-ms", "20", "--socket", rig.socketPath]);
     expect(r.code).toBe(1);
-    expect(stdoutJson<Env>(r).errors).toEqual([expect.objectContaining({ code: "taskNotFound", taskUUID: uuid })]);
+    expect(stdoutEnvelope(r).errors).toEqual([expect.objectContaining({ code: "taskNotFound", taskUUID: uuid })]);
   });
 
   it("cli - poll without a UUID is a usage error (exit 2)", async () => {

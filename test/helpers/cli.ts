@@ -43,11 +43,11 @@ export function startCli(cleanup: Cleanup, args: string[], opts: CliOptions = {}
   const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"], env: childEnv(opts.env ?? {}) });
   let out = "";
   let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
   // A child that exits before reading stdin must not crash the test with EPIPE.
-  child.stdin!.on("error", () => undefined);
-  child.stdin!.end(opts.stdin ?? "");
+  child.stdin.on("error", () => undefined);
+  child.stdin.end(opts.stdin ?? "");
   // "close", not "exit": stdout and stderr are drained by then.
   const result = new Promise<CliResult>((resolve) =>
     child.once("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err })),
@@ -83,13 +83,28 @@ export async function runCli(cleanup: Cleanup, args: string[], opts: CliOptions 
   }
 }
 
-/** stdout parsed as one JSON document (with the output in the message when it is not). */
-export function stdoutJson<T = Record<string, unknown>>(r: CliResult): T {
+function parseStdout(r: CliResult): unknown {
   try {
-    return JSON.parse(r.stdout) as T;
+    return JSON.parse(r.stdout);
   } catch {
     throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\nstderr: ${r.stderr}`);
   }
+}
+
+/** stdout parsed as one JSON object (with the output in the message when it is not JSON). */
+export function stdoutJson(r: CliResult): Record<string, unknown> {
+  return parseStdout(r) as Record<string, unknown>;
+}
+
+/** Runware's envelope, as a client verb prints it. */
+export interface PrintedEnvelope {
+  data: Array<Record<string, unknown>>;
+  errors?: Array<Record<string, unknown>>;
+}
+
+/** stdout parsed as Runware's envelope. */
+export function stdoutEnvelope(r: CliResult): PrintedEnvelope {
+  return parseStdout(r) as PrintedEnvelope;
 }
 
 /** stdout parsed as JSON lines (blank lines ignored). */
@@ -115,9 +130,14 @@ export function pngSize(bytes: Buffer): { width: number; height: number } | unde
 
 // --- background daemons --------------------------------------------------------------------------
 
-/** The pid file `runware start` and auto-start write beside the socket (src/cli/common.ts daemonFiles). */
+/** The pid file a background daemon writes beside its socket (daemonFiles in src/local/paths.ts). */
 export function pidFileOf(socketPath: string): string {
   return join(dirname(socketPath), "daemon.pid");
+}
+
+/** The log a background daemon writes beside its socket; it appears as a verb decides to start one. */
+export function logFileOf(socketPath: string): string {
+  return join(dirname(socketPath), "daemon.log");
 }
 
 export function readPid(socketPath: string): number | undefined {
@@ -149,11 +169,11 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Pids of `runware daemon --socket <socketPath>` processes, found through /proc (Linux): the
- * fallback for a daemon whose pid file is missing or names another process. The socket path lives
- * in the test's own mkdtemp directory, so this matches only the test's daemons.
+ * Pids of running `runware daemon --socket <socketPath>` processes (zombies have no cmdline), found
+ * through /proc (Linux). The socket path lives in the test's own mkdtemp directory, so this matches
+ * only the test's daemons.
  */
-function daemonsOnSocket(socketPath: string): number[] {
+export function daemonsOnSocket(socketPath: string): number[] {
   let entries: string[];
   try {
     entries = readdirSync("/proc");
