@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, DaemonUnreachableError, type RunwareClient } from "../client/index.js";
 import { readPidFile } from "../local/pidfile.js";
-import { daemonFiles } from "../local/paths.js";
+import { daemonFiles } from "../paths.js";
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "main.js");

@@ -7,7 +7,7 @@ import { createLogger } from "../log.js";
 import { RunwareDaemonError, UsageError } from "../errors.js";
 import { daemonHelp, loadDaemonConfig, type DaemonConfig } from "../local/config.js";
 import { Daemon } from "../local/daemon.js";
-import { daemonFiles } from "../local/paths.js";
+import { daemonFiles } from "../paths.js";
 
 export async function runDaemon(argv: string[]): Promise<number> {
   if (argv.includes("--help") || argv.includes("-h")) {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { connect, DaemonUnreachableError } from "../client/index.js";
-import { daemonFiles, defaultSocketPath } from "../local/paths.js";
+import { daemonFiles, defaultSocketPath } from "../paths.js";
 import { readPidFile, removePidFileIfNames } from "../local/pidfile.js";
 import { parseFlags, type FlagValues } from "../util/args.js";
 import { EXIT, int, parseClient, say, str, usage } from "./args.js";

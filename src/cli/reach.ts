@@ -4,7 +4,7 @@
  * the background (ssh ControlMaster `auto` style) the request is simply made again.
  */
 import { connect, DaemonUnreachableError, type RunwareClient } from "../client/index.js";
-import { daemonFiles, defaultSocketPath } from "../local/paths.js";
+import { daemonFiles, defaultSocketPath } from "../paths.js";
 import { NoDaemonError } from "../errors.js";
 import { say, type ClientFlags } from "./args.js";
 

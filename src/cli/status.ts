@@ -4,7 +4,7 @@
  * benchmark times.
  */
 import { connect, DaemonUnreachableError } from "../client/index.js";
-import { defaultSocketPath } from "../local/paths.js";
+import { defaultSocketPath } from "../paths.js";
 import { EXIT, parseClient, printJson, say, str, usage } from "./args.js";
 
 const STATUS_USAGE = `usage: runware status [--socket PATH]

@@ -4,7 +4,7 @@
  * about as fast as bare Node (no ws, zod or pino on this path).
  */
 import { http1Request, type Http1Response } from "./http1.js";
-import { defaultSocketPath } from "../local/paths.js";
+import { defaultSocketPath } from "../paths.js";
 import type { RunwareErrorObject } from "../errors.js";
 
 /** Runware's error object (type-only import: costs nothing at run time). */

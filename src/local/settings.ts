@@ -9,7 +9,7 @@
  * Durations are milliseconds.
  */
 import { z } from "zod";
-import { defaultSocketPath } from "./paths.js";
+import { defaultSocketPath } from "../paths.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 

@@ -17,7 +17,7 @@ import { connect } from "node:net";
 import { dirname } from "node:path";
 import type { Server } from "node:http";
 import { RunwareDaemonError } from "../errors.js";
-import { MAX_SOCKET_PATH_BYTES } from "./paths.js";
+import { MAX_SOCKET_PATH_BYTES } from "../paths.js";
 import { aside, removePidFileIfNames, unlinkQuietly, writePidFile } from "./pidfile.js";
 
 export class SocketError extends RunwareDaemonError {}

@@ -130,7 +130,7 @@ export function pngSize(bytes: Buffer): { width: number; height: number } | unde
 
 // --- background daemons --------------------------------------------------------------------------
 
-/** The pid file a background daemon writes beside its socket (daemonFiles in src/local/paths.ts). */
+/** The pid file a background daemon writes beside its socket (daemonFiles in src/paths.ts). */
 export function pidFileOf(socketPath: string): string {
   return join(dirname(socketPath), "daemon.pid");
 }

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MAX_SOCKET_PATH_BYTES } from "../../src/local/paths.js";
+import { MAX_SOCKET_PATH_BYTES } from "../../src/paths.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { refusedStart } from "../helpers/refused-start.js";
 import { getJson, startRig, tempDir } from "../helpers/daemon.js";
