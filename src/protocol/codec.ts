@@ -5,6 +5,7 @@
  * (rw-ts/rw-py group by taskUUID; sdk-js hands a task the frame's *first* error, docs/protocol.md §10.4).
  */
 import { ProtocolError, type RunwareErrorObject } from "../errors.js";
+import { DEFAULT_MAX_JSON_DEPTH, nestedDeeperThan } from "./json-limits.js";
 import { InboundFrameSchema, ErrorObjectSchema, type DataItem, type InboundFrame } from "./schemas.js";
 
 export const AUTH_TASK_TYPE = "authentication";
@@ -52,7 +53,27 @@ function sliceFor(map: Map<string, Slice>, uuid: string): Slice {
   return slice;
 }
 
-function addError(out: SplitFrame, err: RunwareErrorObject): void {
+/** The daemon's error for a task whose reply it cannot pass on (code chosen by the daemon, not Runware). */
+export const INVALID_RESPONSE_CODE = "invalidResponse";
+
+/**
+ * An item or error nested past the limit never reaches a local encoder (json-limits.ts): it becomes
+ * an error for its task, which then ends with it; one that names no task sinks its whole frame,
+ * like an unparseable one.
+ */
+function tooDeep(part: { taskUUID?: unknown; taskType?: unknown }, maxDepth: number): RunwareErrorObject {
+  const { taskUUID, taskType } = part;
+  if (typeof taskUUID !== "string" || !taskUUID) throw new ProtocolError(`frame is nested deeper than ${maxDepth} levels`);
+  return {
+    code: INVALID_RESPONSE_CODE,
+    message: `Runware's reply for this task is nested deeper than ${maxDepth} levels; the daemon does not pass it on`,
+    taskUUID,
+    ...(typeof taskType === "string" ? { taskType } : {}),
+  };
+}
+
+function addError(out: SplitFrame, err: RunwareErrorObject, maxDepth: number): void {
+  if (nestedDeeperThan(err, maxDepth)) err = tooDeep(err, maxDepth);
   if (typeof err.taskUUID === "string" && err.taskUUID) sliceFor(out.tasks, err.taskUUID).errors.push(err);
   else if (err.taskType === AUTH_TASK_TYPE) out.auth.errors.push(err);
   else out.orphanErrors.push(err);
@@ -65,28 +86,32 @@ function legacyError(frame: InboundFrame): RunwareErrorObject {
   return { code: "legacyError", message };
 }
 
-function addFrame(out: SplitFrame, raw: unknown): void {
+function addFrame(out: SplitFrame, raw: unknown, maxDepth: number): void {
   const parsed = InboundFrameSchema.safeParse(raw);
   if (!parsed.success) throw new ProtocolError(`frame is not Runware-shaped: ${parsed.error.issues[0]?.message ?? "?"}`);
   const frame = parsed.data;
   const data = frame.data == null ? [] : Array.isArray(frame.data) ? frame.data : [frame.data];
   for (const item of data) {
+    if (nestedDeeperThan(item, maxDepth)) {
+      addError(out, tooDeep(item, maxDepth), maxDepth);
+      continue;
+    }
     if (typeof item.taskUUID === "string" && item.taskUUID) sliceFor(out.tasks, item.taskUUID).items.push(item);
     else if (item.taskType === AUTH_TASK_TYPE) out.auth.items.push(item);
     else if (item.taskType === PING_TASK_TYPE && item["pong"] === true) out.pongs++;
     else out.orphanItems.push(item);
   }
-  for (const err of frame.errors ?? []) addError(out, err);
+  for (const err of frame.errors ?? []) addError(out, err, maxDepth);
   if (frame.error !== undefined && frame.error !== null) {
     const one = ErrorObjectSchema.safeParse(frame.error);
-    if (one.success) addError(out, one.data);
+    if (one.success) addError(out, one.data, maxDepth);
     else if (Array.isArray(frame.error)) {
       for (const e of frame.error) {
         const p = ErrorObjectSchema.safeParse(e);
-        if (p.success) addError(out, p.data);
+        if (p.success) addError(out, p.data, maxDepth);
       }
-    } else if (frame.error === true) addError(out, legacyError(frame));
-    else if (typeof frame.error === "string") addError(out, { code: "unknownError", message: frame.error });
+    } else if (frame.error === true) addError(out, legacyError(frame), maxDepth);
+    else if (typeof frame.error === "string") addError(out, { code: "unknownError", message: frame.error }, maxDepth);
   }
 }
 
@@ -94,8 +119,9 @@ function addFrame(out: SplitFrame, raw: unknown): void {
  * Parse one inbound text frame. Accepts an object frame or an array of object frames (sdk-js
  * tolerates `[{"errors":[...]}]`). Throws `ProtocolError` for anything that is not JSON or not
  * Runware-shaped; the caller logs it and carries on (a garbage frame must not kill a connection).
+ * Items and errors nested deeper than `maxDepth` are replaced as `tooDeep` says.
  */
-export function splitFrame(text: string): SplitFrame {
+export function splitFrame(text: string, maxDepth: number = DEFAULT_MAX_JSON_DEPTH): SplitFrame {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -109,7 +135,7 @@ export function splitFrame(text: string): SplitFrame {
     orphanErrors: [],
     orphanItems: [],
   };
-  if (Array.isArray(raw)) for (const f of raw) addFrame(out, f);
-  else addFrame(out, raw);
+  if (Array.isArray(raw)) for (const f of raw) addFrame(out, f, maxDepth);
+  else addFrame(out, raw, maxDepth);
   return out;
 }

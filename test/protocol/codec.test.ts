@@ -227,6 +227,65 @@ describe("protocol codec - splitFrame garbage", () => {
   }
 });
 
+describe("protocol codec - splitFrame depth limit", () => {
+  /** JSON text of a value nested `depth` arrays deep (text, so the test never recurses either). */
+  const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+  const item = (uuid: string, extra: string) => `{"taskType":"imageInference","taskUUID":"${uuid}","imageUUID":"i","deep":${extra}}`;
+
+  it("protocol - an item nested past the limit becomes an invalidResponse error for its task; other tasks' items pass", () => {
+    const out = splitFrame(`{"data":[${item(A, deep(6_000))},${item(B, deep(3))}]}`);
+    expect(out.tasks.get(A)!.items).toEqual([]);
+    expect(out.tasks.get(A)!.errors).toEqual([
+      {
+        code: "invalidResponse",
+        message: "Runware's reply for this task is nested deeper than 64 levels; the daemon does not pass it on",
+        taskUUID: A,
+        taskType: "imageInference",
+      },
+    ]);
+    expect(out.tasks.get(B)!.items.map((i) => i["imageUUID"])).toEqual(["i"]);
+    expect(out.tasks.get(B)!.errors).toEqual([]);
+    // What leaves the codec can be encoded again, by every local encoder.
+    expect(() => JSON.stringify([...out.tasks.values()])).not.toThrow();
+  });
+
+  it("protocol - the limit is an argument: at it an item passes, one level past it does not", () => {
+    // The item object is level 1, its `deep` field adds the rest.
+    expect(splitFrame(`{"data":[${item(A, deep(9))}]}`, 10).tasks.get(A)!.items).toHaveLength(1);
+    expect(splitFrame(`{"data":[${item(A, deep(10))}]}`, 10).tasks.get(A)!.errors[0]!.code).toBe("invalidResponse");
+  });
+
+  it("protocol - a deep error, in errors or a singular error, becomes an invalidResponse error for its task", () => {
+    const err = (uuid: string) => `{"code":"invalidWidth","message":"m","taskUUID":"${uuid}","detail":${deep(5_000)}}`;
+    for (const text of [`{"errors":[${err(A)}]}`, `{"error":${err(A)}}`, `{"error":[${err(A)}]}`]) {
+      const out = splitFrame(text);
+      expect(
+        out.tasks.get(A)!.errors.map((e) => e.code),
+        text.slice(0, 40),
+      ).toEqual(["invalidResponse"]);
+    }
+  });
+
+  it("protocol - a deep item or error that names no task sinks the frame like an unparseable one", () => {
+    for (const text of [
+      `{"data":[{"taskType":"authentication","x":${deep(6_000)}}]}`,
+      `{"errors":[{"code":"x","message":"y","x":${deep(6_000)}}]}`,
+      `{"data":${deep(6_000)}}`,
+      deep(100_000),
+    ]) {
+      const err = thrown(() => splitFrame(text));
+      expect(err, text.slice(0, 40)).toBeInstanceOf(ProtocolError);
+      expect((err as ProtocolError).code).toBe("protocolError");
+    }
+  });
+
+  it("protocol - frame-level fields are not results: a deep unknown field beside them changes nothing", () => {
+    const out = splitFrame(`{"data":[${item(A, "1")}],"extra":${deep(6_000)}}`);
+    expect(out.tasks.get(A)!.items).toHaveLength(1);
+    expect(out.tasks.get(A)!.errors).toEqual([]);
+  });
+});
+
 describe("protocol codec - encoding", () => {
   it("protocol - encodeAuth sends a one-task array with the key and no taskUUID", () => {
     expect(JSON.parse(encodeAuth("test-key"))).toEqual([{ taskType: "authentication", apiKey: "test-key" }]);
