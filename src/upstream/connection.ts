@@ -17,6 +17,11 @@ import { Heartbeat } from "./heartbeat.js";
 import { ALLOWED, isWritable, type ConnState } from "./state.js";
 import { wsDialer, type Dialer, type Transport } from "./transport.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
+import { EveryInterval } from "../util/ratelimit.js";
+import { scrub } from "../util/scrub.js";
+
+/** A recurring warning (garbage frames) is logged at most once per this interval. */
+const LOG_INTERVAL_MS = 10_000;
 
 export interface ConnectionOptions {
   url: string;
@@ -75,12 +80,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   lastError: string | undefined;
   garbageFrames = 0;
   private everReady = false;
+  /** One warning per interval for garbage frames, with a count of the rest. */
+  private readonly garbageLog: EveryInterval;
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
     this.dialer = opts.dialer ?? wsDialer;
     this.clock = opts.clock ?? systemClock;
     this.log = (opts.logger ?? silentLogger).child({ mod: "connection" });
+    this.garbageLog = new EveryInterval(LOG_INTERVAL_MS, this.clock);
     this.backoff = new Backoff(
       {
         baseMs: opts.backoffBaseMs,
@@ -195,7 +203,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       );
     } catch (err) {
       // e.g. a malformed URL: ws throws synchronously. Back off like any other failed dial.
-      this.lastError = (err as Error).message;
+      this.lastError = scrub((err as Error).message, this.opts.apiKey);
       queueMicrotask(() => {
         if (live()) this.drop(`dial failed: ${(err as Error).message}`);
       });
@@ -212,7 +220,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     );
   }
 
-  private onMessage(text: string): void {
+  private onMessage(raw: string): void {
+    // Whatever Runware echoes of the key (an error message quoting the auth frame) goes no further.
+    const text = scrub(raw, this.opts.apiKey);
     const wasSuspect = this.heartbeat.missedPongs > 0;
     this.heartbeat.work();
     // Sizes only: frame contents can be large, and nothing from the wire is logged whole.
@@ -225,7 +235,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     } catch (err) {
       // A garbage frame must not kill the link (docs/protocol.md §1.3: ignore unparseable frames).
       this.garbageFrames++;
-      this.log.warn({ err: (err as Error).message, bytes: text.length }, "ignored an unparseable upstream frame");
+      const held = this.garbageLog.hit();
+      if (held !== undefined) {
+        this.log.warn({ err: (err as Error).message, bytes: text.length, heldBack: held }, "ignored an unparseable upstream frame");
+      }
       return;
     }
     if (this._state === "authenticating") {
@@ -272,7 +285,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** The live link is unusable: tear it down and schedule the next dial. */
-  private drop(reason: string, closeCode?: number): void {
+  private drop(why: string, closeCode?: number): void {
+    const reason = scrub(why, this.opts.apiKey);
     if (this._state === "closed" || this._state === "auth-failed" || this._state === "backoff") return;
     const epoch = this._epoch;
     const wasUp = isWritable(this._state);

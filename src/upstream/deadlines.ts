@@ -19,6 +19,9 @@ export class DeadlineList<T extends DeadlineNode> {
   private timer: Timer | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private count = 0;
+  /** Expired, to be handed to `onExpire` after this turn's I/O. */
+  private expired: T[] = [];
+  private immediate: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -59,8 +62,11 @@ export class DeadlineList<T extends DeadlineNode> {
     this.count--;
   }
 
-  /** Stop the timer (the list's nodes stay; callers settle them). */
+  /** Stop the timer (the list's nodes stay; callers settle them; expired ones not yet handed over are dropped). */
   stop(): void {
+    if (this.immediate) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    this.expired = [];
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
@@ -70,7 +76,9 @@ export class DeadlineList<T extends DeadlineNode> {
   private arm(): void {
     const at = this.head?.deadlineAt;
     if (at === undefined) {
-      this.stop();
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.armedFor = Number.POSITIVE_INFINITY;
       return;
     }
     if (this.timer !== undefined && this.armedFor <= at) return; // fires early, re-checks then
@@ -79,6 +87,12 @@ export class DeadlineList<T extends DeadlineNode> {
     this.timer = this.clock.setTimeout(() => this.fire(), Math.max(0, at - this.clock.now()));
   }
 
+  /**
+   * Expired nodes are handed over on the check phase of the event loop, after its I/O: a process
+   * stopped (SIGSTOP, a debugger, a swapped-out machine) past the timeout wakes with this timer due
+   * and the answers waiting in its sockets, and those are read first (the caller skips nodes that
+   * ended meanwhile).
+   */
   private fire(): void {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
@@ -86,8 +100,14 @@ export class DeadlineList<T extends DeadlineNode> {
     while (this.head && this.head.deadlineAt <= now) {
       const node = this.head;
       this.unlink(node);
-      this.onExpire(node);
+      this.expired.push(node);
     }
+    this.immediate ??= setImmediate(() => {
+      this.immediate = undefined;
+      const due = this.expired;
+      this.expired = [];
+      for (const node of due) this.onExpire(node);
+    });
     this.arm();
   }
 }

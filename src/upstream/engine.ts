@@ -25,7 +25,8 @@ import { Connection, type ReadyInfo } from "./connection.js";
 import * as decide from "./decisions.js";
 import { MESSAGE_TOO_BIG } from "./decisions.js";
 import { DeadlineList } from "./deadlines.js";
-import { BatchTooLargeError, ConflictError, DrainingError, QueueFullError } from "./errors.js";
+import { admission } from "./admission.js";
+import { ConflictError, DrainingError } from "./errors.js";
 import type { EngineLink } from "./link.js";
 import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
 import { Outbox, type OutItem } from "./outbox.js";
@@ -38,6 +39,7 @@ import { announceAck, applySlice, type SliceActions } from "./intake.js";
 import { statsOf, type EngineStats } from "./stats.js";
 import { handleOf, newRecord, notify, snapshotOf, type TaskHandle, type TaskOutcome, type TaskRecord, type TaskSnapshot } from "./task.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
+import { EveryInterval } from "../util/ratelimit.js";
 
 export type { EngineStats } from "./stats.js";
 export type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
@@ -63,6 +65,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private readonly deadlines: DeadlineList<TaskRecord>;
   private readonly actions: SliceActions;
   private readonly react: Reactions;
+  /** One warning per 10 s for errors that name no task, with a count of the rest. */
+  private readonly orphanLog: EveryInterval;
 
   /** `link` defaults to a `Connection` built from `opts`; tests pass a fake one. */
   constructor(
@@ -80,7 +84,10 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       { highWaterBytes: opts.sendHighWaterBytes, maxFrameBytes: opts.maxFrameBytes, logger: this.log },
       (frames, epoch) => this.takeFromQueue(frames, epoch),
     );
-    this.deadlines = new DeadlineList<TaskRecord>(this.clock, (t) => this.onDeadline(t));
+    this.deadlines = new DeadlineList<TaskRecord>(this.clock, (t) => {
+      if (!t.outcome) this.onDeadline(t);
+    });
+    this.orphanLog = new EveryInterval(10_000, this.clock);
     this.react = new Reactions({
       opts,
       random: this.random,
@@ -120,27 +127,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   /**
    * Whether a whole batch fits now, so a batch is accepted entirely or not at all: undefined when
-   * it does, else `DrainingError`, `BatchTooLargeError` (it can never fit: split it) or
-   * `QueueFullError` (not now: retry later).
+   * it does, else why not (admission.ts).
    */
   admit(batch: readonly { bytes: number }[]): RunwareDaemonError | undefined {
     if (this.draining || this.closed) return new DrainingError();
     if (this.authFailure) return undefined; // they fail at once, queued nowhere
-    const bytes = batch.reduce((n, p) => n + p.bytes, 0);
-    const { maxQueued, maxQueuedBytes } = this.opts;
-    if (batch.length > maxQueued) {
-      return new BatchTooLargeError(`the batch has ${batch.length} tasks, more than the queue holds (${maxQueued}); split it`);
-    }
-    if (bytes > maxQueuedBytes) {
-      return new BatchTooLargeError(`the batch is ${bytes} bytes encoded, more than the queue holds (${maxQueuedBytes} bytes); split it`);
-    }
-    if (batch.length > maxQueued - this.queue.size) {
-      return new QueueFullError(`the task queue is full (${this.queue.size} of ${maxQueued} tasks waiting); retry later`);
-    }
-    if (bytes > maxQueuedBytes - this.queuedBytes) {
-      return new QueueFullError(`the task queue is full (${this.queuedBytes} of ${maxQueuedBytes} bytes waiting); retry later`);
-    }
-    return undefined;
+    return admission(batch, { tasks: this.queue.size, bytes: this.queuedBytes }, this.opts);
   }
 
   /**
@@ -318,7 +310,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
         );
       }
     }
-    if (frame.orphanErrors.length > 0) this.log.warn({ errors: frame.orphanErrors }, "upstream errors without a taskUUID");
+    if (frame.orphanErrors.length > 0) {
+      const held = this.orphanLog.hit();
+      if (held !== undefined)
+        this.log.warn({ errors: frame.orphanErrors.slice(0, 5), heldBack: held }, "upstream errors without a taskUUID");
+    }
   }
 
   // --- link events -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import type { ConnState } from "../../src/upstream/state.js";
 import type { SplitFrame } from "../../src/protocol/codec.js";
 import { PING_FRAME } from "../../src/protocol/codec.js";
 import { AuthError } from "../../src/errors.js";
+import { pino } from "pino";
 import { MockUpstream, type MockUpstreamOptions } from "../helpers/mock-transport.js";
 
 const TASK_UUID = "a770f077-f413-47de-9dac-be0b26a35da6";
@@ -271,6 +272,35 @@ describe("connection - inbound frames", () => {
     await vi.advanceTimersByTimeAsync(TIMING.pingIntervalMs * 3);
     expect(h.states()).toEqual(["connecting", "authenticating", "ready"]);
     expect(h.conn.writable).toBe(true);
+  });
+
+  it("connection - garbage frames are logged once per interval with a count of the rest, not once each", async () => {
+    const lines: Array<{ msg: string; heldBack?: number }> = [];
+    const logger = pino({ level: "warn" }, { write: (l: string) => lines.push(JSON.parse(l) as { msg: string; heldBack?: number }) });
+    const h = setup({}, { logger });
+    h.conn.start();
+    await readyN(h, 1);
+    for (let i = 0; i < 1_000; i++) h.up.peer.send("not json");
+    await vi.advanceTimersByTimeAsync(10_000);
+    h.up.peer.send("not json");
+    const warned = lines.filter((l) => l.msg === "ignored an unparseable upstream frame");
+    expect(h.conn.garbageFrames).toBe(1_001);
+    expect(warned.map((l) => l.heldBack)).toEqual([0, 999]);
+  });
+
+  it("connection - the API key echoed by the upstream is scrubbed from frames, errors and close reasons", async () => {
+    const key = "rw-secret-key-0123456789";
+    const h = setup({}, { apiKey: key });
+    h.conn.start();
+    await readyN(h, 1);
+    h.up.peer.sendJson({ errors: [{ code: "invalidModel", message: `bad request from key ${key}`, taskUUID: TASK_UUID }] });
+    const err = h.frames[0]!.tasks.get(TASK_UUID)!.errors[0]!;
+    expect(err.message).toBe("bad request from key [redacted]");
+    h.up.peer.close(4000, `closing ${key}`);
+    await advanceUntil(() => h.downs.length === 1, "down");
+    expect(h.downs[0]!.reason).not.toContain(key);
+    expect(h.conn.lastError).not.toContain(key);
+    expect(h.conn.lastError).toContain("[redacted]");
   });
 
   it("connection - pings an idle link and stays ready while pongs come back", async () => {

@@ -10,9 +10,20 @@ const node = (name: string): Node => ({ name, deadlineAt: 0, dlPrev: undefined, 
 
 afterEach(() => vi.useRealTimers());
 
+/** Fake timers and clock; setImmediate stays real (expiries are handed over on the check phase). */
+function fakeTime(): void {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+}
+
+/** Advance fake time, then let the expiries handed over on the check phase (setImmediate) run. */
+async function advance(ms: number): Promise<void> {
+  vi.advanceTimersByTime(ms);
+  await new Promise((r) => setImmediate(r));
+}
+
 describe("deadlines", () => {
-  it("deadlines - expire in order with one timer, and removed nodes never expire", () => {
-    vi.useFakeTimers();
+  it("deadlines - expire in order with one timer, and removed nodes never expire", async () => {
+    fakeTime();
     const expired: string[] = [];
     const list = new DeadlineList<Node>(systemClock, (n) => expired.push(n.name));
     const [a, b, c, d] = ["a", "b", "c", "d"].map(node) as [Node, Node, Node, Node];
@@ -24,18 +35,20 @@ describe("deadlines", () => {
     expect(vi.getTimerCount()).toBe(1);
     list.remove(c);
     expect(list.size).toBe(3);
-    vi.advanceTimersByTime(99);
+    await advance(99);
     expect(expired).toEqual([]);
     vi.advanceTimersByTime(1);
+    expect(expired, "handed over after the I/O of the turn the timer fired in, not inside it").toEqual([]);
+    await advance(0);
     expect(expired).toEqual(["a", "b"]);
-    vi.advanceTimersByTime(200);
+    await advance(200);
     expect(expired).toEqual(["a", "b", "d"]);
     expect(list.size).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("deadlines - removing the head re-arms for the next; emptying the list leaves no timer", () => {
-    vi.useFakeTimers();
+  it("deadlines - removing the head re-arms for the next; emptying the list leaves no timer", async () => {
+    fakeTime();
     const expired: string[] = [];
     const list = new DeadlineList<Node>(systemClock, (n) => expired.push(n.name));
     const a = node("a");
@@ -43,9 +56,9 @@ describe("deadlines", () => {
     list.add(a, Date.now() + 50);
     list.add(b, Date.now() + 80);
     list.remove(a);
-    vi.advanceTimersByTime(60);
+    await advance(60);
     expect(expired).toEqual([]);
-    vi.advanceTimersByTime(20);
+    await advance(20);
     expect(expired).toEqual(["b"]);
     list.add(a, Date.now() + 10);
     list.remove(a);
