@@ -35,9 +35,19 @@ import { FairQueue } from "./queue.js";
 import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 import { Reactions } from "./reactions.js";
 import { fill } from "./replies.js";
-import { announceAck, applySlice, type SliceActions } from "./intake.js";
+import { announceAck, applyFrame, type SliceActions } from "./intake.js";
 import { statsOf, type EngineStats } from "./stats.js";
-import { handleOf, newRecord, notify, snapshotOf, type TaskHandle, type TaskOutcome, type TaskRecord, type TaskSnapshot } from "./task.js";
+import {
+  handleOf,
+  newRecord,
+  notify,
+  snapshotOf,
+  submission,
+  type TaskHandle,
+  type TaskOutcome,
+  type TaskRecord,
+  type TaskSnapshot,
+} from "./task.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
 import { EveryInterval } from "../util/ratelimit.js";
 
@@ -256,23 +266,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       t.holdsSlot = true;
       this.moveTo(t, "sent", "an in-flight slot is free");
       t.sentEpoch = epoch;
-      items.push(this.submission(t));
+      items.push(submission(t));
     }
-  }
-
-  /** The task itself goes out (again): nothing heard yet, not known to be written. */
-  private submission(t: TaskRecord): OutItem {
-    t.submits++;
-    t.replied = false;
-    t.written = false;
-    t.undelivered = false;
-    const attempt = t.submits;
-    return {
-      text: t.text,
-      written: () => {
-        if (t.submits === attempt) t.written = true;
-      },
-    };
   }
 
   /** A frame owed by a task holding its slot; dropped if the task has moved on by the flush. */
@@ -282,39 +277,17 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       if (t.moves !== moves) return undefined;
       t.sentEpoch = epoch;
       if (kind === "poll") return { text: `{"taskType":"getResponse","taskUUID":${JSON.stringify(t.taskUUID)}}` };
-      return this.submission(t);
+      return submission(t);
     });
   }
 
   // --- receiving ---------------------------------------------------------------------------------
 
   private onFrame(frame: SplitFrame): void {
-    for (const [uuid, slice] of frame.tasks) {
-      const t = this.pending.get(uuid);
-      if (!t) {
-        this.log.debug({ taskUUID: uuid }, "reply for a task that is not pending (late or foreign); dropped");
-        continue;
-      }
-      t.lostContact = false;
-      t.replied = true;
-      try {
-        applySlice(t, slice, this.actions);
-      } catch (err) {
-        // A bug met by one task's reply ends that task, never the daemon or its other tasks.
-        this.log.error({ err, taskUUID: uuid }, "handling a reply failed");
-        this.settle(
-          t,
-          "failed",
-          [fill(t, { code: "internalError", message: "the daemon failed to handle Runware's reply" })],
-          "internal error",
-        );
-      }
-    }
-    if (frame.orphanErrors.length > 0) {
-      const held = this.orphanLog.hit();
-      if (held !== undefined)
-        this.log.warn({ errors: frame.orphanErrors.slice(0, 5), heldBack: held }, "upstream errors without a taskUUID");
-    }
+    applyFrame(frame, this.pending, this.actions);
+    if (frame.orphanErrors.length === 0) return;
+    const held = this.orphanLog.hit();
+    if (held !== undefined) this.log.warn({ errors: frame.orphanErrors.slice(0, 5), heldBack: held }, "upstream errors without a taskUUID");
   }
 
   // --- link events -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  */
 import type { RunwareErrorObject } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { Slice } from "../protocol/codec.js";
+import type { Slice, SplitFrame } from "../protocol/codec.js";
 import { isComplete } from "../protocol/expect.js";
 import { isPendingStatus } from "../protocol/statuses.js";
 import type { DataItem } from "../protocol/schemas.js";
@@ -21,6 +21,26 @@ export interface SliceActions {
   /** Fetch again with getResponse after the task's current poll delay. */
   poll(t: TaskRecord): void;
   readonly log: Logger;
+}
+
+/** Each task's slice of a frame to its pending task; a reply that throws ends only its own task. */
+export function applyFrame(frame: SplitFrame, pending: ReadonlyMap<string, TaskRecord>, act: SliceActions): void {
+  for (const [uuid, slice] of frame.tasks) {
+    const t = pending.get(uuid);
+    if (!t) {
+      act.log.debug({ taskUUID: uuid }, "reply for a task that is not pending (late or foreign); dropped");
+      continue;
+    }
+    t.lostContact = false;
+    t.replied = true;
+    try {
+      applySlice(t, slice, act);
+    } catch (err) {
+      act.log.error({ err, taskUUID: uuid }, "handling a reply failed");
+      const error = fill(t, { code: "internalError", message: "the daemon failed to handle Runware's reply" });
+      act.settle(t, "failed", [error], "internal error");
+    }
+  }
 }
 
 export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void {

@@ -8,6 +8,7 @@ import type { Expectation } from "../protocol/expect.js";
 import type { Timer } from "../util/clock.js";
 import type { Logger } from "../log.js";
 import type { DeadlineNode } from "./deadlines.js";
+import type { OutItem } from "./outbox.js";
 import type { PreparedTask } from "./prepare.js";
 import { STATE_OF, type Phase, type TaskState } from "./lifecycle.js";
 
@@ -154,6 +155,21 @@ export function newRecord(p: PreparedTask, client: string, expect: Expectation, 
     dlLinked: false,
     resolve,
     done,
+  };
+}
+
+/** The task itself goes out (again): nothing heard of this attempt yet, not known to be written. */
+export function submission(t: TaskRecord): OutItem {
+  t.submits++;
+  t.replied = false;
+  t.written = false;
+  t.undelivered = false;
+  const attempt = t.submits;
+  return {
+    text: t.text,
+    written: () => {
+      if (t.submits === attempt) t.written = true;
+    },
   };
 }
 
