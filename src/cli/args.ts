@@ -36,7 +36,7 @@ export interface ClientFlags {
 }
 
 /** Flags every client verb takes. */
-export const CLIENT_OPTIONS = {
+const CLIENT_OPTIONS = {
   socket: { type: "string" },
   "no-autostart": { type: "boolean" },
   help: { type: "boolean", short: "h" },

@@ -14,7 +14,7 @@ function extFromUrl(url: string): string | undefined {
 }
 
 /** Bytes and extension of one result item's image, or undefined when it carries none. */
-export async function imageBytes(item: ResultItem): Promise<{ bytes: Buffer; ext: string } | undefined> {
+async function imageBytes(item: ResultItem): Promise<{ bytes: Buffer; ext: string } | undefined> {
   if (typeof item["imageBase64Data"] === "string") {
     return {
       bytes: Buffer.from(item["imageBase64Data"], "base64"),

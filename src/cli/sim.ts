@@ -12,7 +12,7 @@ const SPLITS: readonly SplitMode[] = ["random", "single", "each"];
 /** The transient code `--transient-rate` injects: Runware's own example of a retryable failure (docs/protocol.md §5.2). */
 const TRANSIENT_CODE = "timeoutProvider";
 
-export const SIM_USAGE = `Usage: runware sim [options]
+const SIM_USAGE = `Usage: runware sim [options]
 
 Run a fake Runware WebSocket API on loopback (no key, no network). Stops on Ctrl-C / SIGTERM.
 

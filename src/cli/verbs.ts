@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Envelope, TaskInput } from "../client/index.js";
 import { UsageError } from "../errors.js";
+import { isPendingStatus } from "../protocol/statuses.js";
 import {
   CLIENT_USAGE,
   compact,
@@ -167,8 +168,6 @@ const POLL_USAGE = `usage: runware poll TASK_UUID [--interval-ms N] [--timeout-m
   up to ${D.pollMaxIntervalMs / 1000} s, for at most --timeout-ms (default ${D.pollTimeoutMs}). Prints the final answer.
 ${CLIENT_USAGE}`;
 
-const UNFINISHED = new Set(["processing", "pending", "queued", "scheduled", "waiting"]);
-
 export async function poll(argv: string[]): Promise<number> {
   const { values, positionals } = parseClient(argv, { "interval-ms": { type: "string" }, "timeout-ms": { type: "string" } }, true);
   if (values["help"]) return usage(POLL_USAGE);
@@ -178,7 +177,7 @@ export async function poll(argv: string[]): Promise<number> {
   const deadline = Date.now() + (int(values, "timeout-ms", 1) ?? D.pollTimeoutMs);
   for (;;) {
     const env = await withDaemon(flagsOf(values), (client) => client.run([{ taskType: "getResponse", taskUUID: uuid }]));
-    const running = env.data.some((d) => typeof d["status"] === "string" && UNFINISHED.has(d["status"]));
+    const running = env.data.some((d) => isPendingStatus(d["status"]));
     if (!running || Date.now() + delay > deadline) {
       printJson(env);
       if (running) say(`runware: task ${uuid} still running after --timeout-ms`);

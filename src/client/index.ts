@@ -6,9 +6,13 @@
 import { http1Request, type Http1Response } from "./http1.js";
 import { defaultSocketPath } from "../paths.js";
 import type { RunwareErrorObject } from "../errors.js";
+import type { EngineStats } from "../upstream/stats.js";
+import type { TaskState } from "../upstream/task.js";
 
-/** Runware's error object (type-only import: costs nothing at run time). */
+// The daemon's own definitions, as types only: they cost nothing at run time.
+/** Runware's error object. */
 export type RunwareError = RunwareErrorObject;
+export type { TaskState };
 
 export interface ResultItem {
   taskType: string;
@@ -39,23 +43,16 @@ export type StreamFrame = { data: ResultItem[] } | { errors: RunwareError[] } | 
 export interface TaskView {
   taskUUID: string;
   taskType: string;
-  state: "queued" | "sent" | "done" | "failed" | "in-doubt";
+  state: TaskState;
   data: ResultItem[];
   errors: RunwareError[];
 }
 
-export interface Status {
-  upstream: {
-    state: string;
-    sessionUUID: string | null;
-    connectedSince: string | null;
-    reconnects: number;
-    lastError: string | null;
-  };
-  tasks: { queued: number; inFlight: number; completed: number; failed: number };
-  limits: { maxInFlight: number; [k: string]: number };
+/** `GET /v1/status`: the engine's stats, the limits the daemon runs with, its version. */
+export type Status = Omit<EngineStats, "limits"> & {
+  limits: EngineStats["limits"] & Record<string, number>;
   version: string;
-}
+};
 
 /** Base class of the client's errors; `code` is stable. */
 export class ClientError extends Error {

@@ -50,9 +50,3 @@ export function pooledRequest(
     req.end(payload);
   });
 }
-
-/** Close the idle keep-alive sockets of every pool. */
-export function closePools(): void {
-  for (const a of agents.values()) a.destroy();
-  agents.clear();
-}

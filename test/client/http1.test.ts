@@ -26,21 +26,24 @@ async function serve(raw: string, opts: { close?: boolean; bytewise?: boolean } 
   const path = join(dir, "s.sock");
   server = createServer((sock: Socket) => {
     sock.on("error", () => undefined); // the client may hang up first; that is its right
-    sock.once("data", async (d) => {
+    sock.once("data", (d) => {
       lastRequest = d.toString();
-      const bytes = Buffer.from(raw);
-      if (opts.bytewise) {
-        for (const b of bytes) {
-          if (sock.destroyed) return;
-          sock.write(Buffer.from([b]));
-          await new Promise((r) => setImmediate(r));
-        }
-      } else sock.write(bytes);
-      if (opts.close !== false) sock.end();
+      answer(sock, Buffer.from(raw), opts).catch(() => sock.destroy());
     });
   });
   await new Promise<void>((r) => server!.listen(path, () => r()));
   return path;
+}
+
+async function answer(sock: Socket, bytes: Buffer, opts: { close?: boolean; bytewise?: boolean }): Promise<void> {
+  if (opts.bytewise) {
+    for (const b of bytes) {
+      if (sock.destroyed) return;
+      sock.write(Buffer.from([b]));
+      await new Promise((r) => setImmediate(r));
+    }
+  } else sock.write(bytes);
+  if (opts.close !== false) sock.end();
 }
 
 async function text(res: Http1Response): Promise<string> {
