@@ -36,6 +36,8 @@ export interface ConnectionOptions {
   pingIntervalMs: number;
   pongTimeoutMs: number;
   maxMissedPongs: number;
+  /** Inbound items and errors nested deeper become an error for their task (protocol/codec.ts); default 64. */
+  maxJsonDepth?: number;
   dialer?: Dialer;
   random?: RandomSource;
   clock?: Clock;
@@ -231,7 +233,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (wasSuspect && isWritable(this._state)) queueMicrotask(() => this.emit("writable"));
     let frame: SplitFrame;
     try {
-      frame = splitFrame(text);
+      frame = splitFrame(text, this.opts.maxJsonDepth);
     } catch (err) {
       // A garbage frame must not kill the link (docs/protocol.md §1.3: ignore unparseable frames).
       this.garbageFrames++;
