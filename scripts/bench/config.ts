@@ -4,6 +4,7 @@
  * sdk-js answers no faster than its 100 ms result poll (docs/protocol.md §10.4), so its runs are scaled
  * down: 1,000 sequential sdk-js requests alone would take 100 s.
  */
+import { CLIENT_DEFAULTS } from "../../src/cli/defaults.js";
 
 export interface BenchScale {
   /** Sequential single-task requests per latency run (daemon HTTP, daemon WS, direct ws). */
@@ -104,7 +105,7 @@ export function benchTask(taskUUID: string): Record<string, unknown> {
   return {
     taskType: "imageInference",
     taskUUID,
-    model: "runware:101@1",
+    model: CLIENT_DEFAULTS.model,
     positivePrompt: "bench",
     width: 128,
     height: 128,

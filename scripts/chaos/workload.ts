@@ -4,6 +4,7 @@
  * (here), and local WebSocket clients (workload-ws.ts). Each reports what it received to the Ledger,
  * as received: duplicates, late frames and foreign results are recorded, never smoothed over.
  */
+import { CLIENT_DEFAULTS } from "../../src/cli/defaults.js";
 import type { RunwareErrorObject } from "../../src/errors.js";
 import type { UpstreamEngine } from "../../src/upstream/engine.js";
 import type { ChaosConfig } from "./config.js";
@@ -41,7 +42,7 @@ export function makeSpecs(rng: SeededRng, count: number, client: string, cfg: Wo
     const side = base64 ? 128 : rng.pick(SIDES);
     const body: TaskSpec["body"] = {
       taskType: "imageInference",
-      model: "runware:101@1",
+      model: CLIENT_DEFAULTS.model,
       positivePrompt: `chaos ${client} task ${i}`,
       width: side,
       height: side,
