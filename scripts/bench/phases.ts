@@ -4,6 +4,7 @@
  */
 import { Runware } from "@runware/sdk-js";
 import type WebSocket from "ws";
+import { CLIENT_DEFAULTS } from "../../src/cli/defaults.js";
 import { connect } from "../../src/client/index.js";
 import { BENCH, type BenchScale } from "./config.js";
 import { daemonHttp, localWsUrl, makeTasks, sdkContender, wsContender, type Contender } from "./contenders.js";
@@ -391,7 +392,7 @@ async function sdkDeadLink(ctx: Ctx, sim: Sim): Promise<number> {
   // Its socket is private; reading it is the only way to see when the SDK gives up.
   const socketOf = () => (rw as unknown as { _ws: WebSocket | null })._ws;
   try {
-    await rw.imageInference({ positivePrompt: "a fox", model: "runware:101@1", width: 128, height: 128, numberResults: 1 });
+    await rw.imageInference({ positivePrompt: "a fox", model: CLIENT_DEFAULTS.model, width: 128, height: 128, numberResults: 1 });
     const ws0 = socketOf();
     const t0 = performance.now();
     await sim.control("freeze");
