@@ -44,6 +44,12 @@ export interface SimOptions {
    * WebSocket server with a payload limit does. Runware documents no limit (docs/protocol.md); 0: none.
    */
   maxMessageBytes: number;
+  /**
+   * When > 0, every `base64Data` and `dataURI` image is padded to at least this many base64
+   * characters with a private PNG chunk decoders skip (png.ts `padPng`): benchmarks move large
+   * results without rendering large images. 0: the rendered PNG as it is.
+   */
+  base64ResultChars: number;
   /** Close the socket after answering an auth failure (Runware's behaviour is unknown, §2.2). */
   closeOnAuthFailure: boolean;
   /** Optional pino logger; the simulator is silent without one. */
@@ -64,11 +70,15 @@ export const SIM_DEFAULTS: Readonly<SimOptions> = Object.freeze({
   asyncErrorForm: "top",
   asyncAckStatus: false,
   maxMessageBytes: 0,
+  base64ResultChars: 0,
   taskRetentionMs: 600_000,
   seed: 0x5eed,
   closeOnAuthFailure: false,
   logger: undefined,
 });
+
+/** A padded image is built whole in memory for each result: keep one well below what a frame can carry. */
+const MAX_BASE64_RESULT_CHARS = 64 * 1024 * 1024;
 
 export function resolveOptions(partial: Partial<SimOptions> = {}): SimOptions {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
@@ -76,6 +86,9 @@ export function resolveOptions(partial: Partial<SimOptions> = {}): SimOptions {
   for (const key of ["idleCloseMs", "resumeBufferMs", "workMs", "latencyMs", "authDelayMs", "coalesceMs", "taskRetentionMs"] as const) {
     checkDuration(key, opts[key]);
   }
+  const chars = opts.base64ResultChars;
+  if (!Number.isInteger(chars) || chars < 0 || chars > MAX_BASE64_RESULT_CHARS)
+    throw new RangeError(`base64ResultChars must be an integer in 0..${MAX_BASE64_RESULT_CHARS}, got ${String(chars)}`);
   return opts;
 }
 

@@ -80,3 +80,23 @@ export function encodePng(width: number, height: number, rgb: Buffer): Buffer {
 
   return Buffer.concat([SIGNATURE, chunk("IHDR", ihdr), chunk("IDAT", idat), chunk("IEND", Buffer.alloc(0))]);
 }
+
+/**
+ * Padding chunk type: lowercase 1st letter = ancillary, 2nd = private, uppercase 3rd = reserved
+ * bit clear, lowercase 4th = safe to copy (PNG spec §5.4). Decoders skip a chunk they do not know.
+ */
+export const PAD_CHUNK = "rwPd";
+/** Length, type and CRC around a chunk's data; IEND is exactly this (no data). */
+const CHUNK_OVERHEAD = 12;
+
+/**
+ * `png` (one of encodePng's, ending in IEND) with a zero-filled PAD_CHUNK before IEND so that its
+ * base64 text is at least `base64Chars` long (at most 3 more); unchanged when it already is.
+ */
+export function padPng(png: Buffer, base64Chars: number): Buffer {
+  const needBytes = Math.ceil((base64Chars * 3) / 4);
+  const padBytes = needBytes - png.length - CHUNK_OVERHEAD;
+  if (padBytes < 0) return png;
+  const iendAt = png.length - CHUNK_OVERHEAD;
+  return Buffer.concat([png.subarray(0, iendAt), chunk(PAD_CHUNK, Buffer.alloc(padBytes)), png.subarray(iendAt)]);
+}

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { inflateSync } from "node:zlib";
-import { encodePng, tableCrc32 } from "../../src/sim/png.js";
+import { encodePng, padPng, PAD_CHUNK, tableCrc32 } from "../../src/sim/png.js";
 import { renderImage, renderPixels, RENDER_DEFAULTS } from "../../src/sim/render.js";
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -130,6 +130,31 @@ describe("sim png encoder", () => {
     expect(() => encodePng(3, 2, Buffer.alloc(17))).toThrow(RangeError);
     expect(() => encodePng(0, 2, Buffer.alloc(0))).toThrow(RangeError);
     expect(() => encodePng(1.5, 2, Buffer.alloc(9))).toThrow(RangeError);
+  });
+});
+
+describe("sim png padding", () => {
+  const png = renderImage({ prompt: "a lighthouse at dusk", seed: 42, width: 128, height: 128 });
+
+  it("sim - padPng - reaches the asked base64 length with a private chunk before IEND, the image unchanged", () => {
+    for (const chars of [100_000, 100_001, 100_002, 100_003, 524_288]) {
+      const padded = padPng(png, chars);
+      const b64 = padded.toString("base64").length;
+      expect(b64).toBeGreaterThanOrEqual(chars);
+      expect(b64).toBeLessThanOrEqual(chars + 3);
+      const chunks = readChunks(padded);
+      expect(chunks.map((c) => c.type)).toEqual(["IHDR", "IDAT", PAD_CHUNK, "IEND"]);
+      expect(chunks.every((c) => c.crcOk)).toBe(true);
+      // Ancillary (bit 5 of the first letter set) and private (of the second): decoders skip it.
+      expect(PAD_CHUNK.charCodeAt(0) & 0x20).toBe(0x20);
+      expect(PAD_CHUNK.charCodeAt(1) & 0x20).toBe(0x20);
+      expect(unfilter(decode(padded)).equals(unfilter(decode(png)))).toBe(true);
+    }
+  });
+
+  it("sim - padPng - leaves a PNG that is already long enough as it is", () => {
+    expect(padPng(png, 0)).toBe(png);
+    expect(padPng(png, png.toString("base64").length)).toBe(png);
   });
 });
 

@@ -7,7 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { imageUrl } from "../images.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "../limits.js";
-import { renderImage } from "../render.js";
+import { padPng } from "../png.js";
+import { renderImage, type RenderSpec } from "../render.js";
 import { booleanParam, enumParam, firstProblem, numberParam, ruleParam, stringParam } from "../validate.js";
 import { isRecord, type Item } from "../wire.js";
 import type { TaskHandler } from "./types.js";
@@ -51,14 +52,15 @@ export const imageInference: TaskHandler = {
     const outputType = typeof task["outputType"] === "string" ? task["outputType"] : "URL";
     const includeCost = task["includeCost"] === true;
     const nsfw = wantsNsfwCheck(task);
+    const base64 = (spec: RenderSpec) => padPng(renderImage(spec), ctx.base64ResultChars ?? 0).toString("base64");
 
     const produce = (index: number): Item => {
       const imageUUID = randomUUID();
       const spec = { prompt, seed: baseSeed + index, width, height };
       const item: Item = { imageUUID };
       // We only render PNG, whatever outputFormat asks for (documented simplification).
-      if (outputType === "base64Data") item["imageBase64Data"] = renderImage(spec).toString("base64");
-      else if (outputType === "dataURI") item["imageDataURI"] = `data:image/png;base64,${renderImage(spec).toString("base64")}`;
+      if (outputType === "base64Data") item["imageBase64Data"] = base64(spec);
+      else if (outputType === "dataURI") item["imageDataURI"] = `data:image/png;base64,${base64(spec)}`;
       else {
         ctx.images.add(imageUUID, spec);
         item["imageURL"] = imageUrl(ctx.httpUrl, imageUUID);
