@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { WebSocket, type RawData } from "ws";
 import type { Session } from "./session.js";
 import { Timers } from "./timers.js";
-import type { OutFrame } from "./wire.js";
+import { encodeFrame, type OutFrame } from "./wire.js";
 
 export interface ConnectionHooks {
   /** Process one inbound text frame; resolves when done (an auth may take `authDelayMs`). */
@@ -113,12 +113,12 @@ export class SimConnection {
 
   /** A reply that is not a session's output (pong, auth reply, protocol errors): lost if undeliverable. */
   sendFrame(frame: OutFrame): void {
-    this.enqueue({ kind: "frame", text: JSON.stringify(frame) });
+    this.enqueue({ kind: "frame", text: encodeFrame(frame) });
   }
 
   /** A session's output: if it cannot be written it goes back to the session's resume buffer. */
   sendSessionFrame(frame: OutFrame, session: Session): void {
-    this.enqueue({ kind: "frame", text: JSON.stringify(frame), frame, session });
+    this.enqueue({ kind: "frame", text: encodeFrame(frame), frame, session });
   }
 
   /** Raw text (garbage injection). */

@@ -35,6 +35,9 @@ const CONTROLS = {
   failNextAuths: control(z.object({ n: z.number().int().min(0), mode: z.enum(["drop", "error"]) }), (sim, b) =>
     sim.failNextAuths(b.n, b.mode),
   ),
+  nestResults: control(z.object({ depth: z.number().int().min(1).max(1_000_000), count: z.number().int().min(0).optional() }), (sim, b) =>
+    sim.nestResults(b.depth, b.count),
+  ),
   sendGarbage: control(z.object({ text: z.string().optional() }).optional(), (sim, b) => sim.sendGarbage(b?.text)),
   resetCounters: control(empty, (sim) => sim.resetCounters()),
 } as const;

@@ -8,7 +8,7 @@
 import type { Logger } from "pino";
 import type { SimConnection } from "./connection.js";
 import { CounterStore } from "./counters.js";
-import type { AuthFaults, ErrorInjector } from "./faults.js";
+import type { AuthFaults, DeepResults, ErrorInjector } from "./faults.js";
 import type { ImageStore } from "./images.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "./limits.js";
 import type { SimOptions } from "./options.js";
@@ -31,6 +31,7 @@ export interface SimState {
   readonly images: ImageStore;
   readonly injector: ErrorInjector;
   readonly authFaults: AuthFaults;
+  readonly deepResults: DeepResults;
   readonly httpUrl: () => string;
   readonly log: Logger | undefined;
 }
@@ -182,7 +183,12 @@ export class Dispatcher {
       session.emit({ errors: [failure] });
       return;
     }
-    const plan = handler.plan(task, { rng: this.s.rng, images: this.s.images, httpUrl: this.s.httpUrl() });
+    const plan = handler.plan(task, {
+      rng: this.s.rng,
+      images: this.s.images,
+      httpUrl: this.s.httpUrl(),
+      base64ResultChars: opts.base64ResultChars,
+    });
     const rec: TaskRecord = { ...base, status: "processing", generations: plan.items.map(() => ({ state: "processing" })) };
     registry.add(rec);
     counters.noteOutstanding(registry.outstanding);
@@ -193,6 +199,7 @@ export class Dispatcher {
       rng: this.s.rng,
       workMs: opts.workMs,
       split: opts.split,
+      deepen: () => this.s.deepResults.take(),
       onError: (err) => this.s.log?.error({ err }, "sim: task failed internally"),
     });
   }

@@ -47,6 +47,25 @@ export class ErrorInjector {
   }
 }
 
+/** Test hook: the next `count` result items carry a field nested `depth` arrays deep (wire.ts). */
+export class DeepResults {
+  private remaining = 0;
+  private depth = 0;
+
+  /** Replaces any earlier setting; count 0 clears. */
+  arm(depth: number, count: number): void {
+    this.depth = depth;
+    this.remaining = count;
+  }
+
+  /** The depth for the next result item, if it is to be nested. */
+  take(): number | undefined {
+    if (this.remaining <= 0) return undefined;
+    this.remaining -= 1;
+    return this.depth;
+  }
+}
+
 export class AuthFaults {
   private remaining = 0;
   private mode: AuthFailureMode = "drop";

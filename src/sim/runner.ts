@@ -9,7 +9,7 @@ import type { Rng } from "./rng.js";
 import { planFrames } from "./schedule.js";
 import type { TaskPlan } from "./tasks/index.js";
 import type { Timers } from "./timers.js";
-import { wireError, type Item, type OutFrame, type WireError } from "./wire.js";
+import { wireError, withDeepField, type Item, type OutFrame, type WireError } from "./wire.js";
 
 export interface RunEnv {
   timers: Timers;
@@ -17,6 +17,8 @@ export interface RunEnv {
   rng: Rng;
   workMs: number;
   split: SplitMode;
+  /** Test hook (`nestResults`): the depth to nest the next result item at, if any. */
+  deepen(): number | undefined;
   onError(err: unknown): void;
 }
 
@@ -39,7 +41,9 @@ export function runTask(rec: TaskRecord, plan: TaskPlan, injectedCode: string | 
       const items: Item[] = [];
       try {
         for (const i of group.indices) {
-          const fields = plan.items[i]!();
+          const made = plan.items[i]!();
+          const depth = env.deepen();
+          const fields = depth === undefined ? made : withDeepField(made, depth);
           rec.generations[i] = { state: "success", fields };
           items.push({ ...ids, ...fields });
         }

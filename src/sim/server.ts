@@ -10,7 +10,7 @@ import { SimConnection } from "./connection.js";
 import { handleControl } from "./control.js";
 import { CounterStore, type SimCounters } from "./counters.js";
 import { Dispatcher, type SimState } from "./dispatch.js";
-import { AuthFaults, ErrorInjector, type AuthFailureMode, type ErrorRule } from "./faults.js";
+import { AuthFaults, DeepResults, ErrorInjector, type AuthFailureMode, type ErrorRule } from "./faults.js";
 import { ImageStore } from "./images.js";
 import { SIM_CONSTANTS } from "./limits.js";
 import { checkDuration, resolveOptions, type SimOptions } from "./options.js";
@@ -57,6 +57,7 @@ export class SimServer {
       images,
       injector: new ErrorInjector(),
       authFaults: new AuthFaults(),
+      deepResults: new DeepResults(),
       httpUrl: () => this.base,
       log: opts.logger,
     };
@@ -175,6 +176,15 @@ export class SimServer {
   /** The next `n` authentications are dropped (connection terminated) or answered `internalServerError`. */
   failNextAuths(n: number, mode: AuthFailureMode): void {
     this.state.authFaults.failNext(n, mode);
+  }
+
+  /**
+   * Test hook: the next `count` result items (of any task, sync or async) carry a field `nested`
+   * that is `depth` arrays deep: a reply no client can re-encode with JSON.stringify.
+   */
+  nestResults(depth: number, count = 1): void {
+    if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be an integer >= 1, got ${depth}`);
+    this.state.deepResults.arm(depth, count);
   }
 
   /** Send a non-JSON text frame to every connection. */

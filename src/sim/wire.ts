@@ -26,6 +26,28 @@ const MESSAGES: Record<string, string> = {
   insufficientCredits: "Insufficient credits to run this task.",
 };
 
+/**
+ * Test hook (`nestResults`): an item marked with this symbol carries a field `nested` that is
+ * `depth` arrays deep on the wire, to show what a client does with a reply it cannot re-encode.
+ * JSON.stringify cannot write such a value (its stack overflows a few thousand levels down), so
+ * the field holds a token and `encodeFrame` splices the nesting into the text. JSON.stringify
+ * skips symbol keys; spreads copy them, so the mark follows an item into getResponse replies.
+ */
+const DEEP = Symbol("sim.deepField");
+const DEEP_TOKEN = "\u0000simDeep:";
+const DEEP_TOKEN_JSON = /"\\u0000simDeep:(\d+)"/g;
+
+export function withDeepField(fields: Item, depth: number): Item {
+  return { ...fields, nested: `${DEEP_TOKEN}${depth}`, [DEEP]: true };
+}
+
+/** A frame as text; `withDeepField` items get their nesting here (and only they cost anything). */
+export function encodeFrame(frame: OutFrame): string {
+  const text = JSON.stringify(frame);
+  if (!frame.data?.some((i) => (i as Record<symbol, unknown>)[DEEP] === true)) return text;
+  return text.replace(DEEP_TOKEN_JSON, (_, d: string) => `${"[".repeat(Number(d))}${"]".repeat(Number(d))}`);
+}
+
 function messageFor(code: string): string {
   return MESSAGES[code] ?? `The task failed (${code}).`;
 }
