@@ -62,6 +62,37 @@ describe("sim - imageInference", () => {
     expect(pngSize(Buffer.from(dataURI.slice("data:image/png;base64,".length), "base64"))).toEqual({ width: 192, height: 128 });
   });
 
+  it("sim - base64ResultChars pads base64Data and dataURI images to that length, URL outputs untouched", async () => {
+    const chars = 300_000;
+    const sim = await start({ base64ResultChars: chars });
+    const c = await authed(sim);
+    const b64 = imageTask({ outputType: "base64Data", width: 128, height: 192, numberResults: 2 });
+    const uri = imageTask({ outputType: "dataURI", width: 128, height: 128 });
+    const url = imageTask({ width: 128, height: 128 });
+    c.send([b64, uri, url]);
+    const prefix = "data:image/png;base64,";
+    const images = [
+      ...(await c.itemsFor(b64.taskUUID, 2)).map((i) => i["imageBase64Data"] as string),
+      ...(await c.itemsFor(uri.taskUUID, 1)).map((i) => (i["imageDataURI"] as string).slice(prefix.length)),
+    ];
+    for (const image of images) {
+      expect(image.length).toBeGreaterThanOrEqual(chars);
+      expect(image.length).toBeLessThanOrEqual(chars + 3);
+    }
+    expect(images.map((i) => pngSize(Buffer.from(i, "base64")))).toEqual([
+      { width: 128, height: 192 },
+      { width: 128, height: 192 },
+      { width: 128, height: 128 },
+    ]);
+    const [u] = await c.itemsFor(url.taskUUID, 1);
+    expect(u!["imageURL"]).toBe(`${sim.httpUrl}/image/${u!["imageUUID"]}.png`);
+  });
+
+  it("sim - base64ResultChars must be a whole number of characters, not negative", async () => {
+    await expect(start({ base64ResultChars: -1 })).rejects.toThrow(RangeError);
+    await expect(start({ base64ResultChars: 1.5 })).rejects.toThrow(RangeError);
+  });
+
   it("sim - renders the same picture for the same prompt and seed", async () => {
     const sim = await start();
     const c = await authed(sim);

@@ -52,7 +52,7 @@ export const imageInference: TaskHandler = {
     const outputType = typeof task["outputType"] === "string" ? task["outputType"] : "URL";
     const includeCost = task["includeCost"] === true;
     const nsfw = wantsNsfwCheck(task);
-    const base64 = (spec: RenderSpec) => padPng(renderImage(spec), ctx.base64ResultChars ?? 0).toString("base64");
+    const base64 = (spec: RenderSpec) => padPng(renderImage(spec), ctx.base64ResultChars).toString("base64");
 
     const produce = (index: number): Item => {
       const imageUUID = randomUUID();

@@ -13,8 +13,8 @@ interface TaskContext {
   images: ImageStore;
   /** `http://host:port` of the simulator, for image URLs. */
   httpUrl: string;
-  /** `SimOptions.base64ResultChars`: pad base64 and data URI images to this length (0 or absent: no padding). */
-  base64ResultChars?: number;
+  /** `SimOptions.base64ResultChars`: pad base64 and data URI images to this length (0: no padding). */
+  base64ResultChars: number;
 }
 
 /** Builds one result item's fields (beyond taskType/taskUUID), called when that item finishes. */
