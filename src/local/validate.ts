@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { randomUUID } from "node:crypto";
 import type { RunwareErrorObject } from "../errors.js";
+import { DEFAULT_MAX_JSON_DEPTH, nestedDeeperThan } from "../protocol/json-limits.js";
 import type { Task } from "../protocol/schemas.js";
 
 export interface Refusal {
@@ -44,9 +45,14 @@ function hasApiKey(value: unknown): boolean {
 
 /**
  * Turn a parsed JSON body into tasks with UUIDs (assigned where missing), or the reason to refuse.
- * `inUse(uuid)` says whether the daemon already has that taskUUID in flight.
+ * `inUse(uuid)` says whether the daemon already has that taskUUID in flight; a task nested deeper
+ * than `maxJsonDepth` is refused (protocol/json-limits.ts: it could not be encoded on its way).
  */
-export function validateBatch(body: unknown, inUse: (uuid: string) => boolean): Task[] | Refusal {
+export function validateBatch(
+  body: unknown,
+  inUse: (uuid: string) => boolean,
+  maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH,
+): Task[] | Refusal {
   if (!Array.isArray(body)) return refuse(400, "invalidRequestBody", "the body must be a JSON array of task objects");
   if (body.length === 0) return refuse(400, "invalidRequestBody", "the task array is empty");
   const seen = new Set<string>();
@@ -78,6 +84,20 @@ export function validateBatch(body: unknown, inUse: (uuid: string) => boolean): 
     const given = rec["taskUUID"];
     if (given !== undefined && !TaskUUIDSchema.safeParse(given).success) {
       return refuse(400, "invalidTaskUUID", `${at}: taskUUID must be a UUID v4`, { parameter: "taskUUID", taskType });
+    }
+    // After the apiKey check, which has no depth cut-off (a key is refused as a key at any depth),
+    // and after the taskUUID check, so the UUID named here is a real one.
+    if (nestedDeeperThan(el, maxJsonDepth)) {
+      const uuid = given as string | undefined;
+      return refuse(
+        400,
+        "invalidRequestBody",
+        `${at}${uuid ? ` (taskUUID ${uuid})` : ""} is nested deeper than ${maxJsonDepth} levels, the daemon's limit (maxJsonDepth)`,
+        {
+          taskType,
+          ...(uuid ? { taskUUID: uuid } : {}),
+        },
+      );
     }
     const taskUUID = (given as string | undefined) ?? randomUUID();
     // getResponse reuses the UUID of the task it asks about (docs/protocol.md §4.2): no conflict.
