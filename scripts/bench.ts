@@ -2,7 +2,9 @@
  * `npm run bench`: the daemon against a direct `ws` client and @runware/sdk-js, all against the
  * bundled simulator in its own process with zero work time (issue 6). Prints a markdown table and,
  * for a full run, writes it to docs/benchmarks.md (between markers) and docs/benchmarks.json.
- * Never part of `npm test`. Loopback and temp-dir sockets only; every child is killed at the end.
+ * The pressure phase (issue 11) loads one daemon at its default budgets with gigabytes and
+ * reports its peak RSS. Never part of `npm test`. Loopback and temp-dir sockets only; every child
+ * is killed at the end.
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -11,20 +13,21 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { BENCH, FULL, QUICK } from "./bench/config.js";
 import * as phases from "./bench/phases.js";
+import { pressure } from "./bench/pressure.js";
 import { cleanup, startDaemon, startSim } from "./bench/procs.js";
 import { machine, markdown, targets, writeReport, type Results } from "./bench/report.js";
 
+const PHASES = ["latency", "throughput", "memory", "cold", "deadlink", "startup", "pressure"] as const;
+type Phase = (typeof PHASES)[number];
+
 const USAGE = `usage: node dist/scripts/bench.js [options]     (npm run bench builds first)
   --quick            ~1 minute smoke run with smaller counts; writes nothing unless --write
-  --only LIST        some phases only, comma-separated: ${["latency", "throughput", "memory", "cold", "deadlink", "startup"].join(",")}
+  --only LIST        some phases only, comma-separated: ${PHASES.join(",")}
   --sdk-deadlink     also measure sdk-js detecting a frozen link at its minimum heartbeat (adds ~40 s)
   --profile DIR      run the main daemon under --cpu-prof, profiles written to DIR when it stops
   --write / --no-write   force or suppress writing docs/benchmarks.{md,json}
   --render FILE      no run: re-render a results JSON (e.g. docs/benchmarks.json) into docs/benchmarks.md
   -h, --help`;
-
-const PHASES = ["latency", "throughput", "memory", "cold", "deadlink", "startup"] as const;
-type Phase = (typeof PHASES)[number];
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -89,6 +92,8 @@ async function main(): Promise<number> {
   if (only.includes("memory")) partial.memory = await phases.memory(ctx);
   if (only.includes("cold")) partial.cold = await phases.cold(ctx);
   if (only.includes("deadlink")) partial.deadLink = await phases.deadLink(ctx, values["sdk-deadlink"] === true);
+  // Last: it moves gigabytes, and the machine should be quiet for the timed phases.
+  if (only.includes("pressure")) partial.pressure = await pressure(scale.pressure, log);
 
   const base = { ...partial, durationS: (performance.now() - t0) / 1000, loadAfter: loadavg().map((x) => Math.round(x * 100) / 100) };
   const results: Results = { ...base, targets: targets(base) };

@@ -31,6 +31,24 @@ export interface BenchScale {
   startupRuns: number;
   /** Frozen-link detections measured at the shrunk scale. */
   deadLinkReps: number;
+  pressure: PressureScale;
+}
+
+/** The pressure phase's load (issue 11): one daemon at its default budgets, three stages in turn. */
+export interface PressureScale {
+  /** Stage 1: tasks of `BENCH.pressure.resultsPerTask` base64 results, one task per `POST /v1`. */
+  resultTasks: number;
+  /** ...that many requests at once (each answered before its caller sends the next). */
+  resultConcurrency: number;
+  /** Stage 2, upstream down: requests of one task with a `seedImageBytes` data URI. */
+  queuedTasks: number;
+  /** ...that many bodies being uploaded at once (a refused or fully sent one frees its slot). */
+  queuedUploads: number;
+  /** Stage 3: local WebSocket and NDJSON clients that send `slowTasksPerClient` tasks and never read. */
+  slowWsClients: number;
+  slowNdjsonClients: number;
+  /** A stage still unanswered after this is cut off and its callers counted as unanswered. */
+  stageTimeoutMs: number;
 }
 
 export const FULL: BenchScale = {
@@ -46,6 +64,16 @@ export const FULL: BenchScale = {
   coldRuns: 12,
   startupRuns: 30,
   deadLinkReps: 5,
+  // 250 × 20 × 512 KiB = 2.6 GB of results; 100 × 30 MB = 3 GB of inputs; 50 × 2 × 10 MiB = 1 GB unread.
+  pressure: {
+    resultTasks: 250,
+    resultConcurrency: 16,
+    queuedTasks: 100,
+    queuedUploads: 8,
+    slowWsClients: 25,
+    slowNdjsonClients: 25,
+    stageTimeoutMs: 240_000,
+  },
 };
 
 export const QUICK: BenchScale = {
@@ -61,6 +89,16 @@ export const QUICK: BenchScale = {
   coldRuns: 3,
   startupRuns: 5,
   deadLinkReps: 2,
+  // A tenth of the results and the unread bytes; just enough inputs to overflow the 256 MiB queue.
+  pressure: {
+    resultTasks: 25,
+    resultConcurrency: 8,
+    queuedTasks: 12,
+    queuedUploads: 4,
+    slowWsClients: 3,
+    slowNdjsonClients: 2,
+    stageTimeoutMs: 60_000,
+  },
 };
 
 /** What does not change between full and quick runs. */
@@ -98,6 +136,34 @@ export const BENCH = {
   killGraceMs: 3_000,
   /** Warn when the 1-minute load average is above this share of the cores: figures will be noisy. */
   busyLoadShare: 0.25,
+  /** The pressure phase: what does not scale between full and quick runs. */
+  pressure: {
+    /** Results per task (Runware's maximum numberResults) and the base64 size of each. */
+    resultsPerTask: 20,
+    base64ResultChars: 512 * 1024,
+    /** Width and height of the images: the padding, not the pixels, makes them large. */
+    imageSide: 128,
+    /** The data URI each stage-2 task carries (seedImage), in bytes. */
+    seedImageBytes: 30_000_000,
+    /** Tasks per stage-3 client: 2 × 10 MiB, past the 16 MiB each client may hold unread. */
+    slowTasksPerClient: 2,
+    /** After the last upload, the link stays down this long (RSS at its plateau), then comes back. */
+    outageHoldMs: 3_000,
+    /** After the daemon settled the non-readers' tasks, they stay paused this long, then read on. */
+    slowHoldMs: 3_000,
+    /** A resumed non-reader that got nothing final within this is counted as unanswered. */
+    drainTimeoutMs: 15_000,
+    /** The daemon's reconnect cap during the run (its default is 30 s): the link comes back promptly; not a budget. */
+    backoffMaxMs: 1_000,
+    /** The simulator keeps finished tasks this long (default 600 s): it would hold every result sent. */
+    simTaskRetentionMs: 5_000,
+    rssEveryMs: 50,
+    statusEveryMs: 100,
+    /** A status poll unanswered this long is cut off (and counts with this latency). */
+    statusTimeoutMs: 30_000,
+    /** GET /v1/tasks/{uuid} of the non-readers' tasks, this many at once. */
+    readBackConcurrency: 4,
+  },
 } as const;
 
 /** The image task every contender runs: small, one result, URL output (no PNG rendering). */
@@ -124,4 +190,7 @@ export const TARGETS = {
   startupVsNode: 1.3,
   /** Not in the issue: the shrunk dead-link measurement must confirm the formula it is scaled by. */
   deadLinkTolerance: 0.1,
+  /** Issue 11: the daemon's peak RSS under the pressure phase, and its slowest status answer. */
+  pressurePeakRssBytes: 2 ** 30,
+  pressureSlowestStatusMs: 1_000,
 } as const;

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export const CLI = resolve(HERE, "../../src/cli/main.js");
 /** The fresh sdk-js script of the cold one-shot run. */
 export const SDK_ONESHOT = join(HERE, "sdk-oneshot.js");
+/** The simulator with options the CLI has no flag for (pressure phase). */
+const OPTIONS_SIM = join(HERE, "options-sim.js");
 
 /** Keep this much of a child's output, for the error message when it fails. */
 const OUTPUT_TAIL_BYTES = 16 * 1024;
@@ -112,8 +115,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** A private 0700 directory for sockets, removed at the end. */
-function tempDir(): string {
+/** A private 0700 directory for sockets and probe files, removed at the end. */
+export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "rw-bench-"));
   tempDirs.push(dir);
   return dir;
@@ -136,8 +139,16 @@ export interface Sim {
 }
 
 /** `runware sim --port 0 ...` in its own process; resolves once it listens. */
-export async function startSim(name: string, args: string[]): Promise<Sim> {
-  const child = new Child(name, [CLI, "sim", "--port", "0", ...args]);
+export function startSim(name: string, args: string[]): Promise<Sim> {
+  return simOf(new Child(name, [CLI, "sim", "--port", "0", ...args]));
+}
+
+/** The simulator with any `SimOptions` (JSON-able ones) in its own process (options-sim.ts). */
+export function startSimWith(name: string, options: Record<string, unknown>): Promise<Sim> {
+  return simOf(new Child(name, [OPTIONS_SIM, JSON.stringify(options)]));
+}
+
+async function simOf(child: Child): Promise<Sim> {
   const m = await child.waitFor(/listening on (ws:\/\/\S+) \(images (http:\/\/\S+)\)/);
   const url = m[1] as string;
   const httpUrl = m[2] as string;
@@ -166,12 +177,18 @@ export interface DaemonProc {
  * `runware daemon` in its own process against `upstream`, on a socket in a fresh temp dir; resolves
  * once its upstream link is ready. `nodeArgs` go before the script (e.g. --cpu-prof).
  */
-export async function startDaemon(name: string, upstream: string, args: string[], nodeArgs: string[] = []): Promise<DaemonProc> {
+export async function startDaemon(
+  name: string,
+  upstream: string,
+  args: string[],
+  nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<DaemonProc> {
   const socket = join(tempDir(), "d.sock");
   const child = new Child(
     name,
     [...nodeArgs, CLI, "daemon", "--upstream", upstream, "--socket", socket, "--log-level", "warn", "--drain-timeout-ms", "0", ...args],
-    { RUNWARE_API_KEY: BENCH.apiKey },
+    { ...env, RUNWARE_API_KEY: BENCH.apiKey },
   );
   const client = connect({ socket });
   const status = () => client.status();
@@ -206,9 +223,30 @@ export function sleep(ms: number): Promise<void> {
 
 /** A process's resident set size in bytes, from /proc/<pid>/status (VmRSS, reported in kB). */
 export function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return procStatusBytes(pid, "VmRSS");
+}
+
+/** The largest resident set size the process ever had (VmHWM, the kernel's high-water mark). */
+export function peakRssBytes(pid: number): number {
+  return procStatusBytes(pid, "VmHWM");
+}
+
+function procStatusBytes(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no ${field} for pid ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** A TCP port free on loopback right now (for a simulator that must come back on the same port). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? res(addr.port) : rej(new Error("no port"))));
+    });
+  });
 }
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on every Linux we target). */
