@@ -4,7 +4,9 @@
  * oversized bodies; hundreds of idle connections; an NDJSON reader that never reads. Throughout, the
  * daemon answers with 200 (a valid batch) or a 4xx/5xx carrying Runware's error shape, never
  * crashes, keeps serving, never forwards or echoes an `apiKey`, never logs its own key (logs
- * captured at `trace`), and its memory stays bounded.
+ * captured at `trace`), and its memory stays bounded. Deep and wide JSON on every edge (POST /v1,
+ * NDJSON, the local WebSocket, inbound upstream frames): past the depth limit a request is refused
+ * and a result fails its task, every caller gets an answer, and the daemon still serves afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -17,6 +19,9 @@ import { watchUpstreamForSecrets } from "../../scripts/chaos/capture.js";
 import { SECRET_KEY } from "../../scripts/chaos/config.js";
 import { LocalWs, postJson, postNdjson, request, type Answer, type Json } from "../../scripts/chaos/local-client.js";
 import { forceGc, MiB } from "../../scripts/chaos/resources.js";
+import { ProtocolError } from "../../src/errors.js";
+import { splitFrame } from "../../src/protocol/codec.js";
+import { DEFAULT_MAX_JSON_DEPTH } from "../../src/protocol/json-limits.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
@@ -49,7 +54,7 @@ beforeAll(async () => {
   keyUpstream = watchUpstreamForSecrets(rig.sim, [KEY]).leaks;
   // fast-check builds (and keeps) large internal tables the first time some arbitraries are used
   // (webPath: ~80 MiB): draw from each once, so they are in the baseline and not counted as ours.
-  for (const arb of [bodies, methods, paths, headers, browser, taskLike, withApiKey] as Array<fc.Arbitrary<unknown>>)
+  for (const arb of [bodies, methods, paths, headers, browser, taskLike, withApiKey, shapes] as Array<fc.Arbitrary<unknown>>)
     fc.sample(arb, { numRuns: 5, seed: 1 });
   // Warm up every path once, so code compiled on first use is in the baseline.
   await postJson(rig.socketPath, [imageTask(), { taskType: "ping" }]);
@@ -165,6 +170,67 @@ const bodies: fc.Arbitrary<Body> = fc.oneof(
   fc.string({ maxLength: 200 }).map((s) => ({ text: s, hasApiKey: false })),
   fc.uint8Array({ maxLength: 200 }).map((b) => ({ text: Buffer.from(b), hasApiKey: false })),
 );
+
+/** How a generated value nests: every level an array, an object, or both in turn. */
+type Nesting = "array" | "object" | "mixed";
+/** A deep value (`depth` containers on one path) or a wide one (`width` elements or keys in one container). */
+type Shape = { kind: "deep"; depth: number; nesting: Nesting } | { kind: "wide"; width: number; nesting: Nesting };
+
+/** The shape as JSON text: built as text, since JSON.stringify itself overflows on deep values. */
+function shapeText(sh: Shape): string {
+  if (sh.kind === "wide") {
+    const parts = Array.from({ length: sh.width }, (_, i) =>
+      sh.nesting === "object" ? `"k${i}":${i}` : sh.nesting === "mixed" ? `[${i}]` : "0",
+    );
+    return sh.nesting === "object" ? `{${parts.join(",")}}` : `[${parts.join(",")}]`;
+  }
+  let open = "";
+  let close = "";
+  for (let i = 0; i < sh.depth; i++) {
+    const asArray = sh.nesting === "array" || (sh.nesting === "mixed" && i % 2 === 0);
+    open += asArray ? "[" : '{"k":';
+    close = (asArray ? "]" : "}") + close;
+  }
+  return `${open}0${close}`;
+}
+
+/** Levels of the shape's text: containers on its deepest path. */
+function shapeDepth(sh: Shape): number {
+  return sh.kind === "deep" ? sh.depth : sh.nesting === "mixed" ? 2 : 1;
+}
+
+const LIMIT = DEFAULT_MAX_JSON_DEPTH;
+const depths = fc.oneof(
+  fc.constantFrom(LIMIT - 2, LIMIT - 1, LIMIT, LIMIT + 1),
+  fc.integer({ min: 1, max: 200 }),
+  fc.integer({ min: 1_000, max: 12_000 }),
+);
+const nestings = fc.constantFrom<Nesting>("array", "object", "mixed");
+const shapes: fc.Arbitrary<Shape> = fc.oneof(
+  fc.record({ kind: fc.constant("deep" as const), depth: depths, nesting: nestings }),
+  fc.record({ kind: fc.constant("wide" as const), width: fc.integer({ min: 1, max: 5_000 }), nesting: nestings }),
+);
+/** Where the shape goes: a field of a valid task, the whole body, or an element of the batch. */
+const placements = fc.constantFrom("field", "body", "element");
+
+/** A body with the shape placed, and what the daemon must answer (413 past the body limit). */
+function shapedBody(sh: Shape, where: string, taskUUID: string): { text: string; expect: number } {
+  const text = shapeText(sh);
+  let body: string;
+  let status: number;
+  if (where === "field") {
+    body = `[${JSON.stringify(imageTask({ taskUUID })).slice(0, -1)},"shape":${text}}]`;
+    // The task object is one level, the field the rest.
+    status = shapeDepth(sh) + 1 > LIMIT ? 400 : 200;
+  } else if (where === "element") {
+    body = `[${text}]`;
+    status = 400; // an element that is not a task object
+  } else {
+    body = text;
+    status = 400; // not an array of task objects
+  }
+  return { text: body, expect: Buffer.byteLength(body) > MAX_BODY ? 413 : status };
+}
 
 // --- properties ------------------------------------------------------------------------------------
 
@@ -448,6 +514,175 @@ describe("fuzz - the local API under arbitrary input", () => {
       await ws.close();
     }
     expect(keyUpstream).toEqual([]);
+  });
+
+  it("fuzz - deep and wide POST /v1 bodies, JSON and NDJSON: refused past the depth limit (400), served within it, never a crash", async () => {
+    await fc.assert(
+      fc.asyncProperty(shapes, placements, fc.boolean(), async (sh, where, ndjson) => {
+        const uuid = randomUUID();
+        const b = shapedBody(sh, where, uuid);
+        const ans = await request(rig.socketPath, {
+          method: "POST",
+          path: "/v1",
+          body: b.text,
+          headers: { "content-type": "application/json", ...(ndjson ? { accept: "application/x-ndjson" } : {}) },
+          timeoutMs: 10_000,
+        });
+        const what = `${JSON.stringify(sh)} as ${where}${ndjson ? " (NDJSON)" : ""}`;
+        expect(ans.status, `${what}: ${ans.text.slice(0, 300)}`).toBe(b.expect);
+        if (ans.status !== 200 || !ndjson) {
+          const json = expectWellFormed(ans.status, ans.text, what);
+          if (ans.status === 400 && where === "field") {
+            expect(json?.["errors"]?.[0]).toMatchObject({ code: "invalidRequestBody", taskUUID: uuid });
+            expect(json?.["errors"]?.[0]?.["message"]).toContain(`nested deeper than ${LIMIT} levels`);
+          }
+          if (ans.status === 200) expect(((json?.["data"] as Json[] | undefined) ?? []).map((d) => d["taskUUID"])).toEqual([uuid]);
+          return;
+        }
+        seen(ans.text);
+        const lines = ans.text
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Json);
+        expect(lines.at(-1), what).toEqual({ done: true, tasks: 1, completed: 1, failed: 0, inDoubt: 0, results: 1 });
+        expect(lines.filter((l) => l["data"])).toHaveLength(1);
+      }),
+      { numRuns: 80, seed: FUZZ_SEED },
+    );
+    expect(rig.daemon.engine.stats().upstream.state).toBe("ready");
+    await expectServing();
+  });
+
+  it("fuzz - deep and wide frames on the local WebSocket: an error frame or the results for each, the connection stays open", async () => {
+    const ws = await LocalWs.connect(rig.socketPath);
+    const frames: Json[] = [];
+    ws.onFrame((f, text) => {
+      seen(text);
+      frames.push(f);
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(shapes, placements, async (sh, where) => {
+          const uuid = randomUUID();
+          const b = shapedBody(sh, where, uuid);
+          // A frame past maxBodyBytes closes the connection (1009, ws's maxPayload): not this test's subject.
+          fc.pre(b.expect !== 413);
+          const from = frames.length;
+          (ws as unknown as { ws: { send(t: string): void } }).ws.send(b.text);
+          const what = `${JSON.stringify(sh)} as ${where}`;
+          if (where === "field") {
+            const answer = await waitFor(
+              () =>
+                frames
+                  .slice(from)
+                  .find((f) => [...((f["data"] as Json[]) ?? []), ...((f["errors"] as Json[]) ?? [])].some((x) => x["taskUUID"] === uuid)),
+              `an answer for ${what}`,
+              5_000,
+            );
+            if (b.expect === 400) expect(answer["errors"]?.[0], what).toMatchObject({ code: "invalidRequestBody", taskUUID: uuid });
+            else expect(answer["data"]?.[0], what).toMatchObject({ taskUUID: uuid });
+          } else {
+            ws.send([{ taskType: "ping", ping: true }]);
+            await waitFor(
+              () => frames.slice(from).some((f) => (f["data"] as Json[] | undefined)?.some((d) => d["pong"] === true)),
+              "the pong",
+              5_000,
+            );
+            const errors = frames.slice(from).flatMap((f) => (f["errors"] as Json[] | undefined) ?? []);
+            expect(errors.length, what).toBeGreaterThan(0);
+          }
+          for (const f of frames.slice(from)) expect(f["unparsable"], JSON.stringify(f).slice(0, 200)).toBeUndefined();
+          expect(ws.isOpen).toBe(true);
+        }),
+        { numRuns: 60, seed: FUZZ_SEED },
+      );
+    } finally {
+      await ws.close();
+    }
+    await expectServing();
+  });
+
+  it("fuzz - inbound upstream frames, deep and wide anywhere: splitFrame returns only what can be re-encoded, or refuses the frame", () => {
+    const parts = fc.constantFrom("itemField", "errorField", "data", "frame", "frameField", "errorsList");
+    fc.assert(
+      fc.property(shapes, parts, (sh, part) => {
+        const t = shapeText(sh);
+        const ids = `"taskType":"imageInference","taskUUID":"${randomUUID()}"`;
+        const text = {
+          itemField: `{"data":[{${ids},"imageUUID":"i","x":${t}}]}`,
+          errorField: `{"errors":[{"code":"c","message":"m",${ids},"x":${t}}]}`,
+          data: `{"data":${t}}`,
+          frame: t,
+          frameField: `{"data":[{${ids}}],"x":${t}}`,
+          errorsList: `{"errors":${t}}`,
+        }[part];
+        let out;
+        try {
+          out = splitFrame(text);
+        } catch (err) {
+          expect(err, `${part} ${JSON.stringify(sh)}`).toBeInstanceOf(ProtocolError);
+          return;
+        }
+        // Whatever leaves the codec, every local encoder can write.
+        expect(() => JSON.stringify([[...out.tasks.values()], out.auth, out.orphanErrors, out.orphanItems])).not.toThrow();
+        if ((part === "itemField" || part === "errorField") && shapeDepth(sh) + 1 > LIMIT) {
+          const slice = [...out.tasks.values()][0];
+          expect(slice?.items).toEqual([]);
+          expect(slice?.errors.map((e) => e.code)).toEqual(["invalidResponse"]);
+        }
+      }),
+      { numRuns: 300, seed: FUZZ_SEED },
+    );
+  });
+
+  it("fuzz - deep upstream results (the sim's nestResults) reach HTTP, NDJSON and WebSocket callers as one answer per task", async () => {
+    const ws = await LocalWs.connect(rig.socketPath);
+    const wsAnswers = new Map<string, Json>();
+    ws.onFrame((f, text) => {
+      seen(text);
+      for (const x of [...((f["data"] as Json[]) ?? []), ...((f["errors"] as Json[]) ?? [])])
+        if (typeof x["taskUUID"] === "string" && !wsAnswers.has(x["taskUUID"])) wsAnswers.set(x["taskUUID"], x);
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(depths, fc.integer({ min: 1, max: 3 }), async (depth, count) => {
+          const http1 = randomUUID();
+          const nd = randomUUID();
+          const viaWs = randomUUID();
+          rig.sim.nestResults(depth, count); // count <= the 3 tasks below, so nothing is left armed
+          ws.send([imageTask({ taskUUID: viaWs })]);
+          const [json, ndjson] = await Promise.all([
+            postJson(rig.socketPath, [imageTask({ taskUUID: http1 })], 10_000),
+            postNdjson(rig.socketPath, [imageTask({ taskUUID: nd })]),
+          ]);
+          const wsAnswer = await waitFor(() => wsAnswers.get(viaWs), "the WebSocket answer", 5_000);
+          const what = `depth ${depth} × ${count}`;
+
+          expectWellFormed(json.status, json.text, what);
+          expect(json.status).toBe(200);
+          const failedHttp = ((json.json?.["errors"] as Json[]) ?? []).filter((e) => e["code"] === "invalidResponse").length;
+          expect(((json.json?.["data"] as Json[]) ?? []).length + failedHttp, what).toBe(1);
+
+          seen(ndjson.text);
+          expect(ndjson.endedOnNewline).toBe(true);
+          const done = ndjson.lines.at(-1)!;
+          const dataLines = ndjson.lines.filter((l) => l["data"]).length;
+          expect(done, what).toMatchObject({ done: true, tasks: 1, results: dataLines });
+          expect(done["completed"] + done["failed"], what).toBe(1);
+
+          const failedWs = wsAnswer["code"] === "invalidResponse" ? 1 : 0;
+          if (!failedWs) expect(wsAnswer["imageUUID"], JSON.stringify(wsAnswer)).toBeDefined();
+          // Past the limit exactly `count` of the three tasks failed, each with invalidResponse; within it none did.
+          const failed = failedHttp + done["failed"] + failedWs;
+          expect(failed, what).toBe(depth + 1 > LIMIT ? count : 0);
+        }),
+        { numRuns: 25, seed: FUZZ_SEED },
+      );
+    } finally {
+      await ws.close();
+    }
+    expect(rig.daemon.engine.stats().upstream.state).toBe("ready");
+    await expectServing();
   });
 
   it("fuzz - afterwards: still serving, memory bounded, the key in no answer, log line or file", async () => {
