@@ -11,7 +11,7 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
-import { resultIdentity } from "../upstream/task.js";
+import { isAsyncAcknowledgement } from "../protocol/results.js";
 import { expectedResults, isComplete, type Expectation } from "../protocol/expect.js";
 import { UsageError } from "../errors.js";
 import { CLIENT_USAGE, compact, EXIT, flagsOf, int, parseClient, say, str, usage } from "./args.js";
@@ -216,10 +216,10 @@ async function runChunk(
 /**
  * The stream passes an async task's acknowledgement on as a data frame (`{taskType, taskUUID}`,
  * docs/local-api.md §2.2, docs/protocol.md §4.1); it is not a result, and counting it would end the line one image early.
- * Same rule as the engine's: an async task's item with no result identity that is not a success.
+ * The engine's own rule (protocol/results.ts).
  */
 function isAcknowledgement(l: Line, item: ResultItem): boolean {
-  return l.task["deliveryMethod"] === "async" && resultIdentity(item) === undefined && item["status"] !== "success";
+  return l.task["deliveryMethod"] === "async" && isAsyncAcknowledgement(item);
 }
 
 /** The live line on stderr: done/total, failed, rate, ETA. Silent when stderr is not a terminal. */

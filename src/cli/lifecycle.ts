@@ -17,7 +17,8 @@ const START_USAGE = `usage: runware start [--socket PATH] [--api-key-file PATH] 
 
 export async function start(argv: string[]): Promise<number> {
   // Loaded here, not at the top: the config module needs zod, and the other verbs must not load it.
-  const { daemonFlagSpecs, loadDaemonConfig } = await import("../local/config.js");
+  const { daemonFlagSpecs, loadDaemonConfig, refuseApiKeyFlag } = await import("../local/config.js");
+  refuseApiKeyFlag(argv);
   const { values } = parseFlags(argv, { help: { type: "boolean", short: "h" }, ...daemonFlagSpecs() });
   if (values["help"]) return usage(START_USAGE);
   const passOn = toArgv(values, ["help", "socket"]);

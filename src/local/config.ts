@@ -44,10 +44,15 @@ export function daemonFlagSpecs(): FlagSpecs {
   return specs;
 }
 
-export function loadDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+/** `--api-key` is refused with a hint, before any parser could answer "unknown option" without it. */
+export function refuseApiKeyFlag(argv: readonly string[]): void {
   const refused = `--${API_KEY.refusedFlag}`;
   if (argv.some((a) => a === refused || a.startsWith(`${refused}=`)))
     throw new UsageError(`${refused} is not accepted (it would show in ps); set ${API_KEY.env} or use --${API_KEY.fileFlag}`);
+}
+
+export function loadDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
+  refuseApiKeyFlag(argv);
   const { values } = parseFlags(argv, daemonFlagSpecs());
 
   const raw: Record<string, unknown> = {};

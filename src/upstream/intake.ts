@@ -12,7 +12,8 @@ import { isPendingStatus } from "../protocol/statuses.js";
 import type { DataItem } from "../protocol/schemas.js";
 import type { FinalPhase } from "./lifecycle.js";
 import { fill, isPollAnswer } from "./replies.js";
-import { notify, resultIdentity, type TaskRecord } from "./task.js";
+import { isAsyncAcknowledgement, resultIdentity } from "../protocol/results.js";
+import { notify, type TaskRecord } from "./task.js";
 
 /** What the engine does for intake: each call goes through its phase table. */
 export interface SliceActions {
@@ -76,7 +77,7 @@ export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void
     } else if (isPendingStatus(status)) {
       processing = true;
       markAcked(t, act.log);
-    } else if (t.async && !t.acked && resultIdentity(item) === undefined && status !== "success") {
+    } else if (t.async && !t.acked && isAsyncAcknowledgement(item)) {
       processing = true;
       markAcked(t, act.log, item); // the async acknowledgement: {taskType, taskUUID}
     } else {

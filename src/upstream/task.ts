@@ -104,17 +104,6 @@ export interface TaskHandle {
   snapshot(): TaskSnapshot;
 }
 
-/** Fields that identify one generated result across replays and polls (sdk-js dedupes the same way). */
-const IDENTITY_FIELDS = ["imageUUID", "videoUUID", "mediaUUID", "audioUUID", "guideImageUUID", "maskImageUUID"] as const;
-
-export function resultIdentity(item: DataItem): string | undefined {
-  for (const f of IDENTITY_FIELDS) {
-    const v = item[f];
-    if (typeof v === "string") return `${f}:${v}`;
-  }
-  return undefined;
-}
-
 export function newRecord(p: PreparedTask, client: string, expect: Expectation, pollInitialMs: number): TaskRecord {
   const frame = p.frame;
   let resolve!: (o: TaskOutcome) => void;

@@ -263,6 +263,10 @@ describe("cli - start and stop", () => {
     const bad = await runCli(cleanup, ["start", "--socket", socketPath, "--max-in-flight", "0"], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/runware start: --max-in-flight/);
+    const key = await runCli(cleanup, ["start", "--socket", socketPath, "--api-key=sk-not-a-flag-value"], { env });
+    expect(key.code).toBe(2);
+    expect(key.stderr).toMatch(/--api-key is not accepted .*RUNWARE_API_KEY/);
+    expect(key.stderr).not.toContain("sk-not-a-flag-value");
     // Nothing was spawned: no log, no pid file, no socket, no upstream connection.
     expect(existsSync(logFileOf(socketPath))).toBe(false);
     expect(existsSync(pidFileOf(socketPath))).toBe(false);
