@@ -2,10 +2,13 @@
  * No input crashes the daemon (issue 11; docs/local-api.md §2.3, §2.4, §2.6): a real `runware
  * daemon` process gets a task nested 6,000 arrays deep by POST /v1 and by the local WebSocket, and
  * a result nested as deep from upstream (the simulator's `nestResults` hook). Each caller gets a
- * Runware-shaped answer for that task, other tasks finish, and the process keeps serving.
+ * Runware-shaped answer for that task, other tasks finish, and the process keeps serving. And when
+ * something does throw (the test-only RUNWARE_DAEMON_TEST_CRASH hook), the last resort answers
+ * every waiting caller in doubt, removes the socket and exits 70.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
@@ -166,5 +169,78 @@ describe("edges - an upstream result nested past the depth limit", () => {
     expect(await c.itemsFor(after, 1)).toHaveLength(1);
     expect(c.isOpen).toBe(true);
     await expectServing();
+  });
+});
+
+describe("edges - the last resort after an uncaught error", () => {
+  const local = new Cleanup();
+  afterEach(() => local.run());
+
+  /** A daemon that throws once `after` tasks are sent, against a simulator that never finishes a task. */
+  async function crashingDaemon(kind: "exception" | "rejection", after: number, flags: Record<string, string> = {}) {
+    const dir = tempDir(local, "rwd-crash-");
+    const path = join(dir, "run", "daemon.sock");
+    const s = local.add(await SimServer.start({ workMs: 60_000 }), (x) => x.close());
+    const d = spawnDaemon(local, {
+      upstream: s.url,
+      socketPath: path,
+      flags,
+      env: { RUNWARE_API_KEY: "test-key", RUNWARE_DAEMON_TEST_CRASH: `${kind}:${after}` },
+    });
+    await d.waitForLine("listening", START_MS);
+    await waitFor(async () => (await getJson(path, "/v1/status")).json?.["upstream"]?.state === "ready", "upstream ready", START_MS);
+    return { d, path, dir };
+  }
+
+  /** Lines of the daemon's JSON log at pino's fatal level (60). */
+  const fatalLines = (d: Child) =>
+    d
+      .stdout()
+      .split("\n")
+      .filter((l) => l.includes('"level":60'));
+
+  it("edges - an uncaught exception: HTTP, NDJSON and WebSocket callers each get taskInDoubt naming their task; the socket goes; exit 70", async () => {
+    const { d, path } = await crashingDaemon("exception", 3);
+    const [viaHttp, viaNdjson, viaWs] = [randomUUID(), randomUUID(), randomUUID()];
+    const c = local.add(await WsTestClient.connect(`ws+unix://${path}:/v1`), (x) => x.close());
+    await c.authenticate();
+    const json = postTasks(path, [imageTask({ taskUUID: viaHttp })]);
+    const nd = streamTasks(path, [imageTask({ taskUUID: viaNdjson })]);
+    c.send([imageTask({ taskUUID: viaWs })]);
+
+    const inDoubt = (taskUUID: string) => ({ code: "taskInDoubt", taskUUID, taskType: "imageInference" });
+    const res = await json;
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toEqual({ data: [], errors: [expect.objectContaining(inDoubt(viaHttp))] });
+    expect(res.json!["errors"][0]["message"]).toContain("the daemon stopped (an internal error)");
+    const lines = (await nd.ended).map((l) => l.value);
+    expect(lines).toEqual([
+      { errors: [expect.objectContaining(inDoubt(viaNdjson))] },
+      { done: true, tasks: 1, completed: 0, failed: 0, inDoubt: 1, results: 0 },
+    ]);
+    expect(await c.errorFor(viaWs)).toMatchObject(inDoubt(viaWs));
+
+    expect(await d.exited).toEqual({ code: 70, signal: null });
+    expect(existsSync(path)).toBe(false);
+    const fatal = fatalLines(d);
+    expect(fatal, d.stdout()).toHaveLength(1);
+    expect(fatal[0]).toContain("RUNWARE_DAEMON_TEST_CRASH=exception:3");
+    expect(fatal[0]).toContain('"pending":3');
+  });
+
+  it("edges - an unhandled rejection: the task sent is in doubt, the one still queued is aborted, in one answer; exit 70", async () => {
+    const { d, path, dir } = await crashingDaemon("rejection", 1, { "max-in-flight": "1" });
+    const [sent, queued] = [randomUUID(), randomUUID()];
+    const res = await postTasks(path, [imageTask({ taskUUID: sent }), imageTask({ taskUUID: queued })]);
+    expect(res.status, res.text).toBe(200);
+    expect(res.json!["data"]).toEqual([]);
+    expect((res.json!["errors"] as Obj[]).map((e) => [e["taskUUID"], e["code"]])).toEqual([
+      [sent, "taskInDoubt"],
+      [queued, "taskAborted"],
+    ]);
+    expect(await d.exited).toEqual({ code: 70, signal: null });
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(join(dir, "run", "daemon.pid"))).toBe(false);
+    expect(fatalLines(d)).toHaveLength(1);
   });
 });
