@@ -15,10 +15,8 @@ import { BENCH, FULL, QUICK } from "./bench/config.js";
 import * as phases from "./bench/phases.js";
 import { pressure } from "./bench/pressure.js";
 import { cleanup, startDaemon, startSim } from "./bench/procs.js";
+import { mergeRun, PHASES, type Phase } from "./bench/report-merge.js";
 import { machine, markdown, targets, writeReport, type Results } from "./bench/report.js";
-
-const PHASES = ["latency", "throughput", "memory", "cold", "deadlink", "startup", "pressure"] as const;
-type Phase = (typeof PHASES)[number];
 
 const USAGE = `usage: node dist/scripts/bench.js [options]     (npm run bench builds first)
   --quick            ~1 minute smoke run with smaller counts; writes nothing unless --write
@@ -26,6 +24,7 @@ const USAGE = `usage: node dist/scripts/bench.js [options]     (npm run bench bu
   --sdk-deadlink     also measure sdk-js detecting a frozen link at its minimum heartbeat (adds ~40 s)
   --profile DIR      run the main daemon under --cpu-prof, profiles written to DIR when it stops
   --write / --no-write   force or suppress writing docs/benchmarks.{md,json}
+  --merge            write this run's phases into the saved results (docs/benchmarks.json) instead of replacing them
   --render FILE      no run: re-render a results JSON (e.g. docs/benchmarks.json) into docs/benchmarks.md
   -h, --help`;
 
@@ -40,6 +39,7 @@ async function main(): Promise<number> {
       profile: { type: "string" },
       write: { type: "boolean" },
       "no-write": { type: "boolean" },
+      merge: { type: "boolean" },
       render: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -61,7 +61,8 @@ async function main(): Promise<number> {
   if (unknown.length > 0) throw new Error(`unknown phase(s): ${unknown.join(", ")}`);
   const quick = values.quick === true;
   const scale = quick ? QUICK : FULL;
-  const write = values["no-write"] ? false : values.write === true || (!quick && only.length === PHASES.length);
+  const merge = values.merge === true;
+  const write = values["no-write"] ? false : values.write === true || merge || (!quick && only.length === PHASES.length);
 
   const t0 = performance.now();
   const log = (msg: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
@@ -99,8 +100,10 @@ async function main(): Promise<number> {
   const results: Results = { ...base, targets: targets(base) };
   process.stdout.write(`\n${markdown(results)}\n`);
   if (write) {
-    writeReport(resolve(ROOT, "docs/benchmarks.md"), resolve(ROOT, "docs/benchmarks.json"), results);
-    log("wrote docs/benchmarks.md and docs/benchmarks.json");
+    const json = resolve(ROOT, "docs/benchmarks.json");
+    const saved = merge ? (JSON.parse(readFileSync(json, "utf8")) as Results) : undefined;
+    writeReport(resolve(ROOT, "docs/benchmarks.md"), json, saved ? mergeRun(saved, results, only) : results);
+    log(`wrote docs/benchmarks.md and docs/benchmarks.json${saved ? ` (${only.join(", ")} merged into the saved run)` : ""}`);
   }
   log(`done in ${results.durationS.toFixed(0)} s`);
   return 0;

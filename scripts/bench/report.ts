@@ -18,7 +18,10 @@ import {
   type StartupResult,
   type ThroughputResult,
 } from "./phases.js";
+import { ms } from "./format.js";
 import type { PressureResult } from "./pressure.js";
+import type { Rerun } from "./report-merge.js";
+import { pressureSection, pressureTargets } from "./report-pressure.js";
 
 export interface Machine {
   node: string;
@@ -56,6 +59,8 @@ export interface Results {
   deadLink?: DeadLinkResult;
   startup?: StartupResult;
   pressure?: PressureResult;
+  /** Phases measured again on their own and merged in (`--merge`), newest last. */
+  reruns?: Rerun[];
   targets: Target[];
 }
 
@@ -89,9 +94,6 @@ function difference(a: Spread | undefined, b: Spread | undefined): number {
   return a.median - b.median;
 }
 
-const ms = (x: number, d = 3) => `${x.toFixed(d)} ms`;
-const mib0 = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
-const gb = (b: number) => `${(b / 1e9).toFixed(2)} GB`;
 const x = (r: number) => `${r.toFixed(2)}×`;
 /** A `| what | runs | median | range |` row of repeated wall-time measurements. */
 const spreadRow = (what: string, s: Spread, digits: number) =>
@@ -171,27 +173,7 @@ export function targets(r: Omit<Results, "targets">): Target[] {
     const q = ratio(r.startup.cliStatusMs, r.startup.nodeMs);
     out.push({ name: "CLI start-up vs bare node", target: `≤ ${TARGETS.startupVsNode}×`, measured: x(q), met: q <= TARGETS.startupVsNode });
   }
-  if (r.pressure) {
-    const p = r.pressure;
-    out.push({
-      name: "daemon peak RSS under pressure (VmHWM, default budgets)",
-      target: `≤ ${mib0(TARGETS.pressurePeakRssBytes)}`,
-      measured: mib0(p.peakRssBytes),
-      met: p.peakRssBytes <= TARGETS.pressurePeakRssBytes,
-    });
-    out.push({
-      name: "slowest GET /v1/status under pressure",
-      target: `≤ ${ms(TARGETS.pressureSlowestStatusMs, 0)}`,
-      measured: ms(p.slowestStatusMs, 0),
-      met: p.slowestStatusMs <= TARGETS.pressureSlowestStatusMs && p.statusFailures === 0,
-    });
-    out.push({
-      name: "callers left without an answer under pressure",
-      target: "0",
-      measured: `${p.unanswered} of ${p.callers}`,
-      met: p.unanswered === 0,
-    });
-  }
+  if (r.pressure) out.push(...pressureTargets(r.pressure));
   return out;
 }
 
@@ -206,6 +188,12 @@ export function markdown(r: Results): string {
   lines.push(
     `Run: ${r.startedAt}, ${r.mode} mode, ${r.durationS.toFixed(0)} s. Machine: Node ${m.node}, ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}; load average before ${m.loadavg.join(" / ")}, after ${r.loadAfter.join(" / ")}.`,
   );
+  for (const again of r.reruns ?? []) {
+    lines.push(
+      "",
+      `Measured again on its own and merged in: ${again.phases.join(", ")}, ${again.startedAt}, ${again.mode} mode, ${again.durationS.toFixed(0)} s; load average before ${again.loadBefore.join(" / ")}, after ${again.loadAfter.join(" / ")}.`,
+    );
+  }
   lines.push("");
   lines.push("### Targets");
   lines.push("");
@@ -290,63 +278,6 @@ export function markdown(r: Results): string {
   }
   if (r.pressure) lines.push(...pressureSection(r.pressure));
   return lines.join("\n");
-}
-
-/** What each pressure stage put through the daemon, for the table. */
-const STAGE_LOAD: Record<string, (b: number) => string> = {
-  results: (b) => `${gb(b)} of base64 results read through \`POST /v1\``,
-  queued: (b) => `${gb(b)} of 30 MB inputs submitted, upstream down`,
-  "non-readers": (b) => `${gb(b)} due to clients that never read`,
-};
-
-/** A stage's extra figures (pressure.ts `notes`), in words. */
-const NOTE_WORDS: Record<string, string> = {
-  resultItems: "result items",
-  queuedWhileDown: "tasks queued while down",
-  accepted: "accepted",
-  tasksUnsettled: "tasks unsettled",
-  bytesReadAfterResume: "bytes read on resuming",
-  readBack200: "read back 200",
-  readBack410: "read back 410 (evicted)",
-};
-
-function pressureSection(p: PressureResult): string[] {
-  const lines = ["", "### 7. Memory under pressure: one daemon at its default budgets (issue 11)", ""];
-  const l = p.limits;
-  const budget = (k: string) => (l[k] !== undefined ? mib0(l[k]) : "—");
-  lines.push(
-    `Budgets (its /v1/status): results ${budget("resultRetentionBytes")}, queue ${budget("maxQueuedBytes")}, bodies being read ${budget("maxReadingBytes")}, unsent ${budget("maxUnsentBytes")} (per client ${budget("maxClientUnsentBytes")}), connections ${l["maxLocalConnections"] ?? "—"}. Idle RSS ${mib0(p.idleRssBytes)}; **peak RSS (VmHWM) ${mib0(p.peakRssBytes)}**; status polled ${p.statusPolls} times, slowest ${ms(p.slowestStatusMs, 0)}, ${p.statusFailures} without a 200; ${p.callers} callers, ${p.unanswered} unanswered. The bench process itself peaked at ${mib0(p.benchPeakRssBytes)}.`,
-    "",
-  );
-  lines.push("| stage | load | time | callers: how each ended | figures |");
-  lines.push("| --- | --- | --- | --- | --- |");
-  for (const s of p.stages) {
-    const how = Object.entries(s.outcomes)
-      .map(([label, n]) => `${n} × ${label}`)
-      .join("; ");
-    const notes = Object.entries(s.notes)
-      .map(([k, v]) => `${NOTE_WORDS[k] ?? k}: ${v}`)
-      .join(", ");
-    const load = STAGE_LOAD[s.name]?.(s.bytes) ?? gb(s.bytes);
-    lines.push(`| ${s.name} | ${load} | ${(s.wallMs / 1000).toFixed(1)} s | ${s.callers}: ${how} | ${notes || "—"} |`);
-  }
-  lines.push(
-    "",
-    "| stage | peak RSS sampled | VmHWM at its end | slowest status | at the peak: heap used (large objects) / external / rest | after a full GC at its plateau: RSS / heap used / external |",
-  );
-  lines.push("| --- | --- | --- | --- | --- | --- |");
-  for (const s of p.stages) {
-    const a = s.watch.atPeak;
-    const peak = a
-      ? `${mib0(a.heapUsed)} (${mib0(a.largeObjects)}) / ${mib0(a.external)} / ${mib0(a.rss - a.heapTotal - a.external)}`
-      : "—";
-    const v = s.watch.live;
-    const live = v ? `${mib0(v.rss)} / ${mib0(v.heapUsed)} / ${mib0(v.external)}` : "—";
-    lines.push(
-      `| ${s.name} | ${mib0(s.watch.peakRssBytes)} | ${mib0(s.watch.hwmBytes)} | ${ms(s.watch.slowestStatusMs, 0)} | ${peak} | ${live} |`,
-    );
-  }
-  return lines;
 }
 
 const BEGIN = "<!-- bench:begin (generated by npm run bench; edit outside these markers) -->";
