@@ -20,30 +20,33 @@ export const DEFAULT_MAX_JSON_DEPTH = 64;
 export function nestedDeeperThan(value: unknown, maxDepth: number): boolean {
   if (value === null || typeof value !== "object") return false;
   if (maxDepth < 1) return true;
-  // Two parallel stacks (no tuple per container): the containers still to visit and their depths.
-  const stack: object[] = [value];
-  const depths: number[] = [1];
-  while (stack.length > 0) {
-    const v = stack.pop() as object;
-    const d = depths.pop() as number;
+  // Two parallel stacks (no tuple per container) of the containers still to visit and their
+  // depths, made only when a container holds another: a flat result item allocates nothing.
+  let stack: object[] | undefined;
+  let depths: number[] | undefined;
+  let v: object = value;
+  let d = 1;
+  for (;;) {
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const child: unknown = v[i];
         if (child === null || typeof child !== "object") continue;
         if (d >= maxDepth) return true;
-        stack.push(child);
-        depths.push(d + 1);
+        (stack ??= []).push(child);
+        (depths ??= []).push(d + 1);
       }
-      continue;
+    } else {
+      // Parsed JSON objects have only own enumerable properties (`__proto__` included, as an own key).
+      for (const k in v) {
+        const child: unknown = (v as Record<string, unknown>)[k];
+        if (child === null || typeof child !== "object") continue;
+        if (d >= maxDepth) return true;
+        (stack ??= []).push(child);
+        (depths ??= []).push(d + 1);
+      }
     }
-    // Parsed JSON objects have only own enumerable properties (`__proto__` included, as an own key).
-    for (const k in v) {
-      const child: unknown = (v as Record<string, unknown>)[k];
-      if (child === null || typeof child !== "object") continue;
-      if (d >= maxDepth) return true;
-      stack.push(child);
-      depths.push(d + 1);
-    }
+    if (stack === undefined || stack.length === 0) return false;
+    v = stack.pop() as object;
+    d = (depths as number[]).pop() as number;
   }
-  return false;
 }
