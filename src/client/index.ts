@@ -109,15 +109,46 @@ export class RunwareClient {
     this.keepAlive = options.keepAlive ?? false;
   }
 
-  /** Run tasks; resolves once every task is final with Runware's `{data, errors}` envelope. */
+  /**
+   * Run tasks; resolves once every task is final with Runware's `{data, errors}` envelope. A batch
+   * larger than the daemon's whole queue (413 batchTooLarge) is split in halves and run in turn.
+   */
   async run(tasks: TaskInput[]): Promise<Envelope> {
-    const res = await this.send("POST", "/v1", tasks);
+    let res: Http1Response;
+    try {
+      res = await this.send("POST", "/v1", tasks);
+    } catch (err) {
+      const halves = splitOnTooLarge(err, tasks);
+      if (!halves) throw err;
+      const [a, b] = [await this.run(halves[0]), await this.run(halves[1])];
+      const errors = [...(a.errors ?? []), ...(b.errors ?? [])];
+      return errors.length > 0 ? { data: [...a.data, ...b.data], errors } : { data: [...a.data, ...b.data] };
+    }
     return (await readJson(res)) as Envelope;
   }
 
-  /** Run tasks and yield Runware-shaped frames as results arrive; the last frame is `{done: true, ...}`. */
+  /**
+   * Run tasks and yield Runware-shaped frames as results arrive; the last frame is `{done: true, ...}`.
+   * A batch larger than the daemon's whole queue is split in halves, streamed in turn, with one
+   * final `done` frame for all of it.
+   */
   async *stream(tasks: TaskInput[]): AsyncGenerator<StreamFrame> {
-    const res = await this.send("POST", "/v1", tasks, { accept: "application/x-ndjson" });
+    let res: Http1Response;
+    try {
+      res = await this.send("POST", "/v1", tasks, { accept: "application/x-ndjson" });
+    } catch (err) {
+      const halves = splitOnTooLarge(err, tasks);
+      if (!halves) throw err;
+      const total: DoneFrame = { done: true, tasks: 0, completed: 0, failed: 0, inDoubt: 0, results: 0 };
+      for (const half of halves) {
+        for await (const frame of this.stream(half)) {
+          if (!("done" in frame)) yield frame;
+          else for (const k of ["tasks", "completed", "failed", "inDoubt", "results"] as const) total[k] += frame[k];
+        }
+      }
+      yield total;
+      return;
+    }
     let buf = "";
     let sawDone = false;
     const utf8 = new TextDecoder();
@@ -169,6 +200,13 @@ export class RunwareClient {
     }
     return res;
   }
+}
+
+/** The two halves to send instead, when the daemon said the batch can never fit (413 batchTooLarge). */
+function splitOnTooLarge(err: unknown, tasks: TaskInput[]): [TaskInput[], TaskInput[]] | undefined {
+  if (!(err instanceof RequestRefusedError) || err.status !== 413 || err.code !== "batchTooLarge" || tasks.length < 2) return undefined;
+  const mid = Math.ceil(tasks.length / 2);
+  return [tasks.slice(0, mid), tasks.slice(mid)];
 }
 
 async function readJson(res: Http1Response, lenient = false): Promise<unknown> {

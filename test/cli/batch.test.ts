@@ -49,6 +49,18 @@ function lastStatus(records: StateRecord[]): Map<number, StateRecord> {
 }
 
 describe("cli - batch", () => {
+  it("cli - batch with a --chunk larger than the daemon's whole queue still runs every line (the chunk is split, not refused)", async () => {
+    const rig = await startRig(cleanup, { flags: { "max-queued": "2" } });
+    const file = join(rig.dir, "prompts.txt");
+    writeFileSync(file, `${PROMPTS.join("\n")}\n`);
+    const r = await runCli(cleanup, ["batch", file, "--chunk", "6", "--width", "128", "--height", "128", "--socket", rig.socketPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const results = stdoutLines<ResultLine>(r.stdout);
+    expect(results.map((x) => x.line).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(results.every((x) => x.errors === undefined && typeof x.imageUUID === "string")).toBe(true);
+    expect(r.stderr).toMatch(/6 done, 0 failed/);
+  });
+
   it("cli - batch runs prompt and JSON-task lines, prints one JSON line per result, saves images and records state", async () => {
     const rig = await startRig(cleanup);
     const file = join(rig.dir, "prompts.txt");

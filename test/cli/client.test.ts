@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { connect, DaemonUnreachableError, RequestRefusedError, type StreamFrame } from "../../src/client/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { CLI_MAIN, startRig, tempDir, UUID_V4 } from "../helpers/daemon.js";
+import { CLI_MAIN, postTasks, startRig, tempDir, UUID_V4 } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -121,6 +121,28 @@ describe("client - errors", () => {
         expect((err as Error).message).toContain(socket);
       }
     }
+  });
+
+  it("client - a batch larger than the daemon's whole queue (413 batchTooLarge) is split and run in halves, by run() and stream()", async () => {
+    const rig = await startRig(cleanup, { flags: { "max-queued": "3" } });
+    const client = connect({ socket: rig.socketPath });
+    const tasks = Array.from({ length: 7 }, (_, i) => imageTask({ taskUUID: randomUUID(), positivePrompt: `split ${i}` }));
+    const env = await client.run(tasks);
+    expect(env.errors).toBeUndefined();
+    expect(env.data.map((d) => d.taskUUID).sort()).toEqual(tasks.map((t) => t["taskUUID"]).sort());
+
+    const again = Array.from({ length: 5 }, () => imageTask({ taskUUID: randomUUID() }));
+    const frames: StreamFrame[] = [];
+    for await (const f of client.stream(again)) frames.push(f);
+    expect(frames.filter((f) => "done" in f)).toEqual([{ done: true, tasks: 5, completed: 5, failed: 0, inDoubt: 0, results: 5 }]);
+    expect(frames.at(-1)).toHaveProperty("done", true);
+    // The premise: sent whole, the daemon refuses it as one that can never fit.
+    const whole = await postTasks(
+      rig.socketPath,
+      Array.from({ length: 7 }, () => imageTask()),
+    );
+    expect(whole.status).toBe(413);
+    expect((whole.json?.["errors"] as Array<{ code: string }>)[0]?.code).toBe("batchTooLarge");
   });
 
   it("client - a batch the daemon refuses gives RequestRefusedError with the status and Runware's error", async () => {
