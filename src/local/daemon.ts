@@ -11,6 +11,8 @@ import { createLocalServer } from "./server.js";
 import { TaskService } from "./service.js";
 import { bindUnixSocket, type BoundSocket } from "./socket.js";
 import { ResultStore } from "./store.js";
+import { ByteBudget } from "./budget.js";
+import { UnsentBudget } from "./unsent.js";
 import { LocalWebSocket } from "./wsapi.js";
 
 export interface DaemonOptions {
@@ -49,13 +51,36 @@ export class Daemon {
       logger,
       ...opts.engine,
     });
-    const store = new ResultStore(cfg.resultRetentionMs, cfg.resultRetentionMax);
+    const store = new ResultStore({
+      retentionMs: cfg.resultRetentionMs,
+      maxEntries: cfg.resultRetentionMax,
+      maxBytes: cfg.resultRetentionBytes,
+      maxMarkers: cfg.evictedMarkersMax,
+    });
     const service = new TaskService(engine, store);
+    // The local side's byte budgets, shared by HTTP and the local WebSocket (docs/reliability.md, Limits).
+    const reading = new ByteBudget(cfg.maxReadingBytes);
+    const unsent = new UnsentBudget(cfg.maxClientUnsentBytes, cfg.maxUnsentBytes);
     // The local side gets only what it uses: the key stays with the engine.
-    const ws = new LocalWebSocket(service, logger, { maxBodyBytes: cfg.maxBodyBytes, closeGraceMs: cfg.closeGraceMs });
+    const ws = new LocalWebSocket(
+      service,
+      logger,
+      {
+        maxBodyBytes: cfg.maxBodyBytes,
+        closeGraceMs: cfg.closeGraceMs,
+        maxJsonDepth: cfg.maxJsonDepth,
+        slowClientGraceMs: cfg.slowClientGraceMs,
+      },
+      { reading, unsent },
+    );
     const server = createLocalServer(service, ws, {
       maxBodyBytes: cfg.maxBodyBytes,
+      maxJsonDepth: cfg.maxJsonDepth,
       refusedBodyDrainMs: cfg.refusedBodyDrainMs,
+      maxLocalConnections: cfg.maxLocalConnections,
+      slowClientGraceMs: cfg.slowClientGraceMs,
+      reading,
+      unsent,
       limits: statusLimits(cfg),
       logger,
     });

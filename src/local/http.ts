@@ -1,14 +1,24 @@
 /**
- * Small HTTP helpers for the local API: JSON answers in Runware's error shape, a bounded body
- * reader, and an NDJSON writer. Errors before the first byte get a real status; after it they go
- * in-band (docs/protocol.md §11.6, the ollama rule).
+ * Small HTTP helpers for the local API: small JSON answers in Runware's error shape and a body
+ * reader bounded per body and across bodies (budget.ts). Errors before the first byte get a real
+ * status; after it they go in-band (docs/protocol.md §11.6, the ollama rule). Large answers are
+ * streamed (answer.ts, ndjson.ts).
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { RunwareErrorObject } from "../errors.js";
+import type { Hold } from "./budget.js";
+import { encode } from "./encode.js";
 
+const UNENCODABLE_BODY = JSON.stringify({ errors: [{ code: "internalError", message: "the answer could not be encoded as JSON" }] });
+
+/** A small JSON answer in one write; one that cannot be encoded becomes a 500 (a bug: answers are built here). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  let text = encode(body);
+  if (text === undefined) {
+    text = UNENCODABLE_BODY;
+    status = 500;
+  }
   res.writeHead(status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(text),
@@ -26,27 +36,52 @@ export function sendError(res: ServerResponse, status: number, error: RunwareErr
  * where no ServerResponse exists (a request Node's parser rejected, CONNECT, a refused upgrade), so
  * that these too answer in Runware's error shape rather than Node's bare status line.
  */
-export function sendRawError(socket: Duplex, status: number, error: RunwareErrorObject): void {
+export function sendRawError(socket: Duplex, status: number, error: RunwareErrorObject, headers: Record<string, string> = {}): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   const body = JSON.stringify({ errors: [error] });
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`,
   );
 }
 
-export class BodyTooLarge extends Error {
-  readonly code = "payloadTooLarge";
+/** A body the daemon will not read: its status, and its Runware-shaped error. */
+export class BodyRefused extends Error {
+  constructor(
+    readonly status: 413 | 503,
+    readonly code: "payloadTooLarge" | "serverBusy",
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
-/** Read the whole body, refusing (without buffering further) once it passes `limit` bytes. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Read the whole body, refusing (without buffering further) once it passes `limit` bytes (413), or
+ * once the bodies being read on every connection together would pass the reading budget (503): its
+ * bytes are held in `hold` as they arrive, and the caller releases them once the body is parsed.
+ * A body whose declared length cannot fit now is refused before anything is read.
+ */
+export function readBody(req: IncomingMessage, limit: number, hold: Hold, budget: { limit: number; inUse: number }): Promise<Buffer> {
+  const busy = () =>
+    new BodyRefused(
+      503,
+      "serverBusy",
+      `the daemon is reading ${budget.inUse} bytes of request bodies already, near its ${budget.limit}-byte budget (maxReadingBytes); retry in a moment`,
+    );
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLarge(`body of ${declared} bytes exceeds the ${limit}-byte limit`));
+      reject(new BodyRefused(413, "payloadTooLarge", `body of ${declared} bytes exceeds the ${limit}-byte limit`));
+      return;
+    }
+    if (Number.isFinite(declared) && declared > budget.limit - budget.inUse) {
+      reject(busy());
       return;
     }
     const chunks: Buffer[] = [];
@@ -57,7 +92,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         failed = true;
-        reject(new BodyTooLarge(`body exceeds the ${limit}-byte limit`));
+        chunks.length = 0;
+        reject(new BodyRefused(413, "payloadTooLarge", `body exceeds the ${limit}-byte limit`));
+        return;
+      }
+      if (!hold.grow(chunk.length)) {
+        failed = true;
+        chunks.length = 0;
+        reject(busy());
         return;
       }
       chunks.push(chunk);
@@ -94,21 +136,4 @@ export function splitTarget(target: string | undefined): { path: string; query: 
   const q = t.indexOf("?");
   const path = (q >= 0 ? t.slice(0, q) : t).replace(/\/+$/, "") || "/";
   return { path, query: q >= 0 ? t.slice(q + 1) : "" };
-}
-
-/** One JSON object per line; writes nothing once the client has gone. */
-export class NdjsonWriter {
-  constructor(private readonly res: ServerResponse) {
-    res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
-  }
-
-  line(obj: unknown): void {
-    if (this.res.destroyed || this.res.writableEnded) return;
-    this.res.write(`${JSON.stringify(obj)}\n`);
-  }
-
-  end(last: unknown): void {
-    if (this.res.destroyed || this.res.writableEnded) return;
-    this.res.end(`${JSON.stringify(last)}\n`);
-  }
 }

@@ -1,23 +1,39 @@
 /**
  * The local API (docs/local-api.md §2): HTTP/1.1 routes over the Unix socket, plus the WebSocket upgrade on
  * `GET /v1`. Knows HTTP, not Runware: batches go to the TaskService, status comes from the engine.
+ * Within the local side's byte budgets (docs/reliability.md, Limits): connections (connections.ts),
+ * bodies being read (budget.ts), what is held for or unread by clients (unsent.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "../log.js";
-import type { TaskOutcome } from "../upstream/task.js";
 import type { Task } from "../protocol/schemas.js";
+import type { TaskSnapshot } from "../upstream/task.js";
 import { VERSION } from "../version.js";
-import { BodyTooLarge, NdjsonWriter, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
+import { JsonAnswer } from "./answer.js";
+import type { ByteBudget, Hold } from "./budget.js";
+import { capConnections } from "./connections.js";
+import { BodyRefused, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
 import type { DaemonConfig, StatusLimits } from "./config.js";
+import { NdjsonWriter } from "./ndjson.js";
 import type { TaskService } from "./service.js";
+import { jsonBytes, outcomeBytes } from "./size.js";
+import { evictedError } from "./store.js";
+import type { UnsentBudget } from "./unsent.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import type { LocalWebSocket } from "./wsapi.js";
 
-export interface LocalServerOptions extends Pick<DaemonConfig, "maxBodyBytes" | "refusedBodyDrainMs"> {
+export interface LocalServerOptions extends Pick<
+  DaemonConfig,
+  "maxBodyBytes" | "refusedBodyDrainMs" | "maxJsonDepth" | "maxLocalConnections" | "slowClientGraceMs"
+> {
   /** Shown under `limits` in `GET /v1/status`. */
   limits: StatusLimits;
   logger: Logger;
+  /** Bytes of request bodies being read, on every connection together. */
+  reading: ByteBudget;
+  /** Bytes held for or not yet read by local clients. */
+  unsent: UnsentBudget;
 }
 
 const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
@@ -31,12 +47,18 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   let clientSeq = 0;
 
   const server = createServer((req, res) => {
+    // A connection over the cap was answered as it opened; what it sends is read and ignored.
+    if (cap.refused(req.socket)) {
+      req.resume();
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       log.error({ err }, "request handler failed");
       if (!res.headersSent) sendError(res, 500, { code: "internalError", message: "the daemon failed to handle the request" });
       else res.destroy();
     });
   });
+  const cap = capConnections(server, opts.maxLocalConnections, opts.refusedBodyDrainMs, opts.logger);
 
   // Browsers send Origin (and Referer); scripts and curl do not. A page must never drive the daemon.
   function fromBrowser(req: IncomingMessage): boolean {
@@ -74,32 +96,42 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   }
 
   async function getTask(res: ServerResponse, uuid: string, wait: string | null): Promise<void> {
-    if (wait === "1" || wait === "true") {
-      const done = service.wait(uuid);
-      if (done) {
-        const outcome = await done;
-        return sendJson(res, 200, view(outcome));
-      }
-    }
-    const snap = service.lookup(uuid);
-    if (!snap)
+    const done = wait === "1" || wait === "true" ? service.wait(uuid) : undefined;
+    const snap = done ? await done : service.lookup(uuid);
+    if (!snap) {
+      const gone = service.evicted(uuid);
+      if (gone) return sendError(res, 410, evictedError(uuid, gone, service.store.limits));
       return sendError(res, 404, { code: "taskNotFound", message: `no task ${uuid} in flight or within retention`, taskUUID: uuid });
-    sendJson(res, 200, view(snap));
+    }
+    const answer = new JsonAnswer(res, [snap], opts.unsent, opts.slowClientGraceMs, log);
+    const bytes = outcomeBytesOf(snap);
+    if (answer.hold(0, snap, bytes)) await answer.write(200, { taskUUID: snap.taskUUID, taskType: snap.taskType, state: snap.state }, true);
   }
 
   /** The checked tasks of a POST body, or undefined once a refusal has been answered. */
   async function readTasks(req: IncomingMessage, res: ServerResponse): Promise<Task[] | undefined> {
+    // The body's bytes count against the reading budget until it is parsed and checked.
+    const hold = opts.reading.hold();
+    try {
+      return await readAndCheck(req, res, hold);
+    } finally {
+      hold.release();
+    }
+  }
+
+  async function readAndCheck(req: IncomingMessage, res: ServerResponse, hold: Hold): Promise<Task[] | undefined> {
     let body: Buffer;
     try {
-      body = await readBody(req, opts.maxBodyBytes);
+      body = await readBody(req, opts.maxBodyBytes, hold, opts.reading);
     } catch (err) {
-      if (err instanceof BodyTooLarge) {
+      if (err instanceof BodyRefused) {
         // Nothing more is buffered, but the rest of the body is still read (and dropped) for a
         // moment after the answer: a socket closed with unread input is reset, and the client would
-        // see ECONNRESET instead of this 413 (test/reliability/fuzz.test.ts checks it). "keep-alive"
-        // stops Node from closing the socket right after the answer; once drained it is closed
-        // cleanly, and the timer bounds the drain.
-        sendError(res, 413, { code: err.code, message: err.message }, { connection: "keep-alive" });
+        // see ECONNRESET instead of this 413 or 503 (test/reliability/fuzz.test.ts checks it).
+        // "keep-alive" stops Node from closing the socket right after the answer; once drained it
+        // is closed cleanly, and the timer bounds the drain.
+        const retry: Record<string, string> = err.status === 503 ? { "retry-after": "1" } : {};
+        sendError(res, err.status, { code: err.code, message: err.message }, { connection: "keep-alive", ...retry });
         res.on("finish", () => {
           const socket = req.socket;
           if (req.complete) {
@@ -125,7 +157,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       sendError(res, 400, { code: "invalidRequestBody", message: "the body is not valid JSON" });
       return undefined;
     }
-    const tasks = validateBatch(parsed, (u) => service.inFlight(u));
+    const tasks = validateBatch(parsed, (u) => service.inFlight(u), opts.maxJsonDepth);
     if (!isRefusal(tasks)) return tasks;
     sendError(res, tasks.status, tasks.error);
     return undefined;
@@ -145,21 +177,24 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     if (log.isLevelEnabled("debug")) log.debug({ client, tasks: tasks.length }, "batch accepted");
 
     if ((req.headers.accept ?? "").includes("application/x-ndjson")) {
-      const out = new NdjsonWriter(res);
-      const outcomes = await service.run(tasks, client, (ev) => {
-        if (ev.type === "data" || ev.type === "ack") out.line({ data: [ev.item] });
-        else if (ev.outcome.errors.length > 0) out.line({ errors: ev.outcome.errors });
+      const out = new NdjsonWriter(res, tasks, opts.unsent, opts.slowClientGraceMs, log.child({ client }));
+      await service.run(tasks, client, (ev, i) => {
+        if (ev.type === "final") out.final(i, ev.outcome);
+        else out.item(i, ev.item, ev.type === "ack");
       });
-      out.end({ done: true, ...counts(outcomes) });
+      out.end();
       return;
     }
-    const outcomes = await service.run(tasks, client, () => {});
-    const data = outcomes.flatMap((o) => o.data);
-    const errors = outcomes.flatMap((o) => o.errors);
-    sendJson(res, 200, errors.length > 0 ? { data, errors } : { data });
+    // Each task's outcome is held (and counted) until the whole answer can be written.
+    const answer = new JsonAnswer(res, tasks, opts.unsent, opts.slowClientGraceMs, log.child({ client }));
+    await service.run(tasks, client, (ev, i) => {
+      if (ev.type === "final") answer.hold(i, ev.outcome, outcomeBytes(ev.outcome));
+    });
+    await answer.write(200, undefined);
   }
 
   server.on("upgrade", (req, socket, head) => {
+    if (cap.refused(socket)) return;
     // splitTarget, not new URL(): an unparseable absolute target must not throw here, in an event
     // listener, where it would take the daemon down.
     const { path } = splitTarget(req.url);
@@ -172,7 +207,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   // What Node answers by itself otherwise (a bare status line, or nothing) gets the error shape too
   // (docs/local-api.md §2.7): malformed requests, CONNECT, unmet Expect headers.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
-    if (err.code === "ECONNRESET" || responseStarted(socket)) {
+    if (err.code === "ECONNRESET" || responseStarted(socket) || cap.refused(socket)) {
       socket.destroy();
       return;
     }
@@ -201,17 +236,7 @@ function safeDecode(s: string): string | undefined {
   }
 }
 
-function view(s: { taskUUID: string; taskType: string; state: string; data: unknown[]; errors: unknown[] }) {
-  return { taskUUID: s.taskUUID, taskType: s.taskType, state: s.state, data: s.data, errors: s.errors };
-}
-
-function counts(outcomes: TaskOutcome[]) {
-  return {
-    tasks: outcomes.length,
-    completed: outcomes.filter((o) => o.state === "done").length,
-    failed: outcomes.filter((o) => o.state === "failed").length,
-    inDoubt: outcomes.filter((o) => o.state === "in-doubt").length,
-    // No "errors" count here: a line with an `errors` key is an error frame, and readers rely on that.
-    results: outcomes.reduce((n, o) => n + o.data.length, 0),
-  };
+/** A task snapshot's results and errors, measured (a snapshot is a copy, so not memoised). */
+function outcomeBytesOf(s: TaskSnapshot): number {
+  return jsonBytes(s.data) + jsonBytes(s.errors);
 }

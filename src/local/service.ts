@@ -11,7 +11,7 @@ import type { TaskOutcome, TaskSnapshot } from "../upstream/task.js";
 import { DrainingError, TaskEncodingError, TaskTooLargeError } from "../upstream/errors.js";
 import type { PreparedTask } from "../upstream/prepare.js";
 import type { RunwareDaemonError } from "../errors.js";
-import type { ResultStore } from "./store.js";
+import { evictedError, type Eviction, type ResultStore } from "./store.js";
 
 export type BatchEvent = { type: "ack"; item: DataItem } | { type: "data"; item: DataItem } | { type: "final"; outcome: TaskOutcome };
 
@@ -38,6 +38,11 @@ export class TaskService {
     if (live) return live;
     const done = this.store.get(taskUUID);
     return done ? { ...done } : undefined;
+  }
+
+  /** Set for a finished task evicted for room before its retention ran out (store.ts). */
+  evicted(taskUUID: string): Eviction | undefined {
+    return this.engine.get(taskUUID) ? undefined : this.store.evicted(taskUUID);
   }
 
   /** Resolves when the task is final; undefined for an unknown UUID. */
@@ -76,13 +81,18 @@ export class TaskService {
     return this.engine.admit(batch);
   }
 
-  /** Run a batch; `sink` sees every event as it happens. Resolves with the outcomes in task order. */
-  run(tasks: readonly Task[], client: string, sink: BatchSink): Promise<TaskOutcome[]> {
-    return Promise.all(tasks.map((t) => this.runOne(t, client, sink)));
+  /**
+   * Run a batch; `sink` sees every event as it happens, with its task's index. Resolves once every
+   * task is final, keeping no outcome itself: a caller holds what it needs and can let go of it
+   * (a held answer counts against the local clients' byte budget, unsent.ts).
+   */
+  run(tasks: readonly Task[], client: string, sink: (ev: BatchEvent, index: number) => void): Promise<void> {
+    return Promise.all(tasks.map((t, i) => this.runOne(t, client, (ev) => sink(ev, i)).then(() => undefined))).then(() => undefined);
   }
 
   private answeredLocally(t: Task): boolean {
-    return t.taskType === "ping" || (t.taskType === "getResponse" && this.lookup(t.taskUUID) !== undefined);
+    if (t.taskType === "ping") return true;
+    return t.taskType === "getResponse" && (this.lookup(t.taskUUID) !== undefined || this.evicted(t.taskUUID) !== undefined);
   }
 
   private runOne(task: Task, client: string, sink: BatchSink): Promise<TaskOutcome> {
@@ -92,6 +102,11 @@ export class TaskService {
     if (task.taskType === "getResponse") {
       const known = this.lookup(task.taskUUID);
       if (known) return Promise.resolve(this.local(task, ...getResponseView(known), sink));
+      const gone = this.evicted(task.taskUUID);
+      if (gone) {
+        const error = { ...evictedError(task.taskUUID, gone, this.store.limits), status: "error" };
+        return Promise.resolve(this.local(task, [], [error], sink));
+      }
     }
     let handle;
     try {

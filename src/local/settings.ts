@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { defaultSocketPath } from "../paths.js";
+import { DEFAULT_MAX_JSON_DEPTH } from "../protocol/json-limits.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -271,7 +272,7 @@ export const SETTINGS = {
     arg: "MS",
     default: 600_000,
     schema: msOrZero,
-    help: "finished tasks stay readable (at most {resultRetentionMax} of them)",
+    help: "finished tasks stay readable (at most {resultRetentionMax} of them and {resultRetentionBytes} bytes of results)",
     why: "Finished tasks stay readable (`GET /v1/tasks/{uuid}`) this long, so a caller that went away can come back.",
     group: "local",
   }),
@@ -282,11 +283,75 @@ export const SETTINGS = {
     why: "...and at most this many of them (oldest dropped first), so memory stays bounded.",
     group: "local",
   }),
+  resultRetentionBytes: setting({
+    flag: "result-retention-bytes",
+    arg: "N",
+    default: 256 * 1024 * 1024,
+    schema: count(0),
+    help: "bytes of finished tasks' results kept readable; the oldest are evicted first (410)",
+    why: "Results are what weighs (250 tasks of 20 base64 images took 3.4 GB when only counted); a quarter of the daemon's ~1 GB budget (docs/reliability.md).",
+    group: "local",
+    status: true,
+  }),
+  evictedMarkersMax: setting({
+    default: 100_000,
+    schema: count(0),
+    help: "evicted taskUUIDs remembered (answered 410, not 404), oldest forgotten first",
+    why: "So an evicted task reads as evicted, not unknown, for a while; ~100 bytes each, about 10 MB at most.",
+    group: "local",
+  }),
   maxBodyBytes: setting({
     default: 32 * 1024 * 1024,
     schema: count(1),
     help: "largest request body (413 beyond) and local WebSocket frame",
     why: "Largest request body. Runware tasks may carry base64 images (seedImage, ...), hence generous.",
+    group: "local",
+  }),
+  maxReadingBytes: setting({
+    flag: "max-reading-bytes",
+    arg: "N",
+    default: 128 * 1024 * 1024,
+    schema: count(1),
+    help: "bytes of request bodies being read at once, all connections together; past it a body gets 503",
+    why: "Bodies are buffered whole before parsing; 4 bodies at the 32 MiB limit read at once, more are refused at once with Retry-After (docs/reliability.md).",
+    group: "local",
+    status: true,
+  }),
+  maxClientUnsentBytes: setting({
+    flag: "max-client-unsent-bytes",
+    arg: "N",
+    default: 16 * 1024 * 1024,
+    schema: count(1),
+    help: "bytes a local WebSocket or NDJSON client has not read yet; past it the client is closed (clientTooSlow)",
+    why: "50 WebSocket clients that never read pinned 2.2 GB; a reader that keeps up never holds more than a few results. One item larger than this still goes when nothing is waiting.",
+    group: "local",
+    status: true,
+  }),
+  maxUnsentBytes: setting({
+    flag: "max-unsent-bytes",
+    arg: "N",
+    default: 256 * 1024 * 1024,
+    schema: count(1),
+    help: "bytes held for all local clients together (unread, or answers not yet written); past it the one holding most is closed",
+    why: "Many clients each under their own budget must not add up: a quarter of the daemon's ~1 GB budget (docs/reliability.md).",
+    group: "local",
+    status: true,
+  }),
+  maxLocalConnections: setting({
+    flag: "max-local-connections",
+    arg: "N",
+    default: 256,
+    schema: count(1),
+    help: "connections open on the local socket at once; one more gets 503 and is closed",
+    why: "1,100 idle connections locked everyone out under ulimit -n 1024; 256 + 32 lingering refusals + the daemon's own ~30 descriptors stay far below 1024 (docs/reliability.md).",
+    group: "local",
+    status: true,
+  }),
+  slowClientGraceMs: setting({
+    default: 30_000,
+    schema: msOrZero,
+    help: "a local client closed for not reading has this long to read what was written to it, then its connection is cut",
+    why: "Long enough for a client that paused to see why it was closed (ws's own close timeout); its bytes stay counted meanwhile, and the total budget cuts it at once if it must.",
     group: "local",
   }),
   refusedBodyDrainMs: setting({
@@ -302,6 +367,13 @@ export const SETTINGS = {
     schema: ms,
     help: "at start-up, a socket file that neither accepts nor refuses by then is taken for a live daemon's",
     why: "A live daemon's socket accepts at once and a dead one's refuses at once; one that does neither within this is left alone, never stolen.",
+    group: "local",
+  }),
+  maxJsonDepth: setting({
+    default: DEFAULT_MAX_JSON_DEPTH,
+    schema: count(1).max(1_000),
+    help: "a task (local HTTP or WebSocket) or upstream result nested deeper is refused (400) or fails its task (invalidResponse)",
+    why: "JSON.stringify overflows the stack a few thousand levels down: one 12 KB request nested 6,000 arrays deep killed the daemon. Runware's tasks nest a few levels (docs/protocol.md §3, §8); 64 leaves room and stays far from the stack.",
     group: "local",
   }),
 

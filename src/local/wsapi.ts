@@ -14,9 +14,20 @@ import type { RunwareErrorObject } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Task } from "../protocol/schemas.js";
 import { PONG_FRAME } from "../protocol/codec.js";
+import type { ByteBudget } from "./budget.js";
 import type { DaemonConfig } from "./config.js";
+import { unencodable } from "./encode.js";
 import type { TaskService } from "./service.js";
+import type { UnsentBudget } from "./unsent.js";
 import { isRefusal, validateBatch } from "./validate.js";
+import { WsPeer } from "./wspeer.js";
+
+export interface LocalWebSocketBudgets {
+  /** Bytes not yet read by local clients (unsent.ts). */
+  unsent: UnsentBudget;
+  /** Bytes of requests being read (budget.ts). */
+  reading: ByteBudget;
+}
 
 export class LocalWebSocket {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 0 });
@@ -26,15 +37,19 @@ export class LocalWebSocket {
   constructor(
     private readonly service: TaskService,
     logger: Logger,
-    private readonly opts: Pick<DaemonConfig, "maxBodyBytes" | "closeGraceMs">,
+    private readonly opts: Pick<DaemonConfig, "maxBodyBytes" | "closeGraceMs" | "maxJsonDepth" | "slowClientGraceMs">,
+    private readonly budgets: LocalWebSocketBudgets,
   ) {
     this.log = logger.child({ mod: "local-ws" });
     this.wss.options.maxPayload = opts.maxBodyBytes;
-    this.wss.on("connection", (ws) => this.onConnection(ws));
+    // A close unanswered this long is cut: a client closed for not reading has this long to read.
+    // (ws 8.18+ takes closeTimeout; @types/ws does not know it yet.)
+    (this.wss.options as { closeTimeout?: number }).closeTimeout = opts.slowClientGraceMs;
+    this.wss.on("connection", (ws: WebSocket, _req: IncomingMessage, socket: Duplex) => this.onConnection(ws, socket));
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req, socket));
   }
 
   get clients(): number {
@@ -51,14 +66,13 @@ export class LocalWebSocket {
     this.wss.close(() => clearTimeout(force));
   }
 
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, socket: Duplex): void {
     const client = `ws:${++this.seq}`;
     const session = randomUUID();
     this.log.debug({ client }, "local websocket connected");
-    const send = (frame: string) => {
-      if (ws.readyState === ws.OPEN) ws.send(frame);
-    };
-    const sendErrors = (errors: RunwareErrorObject[]) => send(JSON.stringify({ errors }));
+    const peer = new WsPeer(ws, this.budgets.unsent, this.log.child({ client }));
+    peer.countReading(socket, this.budgets.reading);
+    const sendErrors = (errors: RunwareErrorObject[]) => peer.sendErrors(errors);
     ws.on("error", (err) => this.log.debug({ client, err: err.message }, "local websocket error"));
     ws.on("message", (raw, isBinary) => {
       if (isBinary) return sendErrors([{ code: "invalidRequestBody", message: "frames must be JSON text" }]);
@@ -70,28 +84,23 @@ export class LocalWebSocket {
         return sendErrors([{ code: "invalidRequestBody", message: "the frame is not valid JSON" }]);
       }
       const items = Array.isArray(body) ? body : [body];
-      for (const el of items) this.onTask(el, client, session, send, sendErrors);
+      for (const el of items) this.onTask(el, client, session, peer);
     });
   }
 
-  private onTask(
-    el: unknown,
-    client: string,
-    session: string,
-    send: (frame: string) => void,
-    sendErrors: (errors: RunwareErrorObject[]) => void,
-  ): void {
+  private onTask(el: unknown, client: string, session: string, peer: WsPeer): void {
+    const sendErrors = (errors: RunwareErrorObject[]) => peer.sendErrors(errors);
     const rec = el && typeof el === "object" ? (el as Record<string, unknown>) : undefined;
     if (rec?.["taskType"] === "authentication") {
       // Answered locally; the client's key (if any) is ignored and never forwarded or logged.
-      send(JSON.stringify({ data: [{ taskType: "authentication", connectionSessionUUID: session }] }));
+      peer.sendJson({ data: [{ taskType: "authentication", connectionSessionUUID: session }] });
       return;
     }
     if (rec?.["taskType"] === "ping") {
-      send(PONG_FRAME);
+      peer.send(PONG_FRAME);
       return;
     }
-    const checked = validateBatch([el], (u) => this.service.inFlight(u));
+    const checked = validateBatch([el], (u) => this.service.inFlight(u), this.opts.maxJsonDepth);
     if (isRefusal(checked)) return sendErrors([checked.error]);
     const task = checked[0] as Task;
     const refused = this.service.admissionError(checked);
@@ -100,15 +109,21 @@ export class LocalWebSocket {
     // A getResponse reply is the task's full current state in one frame, data and errors together
     // (docs/protocol.md §4.2): clients read one reply per poll, so it must not be split per item.
     const wholeReply = task.taskType === "getResponse";
+    // Replies that could not be encoded: the task's errors frame says so, so no task goes unanswered.
+    const unsent: RunwareErrorObject[] = [];
     void this.service.run(checked, client, (ev) => {
-      if (ev.type === "ack") send(JSON.stringify({ data: [ev.item] }));
-      else if (ev.type === "data") {
+      if (ev.type === "ack") {
+        if (!peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(task, "the acknowledgement"));
+      } else if (ev.type === "data") {
         // An async client fetches results with getResponse itself, as it would from Runware.
-        if (!async && !wholeReply) send(JSON.stringify({ data: [ev.item] }));
+        if (!async && !wholeReply && !peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(task));
       } else if (wholeReply) {
         const { data, errors } = ev.outcome;
-        send(JSON.stringify(errors.length > 0 ? { data, errors } : { data }));
-      } else if (ev.outcome.errors.length > 0) sendErrors(ev.outcome.errors);
+        if (!peer.sendJson(errors.length > 0 ? { data, errors } : { data })) sendErrors([unencodable(task, "the reply")]);
+      } else {
+        const errors = unsent.length > 0 ? [...ev.outcome.errors, ...unsent] : ev.outcome.errors;
+        if (errors.length > 0 && !peer.sendJson({ errors })) sendErrors([unencodable(task, "an error")]);
+      }
     });
   }
 }

@@ -6,7 +6,7 @@
  * nothing behind: no daemon, simulator, child process, socket or temp dir.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -270,10 +270,10 @@ export function childEnv(env: Record<string, string | undefined>): NodeJS.Proces
   return { ...base, ...env };
 }
 
-/** Spawn `node dist/src/cli/main.js <args>`; killed (SIGKILL) at cleanup if still running. */
-export function spawnCli(cleanup: Cleanup, args: string[], env: Record<string, string | undefined>): Child {
+/** Spawn `node [nodeArgs] dist/src/cli/main.js <args>`; killed (SIGKILL) at cleanup if still running. */
+export function spawnCli(cleanup: Cleanup, args: string[], env: Record<string, string | undefined>, nodeArgs: string[] = []): Child {
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: childEnv(env) });
+  const child = spawn(process.execPath, [...nodeArgs, CLI_MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: childEnv(env) });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -302,13 +302,26 @@ export function spawnCli(cleanup: Cleanup, args: string[], env: Record<string, s
   return { child, stdout: () => out, stderr: () => err, exited, waitForLine };
 }
 
-/** `runware daemon` against `upstream` on `socketPath`, with fast timings. */
+/** `runware daemon` against `upstream` on `socketPath`, with fast timings (`nodeArgs`: e.g. a heap limit). */
 export function spawnDaemon(
   cleanup: Cleanup,
-  opts: { upstream: string; socketPath: string; flags?: Record<string, string>; env?: Record<string, string | undefined> },
+  opts: {
+    upstream: string;
+    socketPath: string;
+    flags?: Record<string, string>;
+    env?: Record<string, string | undefined>;
+    nodeArgs?: string[];
+  },
 ): Child {
   const flags = { ...FAST_FLAGS, "log-level": "info", upstream: opts.upstream, socket: opts.socketPath, ...opts.flags };
-  return spawnCli(cleanup, ["daemon", ...toArgv(flags)], opts.env ?? { RUNWARE_API_KEY: TEST_KEY });
+  return spawnCli(cleanup, ["daemon", ...toArgv(flags)], opts.env ?? { RUNWARE_API_KEY: TEST_KEY }, opts.nodeArgs);
+}
+
+/** A process's resident memory now and at its peak (VmRSS, VmHWM of /proc/<pid>/status), in bytes. */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
 }
 
 // --- small builders --------------------------------------------------------------------------------
