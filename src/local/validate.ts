@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { randomUUID } from "node:crypto";
 import type { RunwareErrorObject } from "../errors.js";
-import { DEFAULT_MAX_JSON_DEPTH, nestedDeeperThan } from "../protocol/json-limits.js";
+import { nestedDeeperThan } from "../protocol/json-limits.js";
 import type { Task } from "../protocol/schemas.js";
 
 export interface Refusal {
@@ -48,11 +48,7 @@ function hasApiKey(value: unknown): boolean {
  * `inUse(uuid)` says whether the daemon already has that taskUUID in flight; a task nested deeper
  * than `maxJsonDepth` is refused (protocol/json-limits.ts: it could not be encoded on its way).
  */
-export function validateBatch(
-  body: unknown,
-  inUse: (uuid: string) => boolean,
-  maxJsonDepth: number = DEFAULT_MAX_JSON_DEPTH,
-): Task[] | Refusal {
+export function validateBatch(body: unknown, inUse: (uuid: string) => boolean, maxJsonDepth: number): Task[] | Refusal {
   if (!Array.isArray(body)) return refuse(400, "invalidRequestBody", "the body must be a JSON array of task objects");
   if (body.length === 0) return refuse(400, "invalidRequestBody", "the task array is empty");
   const seen = new Set<string>();
