@@ -67,6 +67,12 @@ export async function stop(argv: string[]): Promise<number> {
     say(`runware: ${pidFile} holds no valid pid`);
     return EXIT.unreachable;
   }
+  // A pid file left by a daemon killed long ago may name a pid reused by an unrelated process.
+  if (!isRunwareDaemon(pid)) {
+    say(`runware: pid ${pid} in ${pidFile} is not a runware daemon (a reused pid?); nothing signalled`);
+    removePidFileIfNames(pidFile, pid);
+    return EXIT.unreachable;
+  }
   try {
     process.kill(pid, "SIGTERM");
   } catch {
@@ -103,5 +109,14 @@ function processAlive(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
     return true; // no /proc (macOS): kill(0) said it exists
+  }
+}
+
+/** Whether `pid` runs `runware daemon`; true when /proc cannot tell (gone: kill() says so; macOS). */
+function isRunwareDaemon(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("daemon");
+  } catch {
+    return true;
   }
 }

@@ -18,6 +18,7 @@ import { dirname } from "node:path";
 import type { Server } from "node:http";
 import { RunwareDaemonError } from "../errors.js";
 import { MAX_SOCKET_PATH_BYTES } from "../paths.js";
+import { withLock } from "./lockfile.js";
 import { aside, removePidFileIfNames, unlinkQuietly, writePidFile } from "./pidfile.js";
 
 export class SocketError extends RunwareDaemonError {}
@@ -134,6 +135,11 @@ const MAX_ROUNDS = 10;
 /** Bind `server` to `path` safely; see the module comment. */
 export async function bindUnixSocket(server: Server, path: string, probeTimeoutMs: number, opts: BindOptions = {}): Promise<BoundSocket> {
   prepareSocketDir(path);
+  return withLock(`${path}.lock`, () => bindLocked(server, path, probeTimeoutMs, opts));
+}
+
+/** The bind itself, with the lock beside the socket held (lockfile.ts). */
+async function bindLocked(server: Server, path: string, probeTimeoutMs: number, opts: BindOptions): Promise<BoundSocket> {
   await clearLeftover(path, probeTimeoutMs);
   const tmp = aside(path, "tmp");
   unlinkQuietly(tmp); // a leftover of a dead process that had our pid

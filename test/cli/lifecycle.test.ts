@@ -4,6 +4,7 @@
  * ControlMaster style) and its reuse, `start` / `stop`. Background daemons are real detached
  * processes: every test reaps them by the pid file beside the socket, even when it fails.
  */
+import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -285,6 +286,21 @@ describe("cli - start and stop", () => {
       expect(r.code, `${JSON.stringify(content)}: ${r.stderr}`).toBe(3);
       expect(r.stderr).toMatch(/no valid pid/);
     }
+  });
+
+  it("cli - stop with a pid file naming a live process that is not a daemon (a reused pid) signals nobody and exits 3", async () => {
+    const { socketPath, env } = await noDaemonYet();
+    mkdirSync(dirname(socketPath), { recursive: true, mode: 0o700 });
+    const bystander = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+    cleanup.defer(() => {
+      bystander.kill("SIGKILL");
+    });
+    writeFileSync(pidFileOf(socketPath), `${bystander.pid}\n`);
+    const r = await runCli(cleanup, ["stop", "--socket", socketPath], { env });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/not a runware daemon/);
+    expect(bystander.exitCode).toBeNull();
+    expect(isAlive(bystander.pid!)).toBe(true);
   });
 
   it("cli - stop with no daemon started exits 3", async () => {

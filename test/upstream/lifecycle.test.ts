@@ -51,7 +51,7 @@ describe("task lifecycle - the phase table", () => {
     }
   });
 
-  it("task lifecycle - callers see queued until the first send, sent until final, and the final state itself", () => {
+  it("task lifecycle - callers see queued while it waits for a slot (also after a transient error), sent until final, and the final state itself", () => {
     expect(STATE_OF).toEqual({
       queued: "queued",
       sent: "sent",

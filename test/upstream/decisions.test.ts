@@ -1,0 +1,86 @@
+/** The engine's rules as pure functions (src/upstream/decisions.ts) and frame packing (outbox.ts). */
+import { describe, expect, it } from "vitest";
+import * as d from "../../src/upstream/decisions.js";
+import { pack } from "../../src/upstream/outbox.js";
+
+const POLICY = { maxTaskRetries: 2, retryBaseMs: 100, retryMaxMs: 1_000 };
+const err = (code: string) => ({ code, message: code });
+const facts = (over: Partial<d.DeliveryFacts> = {}): d.DeliveryFacts => ({
+  submits: 1,
+  reached: false,
+  written: true,
+  undelivered: false,
+  ...over,
+});
+
+describe("decisions - what follows an answer", () => {
+  it("decisions - errors: conflict polls, not-found is its own case, transient retries while retries last, the rest fails", () => {
+    expect(d.onErrors([err("conflictTaskUUID")], 0, POLICY, () => 0.5)).toEqual({ do: "poll" });
+    expect(d.onErrors([err("taskNotFound")], 0, POLICY, () => 0.5)).toEqual({ do: "not-found" });
+    expect(d.onErrors([err("timeoutProvider")], 0, POLICY, () => 0.5)).toEqual({ do: "retry", delayMs: 50 });
+    expect(d.onErrors([err("timeoutProvider")], 1, POLICY, () => 0.5)).toEqual({ do: "retry", delayMs: 100 });
+    expect(d.onErrors([err("timeoutProvider")], 2, POLICY, () => 0.5)).toEqual({ do: "fail" });
+    expect(d.onErrors([err("timeoutProvider"), err("invalidModel")], 0, POLICY, () => 0.5)).toEqual({ do: "fail" });
+    expect(d.onErrors([err("somethingNew")], 0, POLICY, () => 0.5)).toEqual({ do: "fail" });
+  });
+
+  it("decisions - not found: stale while a resubmission is out, fail for an acked async task, in doubt for an acked sync one, else resubmit", () => {
+    expect(d.onNotFound({ phase: "sent", acked: true, async: false })).toEqual({ do: "ignore" });
+    expect(d.onNotFound({ phase: "polling", acked: true, async: true })).toEqual({ do: "fail" });
+    expect(d.onNotFound({ phase: "polling", acked: true, async: false }).do).toBe("in-doubt");
+    expect(d.onNotFound({ phase: "polling", acked: false, async: false })).toEqual({ do: "resubmit" });
+  });
+
+  it("decisions - resubmit: only 'not found' resends are capped", () => {
+    expect(d.resubmit("not-found", 1, 2)).toEqual({ do: "resubmit" });
+    expect(d.resubmit("not-found", 2, 2).do).toBe("in-doubt");
+    expect(d.resubmit("fresh-session", 99, 2)).toEqual({ do: "resubmit" });
+    expect(d.resubmit("undelivered", 99, 2)).toEqual({ do: "resubmit" });
+  });
+
+  it("decisions - a new link: nothing for unsent or current tasks, poll again, resend what never arrived, else grace or resubmit", () => {
+    const link = { epoch: 3, resumed: true };
+    expect(d.onReady({ phase: "queued", sentEpoch: -1, undelivered: false }, link)).toEqual({ do: "none" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 3, undelivered: false }, link)).toEqual({ do: "none" });
+    expect(d.onReady({ phase: "polling", sentEpoch: 2, undelivered: false }, link)).toEqual({ do: "poll-now" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: true }, link)).toEqual({ do: "resubmit" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: false }, link)).toEqual({ do: "grace" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: false }, { epoch: 3, resumed: false })).toEqual({ do: "resubmit" });
+  });
+
+  it("decisions - undelivered: a frame not written whole, or unanswered on a link closed with 1009; never once Runware answered", () => {
+    const t = { phase: "sent" as const, written: true, replied: false };
+    expect(d.undelivered({ ...t, written: false }, 1006)).toBe("not-written");
+    expect(d.undelivered(t, d.MESSAGE_TOO_BIG)).toBe("too-big");
+    expect(d.undelivered(t, 1006)).toBe(false);
+    expect(d.undelivered({ ...t, replied: true }, d.MESSAGE_TOO_BIG)).toBe(false);
+    expect(d.undelivered({ ...t, phase: "polling" }, d.MESSAGE_TOO_BIG)).toBe(false);
+  });
+
+  it("decisions - deadline and stop: in doubt only when a submission may have reached Runware", () => {
+    expect(d.onDeadline({ ...facts(), lostContact: true }, 10).state).toBe("in-doubt");
+    expect(d.onDeadline({ ...facts(), lostContact: false }, 10)).toMatchObject({ state: "failed", code: "taskTimeout" });
+    expect(d.onDeadline({ ...facts({ undelivered: true }), lostContact: false }, 10).message).toMatch(/could not be delivered/);
+    expect(d.onDeadline({ ...facts({ undelivered: true, reached: true }), lostContact: true }, 10).state).toBe("in-doubt");
+    expect(d.onStop(facts(), "stop")).toMatchObject({ state: "in-doubt", code: "taskInDoubt" });
+    expect(d.onStop(facts({ submits: 0, written: false }), "stop")).toMatchObject({ state: "failed", code: "taskAborted" });
+    expect(d.onStop(facts({ undelivered: true }), "stop")).toMatchObject({ state: "failed", code: "taskAborted" });
+  });
+});
+
+describe("outbox - pack", () => {
+  it("outbox - packs tasks in order into JSON arrays no larger than the limit; a task larger than it goes alone", () => {
+    const items = ["a", "bb", "ccc", "dddddddddd", "e"].map((x) => ({ text: JSON.stringify(x) }));
+    const frames = pack(items, 12);
+    expect(frames.map((f) => f.text)).toEqual(['["a","bb"]', '["ccc"]', '["dddddddddd"]', '["e"]']);
+    for (const f of frames) if (f.items.length > 1) expect(Buffer.byteLength(f.text)).toBeLessThanOrEqual(12);
+    expect(frames.flatMap((f) => JSON.parse(f.text) as string[])).toEqual(["a", "bb", "ccc", "dddddddddd", "e"]);
+    expect(pack([], 100)).toEqual([]);
+  });
+
+  it("outbox - counts UTF-8 bytes, not characters", () => {
+    const items = ["ééé", "ééé"].map((x) => ({ text: JSON.stringify(x) })); // 5 characters, 8 bytes each
+    expect(pack(items, 19)).toHaveLength(1); // ["ééé","ééé"]: 13 characters, 19 bytes
+    expect(pack(items, 18)).toHaveLength(2);
+  });
+});
