@@ -128,8 +128,24 @@ export interface DeadlineDecision {
 }
 
 /** At the task timeout: in doubt when the link was lost after the send and never heard back. */
-export function onDeadline(t: { lostContact: boolean; undelivered: boolean }, timeoutMs: number): DeadlineDecision {
-  if (t.undelivered) {
+/** What a task's record says about whether any of its submissions may have reached Runware. */
+export interface DeliveryFacts {
+  submits: number;
+  /** Runware answered about it, or a link it went out on dropped with no sign it was not delivered. */
+  reached: boolean;
+  /** The last submission's frame was handed to the socket whole. */
+  written: boolean;
+  /** The last submission is known not to have reached Runware. */
+  undelivered: boolean;
+}
+
+/** False only when no submission can have reached Runware: then the task was not run, for sure. */
+export function mayHaveRun(t: DeliveryFacts): boolean {
+  return t.reached || (t.submits > 0 && t.written && !t.undelivered);
+}
+
+export function onDeadline(t: DeliveryFacts & { lostContact: boolean }, timeoutMs: number): DeadlineDecision {
+  if (!mayHaveRun(t) && t.submits > 0) {
     return {
       state: "failed",
       code: TASK_TIMEOUT_CODE,
@@ -152,9 +168,9 @@ export interface StopDecision {
   message: string;
 }
 
-/** The daemon stops with the task unfinished: in doubt once it was ever written upstream. */
-export function onStop(t: { submits: number }, reason: string): StopDecision {
-  if (t.submits > 0) {
+/** The daemon stops with the task unfinished: in doubt once it may have reached Runware. */
+export function onStop(t: DeliveryFacts, reason: string): StopDecision {
+  if (mayHaveRun(t)) {
     return {
       state: "in-doubt",
       code: TASK_IN_DOUBT_CODE,

@@ -34,6 +34,7 @@ export function applyFrame(frame: SplitFrame, pending: ReadonlyMap<string, TaskR
     }
     t.lostContact = false;
     t.replied = true;
+    t.reached = true;
     try {
       applySlice(t, slice, act);
     } catch (err) {

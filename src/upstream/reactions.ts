@@ -33,7 +33,7 @@ export interface TaskCore {
 export class Reactions {
   constructor(private readonly core: TaskCore) {}
 
-  /** The one way a task goes upstream again under its own UUID; every cause counts against the cap. */
+  /** The one way a task goes upstream again under its own UUID; the cap applies to "not found" (decisions.resubmit). */
   resubmit(t: TaskRecord, cause: decide.ResubmitCause, reason: string, errors: RunwareErrorObject[] = []): void {
     const d = decide.resubmit(cause, t.notFoundResends, this.core.opts.maxRecoveryResends);
     if (d.do === "in-doubt") {
@@ -148,7 +148,10 @@ export class Reactions {
         continue;
       }
       if (why) t.undelivered = true;
-      else t.lostContact = true;
+      else {
+        t.lostContact = true;
+        t.reached = true; // it may have got there: from now on, not knowing means in doubt
+      }
       if (t.phase === "sent")
         this.core.moveTo(
           t,

@@ -74,6 +74,8 @@ export interface TaskRecord extends DeadlineNode {
   written: boolean;
   /** Known not to have reached Runware on the link that dropped: resent at once, never in doubt. */
   undelivered: boolean;
+  /** Some submission may have reached Runware (decisions.mayHaveRun): never reset. */
+  reached: boolean;
   /** Links closed with 1009 (message too big) while its submission was unanswered on them. */
   tooBigStrikes: number;
   /** Set when the link dropped after a send and nothing has been heard since. */
@@ -130,6 +132,7 @@ export function newRecord(p: PreparedTask, client: string, expect: Expectation, 
     replied: false,
     written: false,
     undelivered: false,
+    reached: false,
     tooBigStrikes: 0,
     lostContact: false,
     acked: false,
