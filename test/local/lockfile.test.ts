@@ -31,7 +31,7 @@ describe("socket lock", () => {
       ),
     );
     expect(most).toBe(1);
-    expect([...order].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect([...order].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4]);
     expect(existsSync(lock)).toBe(false);
   });
 
