@@ -92,6 +92,11 @@ export class JsonAnswer implements LocalClient {
       sendJson(this.res, 503, { errors });
       return;
     }
+    if (phase === "done" && !this.res.destroyed) {
+      // All of it is written already: the reader gets graceMs to take it.
+      this.lingerThenCut();
+      return;
+    }
     if (phase !== "writing" || !this.out || this.res.destroyed) {
       this.res.destroy();
       return;
@@ -100,6 +105,11 @@ export class JsonAnswer implements LocalClient {
     for (const t of this.tasks.slice(this.written))
       this.errors.push(JSON.stringify({ code: CLIENT_TOO_SLOW_CODE, message, taskUUID: t.taskUUID, taskType: t.taskType }));
     this.out.end(`],"errors":[${this.errors.join(",")}]}`);
+    this.lingerThenCut();
+  }
+
+  /** What was written stays for the reader to take for graceMs; then the connection is cut. */
+  private lingerThenCut(): void {
     this.grace = setTimeout(() => this.res.destroy(), this.graceMs).unref();
     this.res.once("finish", () => clearTimeout(this.grace));
   }

@@ -61,6 +61,9 @@ export class BodyRefused extends Error {
   }
 }
 
+/** Defined out here: a listener made inside readBody would keep its promise, and the body, alive. */
+const ignore = () => undefined;
+
 /**
  * Read the whole body, refusing (without buffering further) once it passes `limit` bytes (413), or
  * once the bodies being read on every connection together would pass the reading budget (503): its
@@ -86,36 +89,34 @@ export function readBody(req: IncomingMessage, limit: number, hold: Hold, budget
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let failed = false;
-    req.on("data", (chunk: Buffer) => {
-      if (failed) return;
+    // Settled once; then the listeners go, for they would keep this promise (and the body it
+    // resolved with) alive as long as the request. Unread bytes left flow on, dropped.
+    const stop = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.on("error", ignore);
+      chunks.length = 0;
+    };
+    const fail = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        failed = true;
-        chunks.length = 0;
-        reject(new BodyRefused(413, "payloadTooLarge", `body exceeds the ${limit}-byte limit`));
-        return;
-      }
-      if (!hold.grow(chunk.length)) {
-        failed = true;
-        chunks.length = 0;
-        reject(busy());
-        return;
-      }
+      if (size > limit) return fail(new BodyRefused(413, "payloadTooLarge", `body exceeds the ${limit}-byte limit`));
+      if (!hold.grow(chunk.length)) return fail(busy());
       chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (failed) return;
+    };
+    const onEnd = () => {
       const body = Buffer.concat(chunks, size);
-      chunks.length = 0; // the listeners outlive the read (req lives as long as the request)
+      stop();
       resolve(body);
-    });
-    req.on("error", (err) => {
-      if (!failed) {
-        failed = true;
-        reject(err);
-      }
-    });
+    };
+    const onError = (err: Error) => fail(err);
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
   });
 }
 

@@ -91,11 +91,16 @@ export class NdjsonWriter implements LocalClient {
 
   /** Stop writing: one last error line naming the tasks the reader has not had the end of, then end; cut again: gone. */
   cut(reason: string): void {
-    if (this.cutReason !== undefined || this.res.writableEnded) {
+    if (this.cutReason !== undefined) {
       this.res.destroy();
       return;
     }
     this.cutReason = reason;
+    if (this.res.writableEnded) {
+      // All of it is written already, done line included: the reader gets graceMs to take it.
+      this.lingerThenCut();
+      return;
+    }
     const message = `${reason}; the stream ends here, and the tasks keep running: read them with GET /v1/tasks/{taskUUID}`;
     const open = this.tasks.filter((_, i) => this.told[i] === undefined);
     const errors =
@@ -104,7 +109,11 @@ export class NdjsonWriter implements LocalClient {
         : [{ code: CLIENT_TOO_SLOW_CODE, message }];
     this.log.warn({ unsent: this.unsent(), tasks: open.length, reason }, "local NDJSON reader too slow; ending its stream");
     this.res.end(`${JSON.stringify({ errors })}\n`);
-    // What was written stays for the reader to take for graceMs; then the connection is cut.
+    this.lingerThenCut();
+  }
+
+  /** What was written stays for the reader to take for graceMs; then the connection is cut. */
+  private lingerThenCut(): void {
     this.grace = setTimeout(() => this.res.destroy(), this.graceMs).unref();
     this.res.once("finish", () => clearTimeout(this.grace));
   }

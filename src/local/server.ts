@@ -103,7 +103,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       if (gone) return sendError(res, 410, evictedError(uuid, gone, service.store.limits));
       return sendError(res, 404, { code: "taskNotFound", message: `no task ${uuid} in flight or within retention`, taskUUID: uuid });
     }
-    const answer = new JsonAnswer(res, [snap], opts.unsent, opts.slowClientGraceMs, log);
+    const answer = new JsonAnswer(res, [{ taskUUID: snap.taskUUID, taskType: snap.taskType }], opts.unsent, opts.slowClientGraceMs, log);
     const bytes = outcomeBytesOf(snap);
     if (answer.hold(0, snap, bytes)) await answer.write(200, { taskUUID: snap.taskUUID, taskType: snap.taskType, state: snap.state }, true);
   }
@@ -175,22 +175,30 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     }
     const client = `http:${++clientSeq}`;
     if (log.isLevelEnabled("debug")) log.debug({ client, tasks: tasks.length }, "batch accepted");
+    return runBatch(res, tasks, client, (req.headers.accept ?? "").includes("application/x-ndjson"));
+  }
 
-    if ((req.headers.accept ?? "").includes("application/x-ndjson")) {
-      const out = new NdjsonWriter(res, tasks, opts.unsent, opts.slowClientGraceMs, log.child({ client }));
-      await service.run(tasks, client, (ev, i) => {
+  /**
+   * Not async, and its writers keep only each task's taskUUID and taskType: the parsed tasks (a 30 MB
+   * seedImage, and the body text it may still point into) are let go once they are encoded.
+   */
+  function runBatch(res: ServerResponse, tasks: Task[], client: string, ndjson: boolean): Promise<void> {
+    const refs = tasks.map((t) => ({ taskUUID: t.taskUUID, taskType: t.taskType }));
+    const clientLog = log.child({ client });
+    if (ndjson) {
+      const out = new NdjsonWriter(res, refs, opts.unsent, opts.slowClientGraceMs, clientLog);
+      const done = service.run(tasks, client, (ev, i) => {
         if (ev.type === "final") out.final(i, ev.outcome);
         else out.item(i, ev.item, ev.type === "ack");
       });
-      out.end();
-      return;
+      return done.then(() => out.end());
     }
     // Each task's outcome is held (and counted) until the whole answer can be written.
-    const answer = new JsonAnswer(res, tasks, opts.unsent, opts.slowClientGraceMs, log.child({ client }));
-    await service.run(tasks, client, (ev, i) => {
+    const answer = new JsonAnswer(res, refs, opts.unsent, opts.slowClientGraceMs, clientLog);
+    const done = service.run(tasks, client, (ev, i) => {
       if (ev.type === "final") answer.hold(i, ev.outcome, outcomeBytes(ev.outcome));
     });
-    await answer.write(200, undefined);
+    return done.then(() => answer.write(200, undefined));
   }
 
   server.on("upgrade", (req, socket, head) => {

@@ -320,10 +320,10 @@ export const SETTINGS = {
   maxClientUnsentBytes: setting({
     flag: "max-client-unsent-bytes",
     arg: "N",
-    default: 16 * 1024 * 1024,
+    default: 4 * 1024 * 1024,
     schema: count(1),
     help: "bytes a local WebSocket or NDJSON client has not read yet; past it the client is closed (clientTooSlow)",
-    why: "50 WebSocket clients that never read pinned 2.2 GB; a reader that keeps up never holds more than a few results. One item larger than this still goes when nothing is waiting.",
+    why: "50 WebSocket clients that never read pinned 2.2 GB. A closed client keeps what it has not read until it reads its close reason, so 64 of them fit in --max-unsent-bytes at 4 MiB each (at 16 MiB, 16 did and the rest were cut without a reason). Judged once per event-loop turn: one frame's items all go, and one item larger than this still goes when nothing is waiting.",
     group: "local",
     status: true,
   }),

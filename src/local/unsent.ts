@@ -4,8 +4,9 @@
  * together, that plus the answers held for JSON callers (`maxUnsentBytes`). A client past its own
  * budget is cut; when all together would pass theirs, the one holding most is cut first, so many
  * slow clients cannot add up. Cutting is the client's business (close frame, error line, 503);
- * a cut client keeps counting until its connection is gone, and one cut a second time must let go
- * at once (destroy its connection, and count 0). Pure bookkeeping.
+ * a cut client keeps counting until its connection is gone (its close waits behind what it has not
+ * read, so that it can learn why), and one cut a second time must let go at once (destroy its
+ * connection, and count 0). Bookkeeping, no I/O.
  */
 
 /** The code of the error a client gets when it is cut (a WebSocket's close reason starts with it). */
@@ -20,6 +21,12 @@ export interface LocalClient {
 
 export class UnsentBudget {
   private readonly clients = new Set<LocalClient>();
+  /** Clients cut once: written to no more, their bytes counted until they are gone. */
+  private readonly closing = new WeakSet<LocalClient>();
+  /** The event-loop turn each client was last checked against its own budget in. */
+  private readonly checked = new WeakMap<LocalClient, number>();
+  private turn = 0;
+  private turnEnding = false;
 
   constructor(
     readonly perClient: number,
@@ -29,7 +36,10 @@ export class UnsentBudget {
   /** Count `c` from now on; the returned function stops counting it (call it when it closes). */
   add(c: LocalClient): () => void {
     this.clients.add(c);
-    return () => this.clients.delete(c);
+    return () => {
+      this.clients.delete(c);
+      this.closing.delete(c);
+    };
   }
 
   get size(): number {
@@ -39,32 +49,59 @@ export class UnsentBudget {
   /**
    * May `bytes` more go to (or be held for) `c`? When `ownBudget`, not if that would take `c`
    * past `perClient` with something already waiting (one item larger than the budget still goes to
-   * a client that has taken everything): then `c` is cut. Then, while all clients together would
-   * pass `total`, the one holding most is cut, possibly `c` itself.
+   * a client that has taken everything): then `c` is cut. That is judged on the first write of each
+   * event-loop turn: the items of one upstream frame go out in one turn, and a client that reads
+   * cannot have read any of them before the turn ends. When all clients together would pass
+   * `total`, one client is cut per write: the open one holding most (a client with nothing waiting
+   * still gets its one item), its close queued behind what it holds so it can still learn why;
+   * but once the clients already cut hold more than `total` themselves, the largest of them is cut
+   * again, at once, to give its bytes back.
    */
   admit(c: LocalClient, bytes: number, ownBudget = true): boolean {
     const own = c.unsent();
-    if (ownBudget && own > 0 && own + bytes > this.perClient) {
-      c.cut(`${own} bytes unread, over the ${this.perClient}-byte budget of a local client`);
+    if (ownBudget && this.newTurnFor(c) && own > 0 && own + bytes > this.perClient) {
+      this.cutOnce(c, `${own} bytes unread, over the ${this.perClient}-byte budget of a local client`);
       return false;
     }
     let sum = bytes;
-    const held: Array<[LocalClient, number]> = [];
+    let closing = 0;
+    let open: [LocalClient, number] | undefined = own > 0 ? [c, own + bytes] : undefined;
+    let shut: [LocalClient, number] | undefined;
     for (const x of this.clients) {
       const n = x.unsent();
       sum += n;
-      held.push([x, n]);
+      if (this.closing.has(x)) {
+        closing += n;
+        if (!shut || n > shut[1]) shut = [x, n];
+      } else if (x !== c && n > 0 && (!open || n > open[1])) open = [x, n];
     }
     if (sum <= this.total) return true;
-    if (!this.clients.has(c)) held.push([c, own]);
-    held.sort((a, b) => b[1] - a[1]);
-    let cutSelf = false;
-    for (const [x, n] of held) {
-      if (sum <= this.total) break;
-      x.cut(`local clients hold ${sum - bytes} bytes, over the daemon's ${this.total}-byte total; this one held most (${n})`);
-      sum -= x === c ? n + bytes : n;
-      if (x === c) cutSelf = true;
+    const why = `local clients hold ${sum - bytes} bytes, over the daemon's ${this.total}-byte total`;
+    if (closing > this.total && shut) {
+      shut[0].cut(`${why}; those already closed hold ${closing}`);
+      return true;
     }
-    return !cutSelf;
+    if (!open) return true;
+    this.cutOnce(open[0], `${why}; this one held most (${open[1]})`);
+    return open[0] !== c;
+  }
+
+  /** True on `c`'s first write of this turn. */
+  private newTurnFor(c: LocalClient): boolean {
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(() => {
+        this.turn++;
+        this.turnEnding = false;
+      });
+    }
+    if (this.checked.get(c) === this.turn) return false;
+    this.checked.set(c, this.turn);
+    return true;
+  }
+
+  private cutOnce(c: LocalClient, reason: string): void {
+    this.closing.add(c);
+    c.cut(reason);
   }
 }

@@ -109,20 +109,22 @@ export class LocalWebSocket {
     // A getResponse reply is the task's full current state in one frame, data and errors together
     // (docs/protocol.md §4.2): clients read one reply per poll, so it must not be split per item.
     const wholeReply = task.taskType === "getResponse";
+    // Only the task's names are kept for its errors: the parsed task (a 30 MB seedImage) goes once encoded.
+    const ref = { taskUUID: task.taskUUID, taskType: task.taskType };
     // Replies that could not be encoded: the task's errors frame says so, so no task goes unanswered.
     const unsent: RunwareErrorObject[] = [];
     void this.service.run(checked, client, (ev) => {
       if (ev.type === "ack") {
-        if (!peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(task, "the acknowledgement"));
+        if (!peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(ref, "the acknowledgement"));
       } else if (ev.type === "data") {
         // An async client fetches results with getResponse itself, as it would from Runware.
-        if (!async && !wholeReply && !peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(task));
+        if (!async && !wholeReply && !peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(ref));
       } else if (wholeReply) {
         const { data, errors } = ev.outcome;
-        if (!peer.sendJson(errors.length > 0 ? { data, errors } : { data })) sendErrors([unencodable(task, "the reply")]);
+        if (!peer.sendJson(errors.length > 0 ? { data, errors } : { data })) sendErrors([unencodable(ref, "the reply")]);
       } else {
         const errors = unsent.length > 0 ? [...ev.outcome.errors, ...unsent] : ev.outcome.errors;
-        if (errors.length > 0 && !peer.sendJson({ errors })) sendErrors([unencodable(task, "an error")]);
+        if (errors.length > 0 && !peer.sendJson({ errors })) sendErrors([unencodable(ref, "an error")]);
       }
     });
   }

@@ -23,6 +23,7 @@ const MAX_REASON = 123;
 
 export class WsPeer implements LocalClient {
   private cutOnce = false;
+  private gone = false;
   private readonly forget: () => void;
 
   constructor(
@@ -35,7 +36,7 @@ export class WsPeer implements LocalClient {
   }
 
   unsent(): number {
-    return this.ws.readyState === this.ws.CLOSED ? 0 : this.ws.bufferedAmount;
+    return this.gone || this.ws.readyState === this.ws.CLOSED ? 0 : this.ws.bufferedAmount;
   }
 
   /** Send one frame's text, within the budget. */
@@ -59,6 +60,7 @@ export class WsPeer implements LocalClient {
 
   cut(reason: string): void {
     if (this.cutOnce) {
+      this.gone = true;
       this.ws.terminate();
       return;
     }
