@@ -66,6 +66,24 @@ function error(uuid: string, code: string, extra: Record<string, unknown> = {}) 
   return { errors: [{ code, message: `${code} from the test`, taskUUID: uuid, ...extra }] };
 }
 
+/**
+ * One slot; task a hit a transient error and waits in the queue again, while b holds the slot
+ * a gave back.
+ */
+async function retriedBehindAnother() {
+  const r = setup({ maxInFlight: 1, retryBaseMs: 4, retryMaxMs: 4 });
+  r.link.up();
+  const a = randomUUID();
+  const b = randomUUID();
+  const ha = r.engine.submit(image(a));
+  await sent(r.link, a);
+  const hb = r.engine.submit(image(b));
+  r.link.reply(error(a, "timeoutProvider"));
+  await sent(r.link, b); // b takes the slot a gave back
+  await until(() => r.movesOf(a).includes("retry-wait>queued"), 2_000, "a back in the queue");
+  return { ...r, a, b, ha, hb };
+}
+
 async function sent(link: FakeLink, uuid: string, n = 1, taskType?: string): Promise<void> {
   await until(() => link.sentFor(uuid, taskType).length >= n, 2_000, `${n} frame(s) for ${uuid}`);
 }
@@ -108,16 +126,7 @@ describe("task moves - through the engine", () => {
   });
 
   it("task moves - sent -> retry-wait -> queued -> sent: a transient error frees the slot and the retry waits its turn", async () => {
-    const { link, engine, movesOf } = setup({ maxInFlight: 1, retryBaseMs: 4, retryMaxMs: 4 });
-    link.up();
-    const a = randomUUID();
-    const b = randomUUID();
-    const ha = engine.submit(image(a));
-    await sent(link, a);
-    const hb = engine.submit(image(b));
-    link.reply(error(a, "timeoutProvider"));
-    await sent(link, b); // b takes the slot a gave back
-    await until(() => movesOf(a).includes("retry-wait>queued"), 2_000, "a back in the queue");
+    const { link, engine, movesOf, a, b, ha, hb } = await retriedBehindAnother();
     expect(engine.get(a)?.state).toBe("queued"); // waiting for a slot again, as callers see it
     link.reply(result(b));
     await sent(link, a, 2);
@@ -129,16 +138,7 @@ describe("task moves - through the engine", () => {
   });
 
   it("task moves - queued -> in-doubt and sent -> in-doubt: stopping ends everything that was ever sent as in doubt", async () => {
-    const { link, engine, movesOf } = setup({ maxInFlight: 1, retryBaseMs: 4, retryMaxMs: 4 });
-    link.up();
-    const a = randomUUID();
-    const b = randomUUID();
-    const ha = engine.submit(image(a));
-    await sent(link, a);
-    const hb = engine.submit(image(b));
-    link.reply(error(a, "timeoutProvider"));
-    await sent(link, b);
-    await until(() => movesOf(a).includes("retry-wait>queued"), 2_000, "a back in the queue");
+    const { engine, movesOf, a, b, ha, hb } = await retriedBehindAnother();
     await engine.close("stop requested");
     const [oa, ob] = await Promise.all([ha.done, hb.done]);
     expect([oa.state, ob.state]).toEqual(["in-doubt", "in-doubt"]);
@@ -148,16 +148,7 @@ describe("task moves - through the engine", () => {
   });
 
   it("task moves - queued -> done: a late result of the attempt being retried completes the task without a second send", async () => {
-    const { link, engine, movesOf } = setup({ maxInFlight: 1, retryBaseMs: 4, retryMaxMs: 4 });
-    link.up();
-    const a = randomUUID();
-    const b = randomUUID();
-    const ha = engine.submit(image(a));
-    await sent(link, a);
-    engine.submit(image(b));
-    link.reply(error(a, "timeoutProvider"));
-    await sent(link, b);
-    await until(() => movesOf(a).includes("retry-wait>queued"), 2_000, "a back in the queue");
+    const { link, movesOf, a, b, ha } = await retriedBehindAnother();
     link.reply(result(a));
     const out = await ha.done;
     expect(out.state).toBe("done");
