@@ -145,7 +145,7 @@ export const BENCH = {
     imageSide: 128,
     /** The data URI each stage-2 task carries (seedImage), in bytes. */
     seedImageBytes: 30_000_000,
-    /** Tasks per stage-3 client: 2 × 10 MiB, past the 16 MiB each client may hold unread. */
+    /** Tasks per stage-3 client: 2 × 10 MiB, past what one client may hold unread (maxClientUnsentBytes). */
     slowTasksPerClient: 2,
     /** After the last upload, the link stays down this long (RSS at its plateau), then comes back. */
     outageHoldMs: 3_000,
