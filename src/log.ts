@@ -26,3 +26,16 @@ export function createLogger(level: LevelWithSilent = "info", destination?: pino
 
 /** A logger that writes nothing: the default for library use and tests. */
 export const silentLogger: Logger = pino({ level: "silent" });
+
+/** What a short-lived writer needs of a logger: warnings. */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * Warnings carrying `bindings`, without a pino child per request: child() redacts its bindings as
+ * it is made, which costs more than answering a small request (docs/benchmarks.md, throughput).
+ */
+export function warnWith(parent: Logger, bindings: Record<string, unknown>): WarnLogger {
+  return { warn: (obj, msg) => parent.warn({ ...bindings, ...obj }, msg) };
+}

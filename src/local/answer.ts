@@ -13,10 +13,9 @@
  */
 import type { ServerResponse } from "node:http";
 import type { RunwareErrorObject } from "../errors.js";
-import type { Logger } from "../log.js";
+import type { WarnLogger } from "../log.js";
 import { encode, unencodable } from "./encode.js";
 import { sendJson } from "./http.js";
-import { jsonBytes } from "./size.js";
 import { CLIENT_TOO_SLOW_CODE, type LocalClient, type UnsentBudget } from "./unsent.js";
 
 export const ANSWER_TOO_LARGE_CODE = "answerTooLarge";
@@ -49,7 +48,7 @@ export class JsonAnswer implements LocalClient {
     private readonly tasks: ReadonlyArray<{ taskUUID: string; taskType: string }>,
     private readonly budget: UnsentBudget,
     private readonly graceMs: number,
-    private readonly log: Logger,
+    private readonly log: WarnLogger,
   ) {
     this.parts = Array.from({ length: tasks.length }, () => undefined);
     this.bytes = Array.from({ length: tasks.length }, () => 0);
@@ -132,7 +131,8 @@ export class JsonAnswer implements LocalClient {
         const text = encode(item);
         if (text === undefined) this.errors.push(JSON.stringify(unencodable(part)));
         else {
-          const size = jsonBytes(item);
+          // Its encoded length stands for its measure (size.ts estimates that length); never more than is held.
+          const size = Math.min(text.length, this.bytes[i] as number);
           await out.put(first ? text : `,${text}`);
           first = false;
           this.held -= size;

@@ -9,7 +9,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { RunwareErrorObject } from "../errors.js";
-import type { Logger } from "../log.js";
+import type { WarnLogger } from "../log.js";
 import type { TaskOutcome } from "../upstream/task.js";
 import { encode, unencodable } from "./encode.js";
 import { CLIENT_TOO_SLOW_CODE, type LocalClient, type UnsentBudget } from "./unsent.js";
@@ -32,7 +32,7 @@ export class NdjsonWriter implements LocalClient {
     private readonly tasks: readonly TaskRef[],
     private readonly budget: UnsentBudget,
     private readonly graceMs: number,
-    private readonly log: Logger,
+    private readonly log: WarnLogger,
   ) {
     this.told = Array.from({ length: tasks.length }, () => undefined);
     this.unencoded = Array.from({ length: tasks.length }, () => undefined);

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Logger } from "../log.js";
+import { warnWith, type Logger } from "../log.js";
 import type { Task } from "../protocol/schemas.js";
 import type { TaskSnapshot } from "../upstream/task.js";
 import { VERSION } from "../version.js";
@@ -184,7 +184,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
    */
   function runBatch(res: ServerResponse, tasks: Task[], client: string, ndjson: boolean): Promise<void> {
     const refs = tasks.map((t) => ({ taskUUID: t.taskUUID, taskType: t.taskType }));
-    const clientLog = log.child({ client });
+    const clientLog = warnWith(log, { client });
     if (ndjson) {
       const out = new NdjsonWriter(res, refs, opts.unsent, opts.slowClientGraceMs, clientLog);
       const done = service.run(tasks, client, (ev, i) => {

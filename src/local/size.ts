@@ -17,9 +17,10 @@ export function jsonBytes(value: unknown): number {
       for (const x of v) stack.push(x);
     } else if (v !== null && typeof v === "object") {
       bytes += 2;
-      for (const [k, x] of Object.entries(v)) {
+      // Parsed JSON objects have only own enumerable keys; for-in allocates no entry arrays.
+      for (const k in v) {
         bytes += k.length + 4;
-        stack.push(x);
+        stack.push((v as Record<string, unknown>)[k]);
       }
     } else bytes += 8; // a number, a boolean, null
   }

@@ -1,7 +1,7 @@
 /**
  * Finished tasks, readable for a while after they end (docs/local-api.md §2.4: "finished within the
  * retention window"), so a caller that went away can come back for its results. Bounded in time, in
- * count and in bytes (results are what weighs: base64 images); a Map keeps insertion order, so the
+ * count and in bytes (results are what weighs: base64 images); a FifoMap keeps insertion order, so the
  * oldest entries are at the front and eviction is O(1) each. A task evicted for room before its
  * window ran out leaves a marker, so a lookup says "evicted" (410), not "unknown" (404); the
  * markers are bounded in count too. No timer: expiry is applied when entries are added or read.
@@ -9,6 +9,7 @@
 import type { RunwareErrorObject } from "../errors.js";
 import type { TaskOutcome } from "../upstream/task.js";
 import { systemClock, type Clock } from "../util/clock.js";
+import { FifoMap } from "../util/fifo-map.js";
 import { outcomeBytes } from "./size.js";
 
 export const TASK_EVICTED_CODE = "taskEvicted";
@@ -39,8 +40,8 @@ export interface Eviction {
 }
 
 export class ResultStore {
-  private readonly entries = new Map<string, Entry>();
-  private readonly evictions = new Map<string, Eviction>();
+  private readonly entries = new FifoMap<string, Entry>();
+  private readonly evictions = new FifoMap<string, Eviction>();
   private total = 0;
 
   constructor(
@@ -99,16 +100,18 @@ export class ResultStore {
   private mark(taskUUID: string, ev: Eviction): void {
     if (this.limits.maxMarkers <= 0) return;
     this.evictions.set(taskUUID, ev);
-    for (const uuid of this.evictions.keys()) {
-      if (this.evictions.size <= this.limits.maxMarkers) break;
-      this.evictions.delete(uuid);
+    while (this.evictions.size > this.limits.maxMarkers) {
+      const oldest = this.evictions.oldest();
+      if (!oldest) break;
+      this.evictions.delete(oldest[0]);
     }
   }
 
   /** Drop from the front: what outlived its window silently, what is over count or bytes with a marker. */
   private expire(now: number): void {
     const { retentionMs, maxEntries, maxBytes } = this.limits;
-    for (const [uuid, e] of this.entries) {
+    for (let first = this.entries.oldest(); first; first = this.entries.oldest()) {
+      const [uuid, e] = first;
       const why =
         now - e.finishedAt > retentionMs ? undefined : this.entries.size > maxEntries ? "count" : this.total > maxBytes ? "bytes" : "keep";
       if (why === "keep") break;

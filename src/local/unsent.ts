@@ -27,6 +27,13 @@ export class UnsentBudget {
   private readonly checked = new WeakMap<LocalClient, number>();
   private turn = 0;
   private turnEnding = false;
+  /**
+   * An upper bound on what every client holds, valid until the turn ends: the sum of the last full
+   * count this turn plus every byte admitted since (within a turn clients only take bytes, never
+   * give them back, so it cannot be low). While it leaves room, a write costs no walk over every
+   * client; -1 when there was no count this turn.
+   */
+  private bound = -1;
 
   constructor(
     readonly perClient: number,
@@ -63,6 +70,10 @@ export class UnsentBudget {
       this.cutOnce(c, `${own} bytes unread, over the ${this.perClient}-byte budget of a local client`);
       return false;
     }
+    if (this.bound >= 0 && this.bound + bytes <= this.total) {
+      this.bound += bytes;
+      return true;
+    }
     let sum = bytes;
     let closing = 0;
     let open: [LocalClient, number] | undefined = own > 0 ? [c, own + bytes] : undefined;
@@ -75,7 +86,12 @@ export class UnsentBudget {
         if (!shut || n > shut[1]) shut = [x, n];
       } else if (x !== c && n > 0 && (!open || n > open[1])) open = [x, n];
     }
-    if (sum <= this.total) return true;
+    if (sum <= this.total) {
+      this.bound = sum;
+      this.endOfTurn();
+      return true;
+    }
+    this.bound = -1;
     const why = `local clients hold ${sum - bytes} bytes, over the daemon's ${this.total}-byte total`;
     if (closing > this.total && shut) {
       shut[0].cut(`${why}; those already closed hold ${closing}`);
@@ -88,16 +104,21 @@ export class UnsentBudget {
 
   /** True on `c`'s first write of this turn. */
   private newTurnFor(c: LocalClient): boolean {
-    if (!this.turnEnding) {
-      this.turnEnding = true;
-      setImmediate(() => {
-        this.turn++;
-        this.turnEnding = false;
-      });
-    }
+    this.endOfTurn();
     if (this.checked.get(c) === this.turn) return false;
     this.checked.set(c, this.turn);
     return true;
+  }
+
+  /** Once per turn: when it ends, a new turn starts with no bound. */
+  private endOfTurn(): void {
+    if (this.turnEnding) return;
+    this.turnEnding = true;
+    setImmediate(() => {
+      this.turn++;
+      this.turnEnding = false;
+      this.bound = -1;
+    });
   }
 
   private cutOnce(c: LocalClient, reason: string): void {
