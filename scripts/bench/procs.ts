@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, type Status } from "../../src/client/index.js";
+import { loadSettings } from "../../src/local/config.js";
+import { heapFlag } from "../../src/local/heap.js";
 import { BENCH } from "./config.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -175,7 +177,9 @@ export interface DaemonProc {
 
 /**
  * `runware daemon` in its own process against `upstream`, on a socket in a fresh temp dir; resolves
- * once its upstream link is ready. `nodeArgs` go before the script (e.g. --cpu-prof).
+ * once its upstream link is ready. `nodeArgs` go before the script (e.g. --cpu-prof). It gets the
+ * heap limit `runware start` gives a daemon with these flags (src/local/heap.ts), so what is
+ * measured is what users run.
  */
 export async function startDaemon(
   name: string,
@@ -185,9 +189,24 @@ export async function startDaemon(
   env: NodeJS.ProcessEnv = {},
 ): Promise<DaemonProc> {
   const socket = join(tempDir(), "d.sock");
+  const heap = nodeArgs.some((a) => a.startsWith("--max-old-space-size")) ? [] : [heapFlag(loadSettings(args, {}))];
   const child = new Child(
     name,
-    [...nodeArgs, CLI, "daemon", "--upstream", upstream, "--socket", socket, "--log-level", "warn", "--drain-timeout-ms", "0", ...args],
+    [
+      ...heap,
+      ...nodeArgs,
+      CLI,
+      "daemon",
+      "--upstream",
+      upstream,
+      "--socket",
+      socket,
+      "--log-level",
+      "warn",
+      "--drain-timeout-ms",
+      "0",
+      ...args,
+    ],
     { ...env, RUNWARE_API_KEY: BENCH.apiKey },
   );
   const client = connect({ socket });

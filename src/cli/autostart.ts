@@ -7,6 +7,8 @@ import { mkdirSync, openSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect, DaemonUnreachableError, type RunwareClient } from "../client/index.js";
+import { loadSettings } from "../local/config.js";
+import { heapFlag } from "../local/heap.js";
 import { readPidFile } from "../local/pidfile.js";
 import { daemonFiles } from "../paths.js";
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
@@ -31,7 +33,7 @@ export async function startBackgroundDaemon(
   mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
   const files = daemonFiles(socket);
   const out = openSync(files.log, "a", 0o600);
-  const child = spawn(process.execPath, [MAIN, "daemon", "--socket", socket, ...extraArgs], {
+  const child = spawn(process.execPath, [...heapArgs(extraArgs), MAIN, "daemon", "--socket", socket, ...extraArgs], {
     detached: true,
     stdio: ["ignore", out, out],
     env: process.env,
@@ -55,6 +57,15 @@ export async function startBackgroundDaemon(
       return owner;
     }
     await new Promise((r) => setTimeout(r, D.autostartPollMs));
+  }
+}
+
+/** The daemon's heap limit from the budgets it will run with (local/heap.ts); none if its flags are bad: it says why itself. */
+function heapArgs(extraArgs: string[]): string[] {
+  try {
+    return [heapFlag(loadSettings(extraArgs))];
+  } catch {
+    return [];
   }
 }
 

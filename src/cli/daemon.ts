@@ -8,6 +8,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import { createLogger, type Logger } from "../log.js";
 import { RunwareDaemonError, UsageError } from "../errors.js";
 import { daemonHelp, loadDaemonConfig, type DaemonConfig } from "../local/config.js";
+import { heapCheck, heapFlag } from "../local/heap.js";
 import { Daemon } from "../local/daemon.js";
 import { daemonFiles } from "../paths.js";
 import { scrub } from "../util/scrub.js";
@@ -33,6 +34,12 @@ export async function runDaemon(argv: string[]): Promise<number> {
     throw err;
   }
   const logger = createLogger(cfg.logLevel);
+  const heap = heapCheck(cfg);
+  if (heap.unbounded)
+    logger.warn(
+      { heapLimitMiB: heap.limitMiB, budgetsNeedMiB: heap.wantMiB },
+      `started without a heap limit near its budgets: memory may pass them with garbage; start it with \`runware start\`, or node ${heapFlag(cfg)} (docs/reliability.md)`,
+    );
   let daemon: Daemon;
   try {
     // The daemon that wins the socket names itself beside it (not its starter): when several verbs

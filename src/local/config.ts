@@ -54,7 +54,16 @@ export function refuseApiKeyFlag(argv: readonly string[]): void {
 export function loadDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DaemonConfig {
   refuseApiKeyFlag(argv);
   const { values } = parseFlags(argv, daemonFlagSpecs());
+  const fileFlag = values[API_KEY.fileFlag];
+  return { ...settingsFrom(values, env), apiKey: readApiKey(typeof fileFlag === "string" ? fileFlag : undefined, env) };
+}
 
+/** The settings `runware daemon ARGS` would run with, without its key (for its launcher: heap.ts). */
+export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Settings {
+  return settingsFrom(parseFlags(argv, daemonFlagSpecs()).values, env);
+}
+
+function settingsFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Settings {
   const raw: Record<string, unknown> = {};
   /** A bad value is named by where it came from: its flag or its environment variable. */
   const source: Record<string, string> = {};
@@ -75,8 +84,7 @@ export function loadDaemonConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     const key = String(issue?.path[0] ?? "");
     throw new UsageError(`${source[key] ?? key}: ${issue?.message ?? "invalid value"}`);
   }
-  const fileFlag = values[API_KEY.fileFlag];
-  return { ...(parsed.data as Settings), apiKey: readApiKey(typeof fileFlag === "string" ? fileFlag : undefined, env) };
+  return parsed.data as Settings;
 }
 
 function readApiKey(file: string | undefined, env: NodeJS.ProcessEnv): string {

@@ -27,6 +27,8 @@ export interface ConnectionOptions {
   url: string;
   apiKey: string;
   handshakeTimeoutMs: number;
+  /** Largest inbound frame; a larger one closes the link with 1009 (transport.ts). */
+  maxUpstreamFrameBytes?: number;
   authTimeoutMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -201,7 +203,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
             if (live()) this.drop(`socket error: ${err.message}`);
           },
         },
-        { handshakeTimeoutMs: this.opts.handshakeTimeoutMs },
+        { handshakeTimeoutMs: this.opts.handshakeTimeoutMs, maxPayload: this.opts.maxUpstreamFrameBytes },
       );
     } catch (err) {
       // e.g. a malformed URL: ws throws synchronously. Back off like any other failed dial.

@@ -25,13 +25,19 @@ export interface TransportEvents {
 
 export interface DialOptions {
   handshakeTimeoutMs: number;
+  /** Largest inbound message; ws closes with 1009 past it (its own default: 100 MiB). */
+  maxPayload?: number;
 }
 
 export type Dialer = (url: string, events: TransportEvents, opts: DialOptions) => Transport;
 
 export const wsDialer: Dialer = (url, events, opts) => {
   // perMessageDeflate off: frames are small JSON and compression costs latency (sdk-js does the same).
-  const ws = new WebSocket(url, { handshakeTimeout: opts.handshakeTimeoutMs, perMessageDeflate: false });
+  const ws = new WebSocket(url, {
+    handshakeTimeout: opts.handshakeTimeoutMs,
+    perMessageDeflate: false,
+    ...(opts.maxPayload === undefined ? {} : { maxPayload: opts.maxPayload }),
+  });
   ws.on("error", (err) => events.onError(err));
   ws.on("open", () => events.onOpen());
   ws.on("message", (data, isBinary) => {

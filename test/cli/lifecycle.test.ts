@@ -10,6 +10,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { connect } from "../../src/client/index.js";
 import { Daemon } from "../../src/local/daemon.js";
+import { loadSettings } from "../../src/local/config.js";
+import { heapLimitMiB } from "../../src/local/heap.js";
 import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import {
@@ -205,11 +207,17 @@ describe("cli - auto-start race", () => {
 describe("cli - start and stop", () => {
   it("cli - start runs a daemon in the background, status sees it, stop ends it", async () => {
     const { sim, socketPath, reaper, env } = await noDaemonYet();
-    const start = await runCli(cleanup, ["start", "--socket", socketPath, "--max-in-flight", "7"], { env });
+    const flags = ["--max-in-flight", "7", "--result-retention-bytes", String(32 * 1024 * 1024)];
+    const start = await runCli(cleanup, ["start", "--socket", socketPath, ...flags], { env });
     const pid = reaper.note();
     expect(start.code, start.stderr).toBe(0);
     expect(start.stderr).toContain(`daemon started (pid ${pid}) on ${socketPath}`);
     expect(isAlive(pid!)).toBe(true);
+    // It runs under the heap limit of its own budgets (as ps shows): 96 MiB less store than the default.
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    const heap = heapLimitMiB(loadSettings(flags, {}));
+    expect(heap).toBe(heapLimitMiB(loadSettings([], {})) - 96);
+    expect(argv).toContain(`--max-old-space-size=${heap}`);
 
     // `start` returns once the daemon answers; its upstream link follows shortly.
     const client = connect({ socket: socketPath });

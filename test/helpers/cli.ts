@@ -186,7 +186,9 @@ export function daemonsOnSocket(socketPath: string): number[] {
     try {
       const argv = readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0");
       const i = argv.indexOf("--socket");
-      if (argv[1] === CLI_MAIN && argv[2] === "daemon" && i > 0 && argv[i + 1] === socketPath) pids.push(Number(e));
+      // node [--max-old-space-size=N ...] main.js daemon ... --socket PATH
+      const main = argv.indexOf(CLI_MAIN);
+      if (main > 0 && argv[main + 1] === "daemon" && i > 0 && argv[i + 1] === socketPath) pids.push(Number(e));
     } catch {
       /* exited meanwhile */
     }
