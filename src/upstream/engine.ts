@@ -18,6 +18,7 @@ import { EventEmitter } from "eventemitter3";
 import type { RunwareDaemonError, RunwareErrorObject } from "../errors.js";
 import type { SplitFrame } from "../protocol/codec.js";
 import { expectedResults } from "../protocol/expect.js";
+import { firstPollMs } from "../protocol/task-kinds.js";
 import type { Task } from "../protocol/schemas.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { RandomSource } from "./backoff.js";
@@ -30,17 +31,20 @@ import { ConflictError, DrainingError } from "./errors.js";
 import type { EngineLink } from "./link.js";
 import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
 import { Outbox, type OutItem } from "./outbox.js";
+import { PollSchedule, POLL_COALESCE, firstDelay } from "./poll-schedule.js";
 import { isPrepared, prepareTask, type PreparedTask } from "./prepare.js";
 import { FairQueue } from "./queue.js";
 import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 import { Reactions } from "./reactions.js";
 import { fill } from "./replies.js";
+import { resultIdentity } from "../protocol/results.js";
 import { announceAck, applyFrame, type SliceActions } from "./intake.js";
 import { statsOf, type EngineStats } from "./stats.js";
 import {
   handleOf,
   newRecord,
   notify,
+  replied,
   snapshotOf,
   submission,
   type TaskHandle,
@@ -58,8 +62,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   readonly connection: EngineLink;
   private readonly pending = new Map<string, TaskRecord>();
   private readonly queue = new FairQueue<TaskRecord>();
+  /** Async tasks taken from the queue while maxAsync were being polled: first in line when one ends. */
+  private readonly asyncQueue = new FairQueue<TaskRecord>();
   private readonly outbox: Outbox;
   private inFlight = 0;
+  /** Async tasks counted against maxAsync (`holdsAsync`). */
+  private asyncCount = 0;
   /** Bytes of the encoded tasks in `queue`. */
   private queuedBytes = 0;
   private completed = 0;
@@ -73,6 +81,10 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private idleWaiters: Array<() => void> = [];
   /** One timer for every task's deadline (deadlines.ts). */
   private readonly deadlines: DeadlineList<TaskRecord>;
+  /** Acknowledged async tasks' deadlines (asyncTimeoutMs from the ack), also one timer. */
+  private readonly asyncDeadlines: DeadlineList<TaskRecord>;
+  /** Every task's next getResponse, one timer (poll-schedule.ts). */
+  private readonly polls: PollSchedule<TaskRecord>;
   private readonly actions: SliceActions;
   private readonly react: Reactions;
   /** One warning per 10 s for errors that name no task, with a count of the rest. */
@@ -97,6 +109,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.deadlines = new DeadlineList<TaskRecord>(this.clock, (t) => {
       if (!t.outcome) this.onDeadline(t);
     });
+    this.asyncDeadlines = new DeadlineList<TaskRecord>(this.clock, (t) => {
+      if (!t.outcome) this.onAsyncDeadline(t);
+    });
+    this.polls = new PollSchedule<TaskRecord>(this.clock, opts.pollMaxMs * POLL_COALESCE, (due) => {
+      for (const t of due) if (!t.outcome) this.owe(t, "poll");
+    });
     this.orphanLog = new EveryInterval(10_000, this.clock);
     this.react = new Reactions({
       opts,
@@ -108,11 +126,14 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       owe: (t, kind) => this.owe(t, kind),
       releaseSlot: (t) => this.releaseSlot(t),
       requeue: (t) => this.enqueue(t, "front"),
+      acked: (t) => this.onAcked(t),
+      polls: this.polls,
     });
     this.actions = {
       settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
       errors: (t, errors) => this.react.onErrors(t, errors),
       poll: (t) => this.react.schedulePoll(t),
+      acked: (t) => this.onAcked(t),
       log: this.log,
     };
     this.connection.on("frame", (f) => this.onFrame(f));
@@ -142,7 +163,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   admit(batch: readonly { bytes: number }[]): RunwareDaemonError | undefined {
     if (this.draining || this.closed) return new DrainingError();
     if (this.authFailure) return undefined; // they fail at once, queued nowhere
-    return admission(batch, { tasks: this.queue.size, bytes: this.queuedBytes }, this.opts);
+    return admission(batch, { tasks: this.queuedCount, bytes: this.queuedBytes }, this.opts);
   }
 
   /**
@@ -159,7 +180,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       const refused = this.admit([p]);
       if (refused) throw refused;
     }
-    const t = newRecord(p, options.client ?? "default", expectedResults(p.frame), this.opts.pollInitialMs);
+    const t = newRecord(p, options.client ?? "default", expectedResults(p.frame), this.firstPoll(p));
     this.pending.set(taskUUID, t);
     const handle = handleOf(t);
     if (this.authFailure) {
@@ -192,9 +213,34 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   stats(): EngineStats {
     return statsOf(
       this.connection,
-      { queued: this.queue.size, inFlight: this.inFlight, completed: this.completed, failed: this.failed },
+      { queued: this.queuedCount, inFlight: this.inFlight, async: this.asyncCount, completed: this.completed, failed: this.failed },
       this.opts,
     );
+  }
+
+  /**
+   * Ask Runware again about an async task the daemon stopped waiting for (`outcome.askAgain`): it
+   * is pending again, polled at once, with a fresh async deadline; its end replaces the record
+   * (docs/local-api.md §2.8). Undefined when that cannot be (draining, pending already).
+   */
+  reopen(outcome: TaskOutcome): TaskHandle | undefined {
+    if (!outcome.askAgain || this.draining || this.closed || this.pending.has(outcome.taskUUID)) return undefined;
+    const p = prepareTask({ taskType: outcome.taskType, taskUUID: outcome.taskUUID, deliveryMethod: "async" }, this.opts);
+    const t = newRecord(p, "reopened", { kind: "count", count: outcome.expected ?? 1 }, this.firstPoll(p));
+    // Runware accepted it once: never submitted again, only polled.
+    t.acked = t.reached = t.written = true;
+    t.submits = 1;
+    for (const item of outcome.data) {
+      t.data.push(item);
+      const key = resultIdentity(item);
+      if (key !== undefined) (t.seen ??= new Set()).add(key);
+    }
+    this.pending.set(t.taskUUID, t);
+    t.holdsAsync = true;
+    this.asyncCount++;
+    this.onAcked(t);
+    this.react.startPolling(t, 0, "a lookup asks Runware again about a task it accepted");
+    return handleOf(t);
   }
 
   get pendingCount(): number {
@@ -231,6 +277,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     }
     this.outbox.close();
     this.deadlines.stop();
+    this.asyncDeadlines.stop();
+    this.polls.stop();
     await this.connection.close(reason);
   }
 
@@ -256,12 +304,33 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.outbox.request();
   }
 
-  /** Queued tasks take the free slots at each flush of the outbox. */
+  private get queuedCount(): number {
+    return this.queue.size + this.asyncQueue.size;
+  }
+
+  /**
+   * Queued tasks take the free slots at each flush of the outbox. An async task also needs room
+   * under maxAsync; without it, it waits in `asyncQueue` (first in line when room comes) while
+   * the tasks behind it go on.
+   */
   private takeFromQueue(items: OutItem[], epoch: number): void {
-    while (this.inFlight < this.opts.maxInFlight && this.queue.size > 0) {
-      const t = this.queue.shift() as TaskRecord;
+    while (this.inFlight < this.opts.maxInFlight) {
+      const asyncRoom = this.asyncCount < this.opts.maxAsync;
+      const t = asyncRoom && this.asyncQueue.size > 0 ? this.asyncQueue.shift() : this.queue.shift();
+      if (!t) break;
+      if (t.outcome || t.holdsSlot) {
+        this.queuedBytes -= t.bytes;
+        continue; // defensive: never twice, never after the end
+      }
+      if (t.async && !t.holdsAsync) {
+        if (!asyncRoom) {
+          this.asyncQueue.push(t.client, t);
+          continue;
+        }
+        t.holdsAsync = true;
+        this.asyncCount++;
+      }
       this.queuedBytes -= t.bytes;
-      if (t.outcome || t.holdsSlot) continue; // defensive: never twice, never after the end
       this.inFlight++;
       t.holdsSlot = true;
       this.moveTo(t, "sent", "an in-flight slot is free");
@@ -319,24 +388,58 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.settle(t, d.state, [fill(t, { code: d.code, message: d.message })], "task timeout");
   }
 
+  private onAsyncDeadline(t: TaskRecord): void {
+    const d = decide.onAsyncDeadline(t, this.opts.asyncTimeoutMs);
+    this.settle(t, d.state, [fill(t, { code: d.code, message: d.message })], "async timeout");
+  }
+
+  /**
+   * Runware has the async task: from now on it is polled work, not in-flight work. Its slot goes
+   * to the queue, and it is bounded by asyncTimeoutMs from now, not by the sync task timeout.
+   */
+  private onAcked(t: TaskRecord): void {
+    if (!t.async || t.outcome) return;
+    if (t.holdsSlot) {
+      t.holdsSlot = false;
+      this.inFlight--;
+      this.outbox.request();
+    }
+    if (t.asyncDeadline) return;
+    this.deadlines.remove(t);
+    t.asyncDeadline = true;
+    this.asyncDeadlines.add(t, this.clock.now() + this.opts.asyncTimeoutMs);
+  }
+
+  /** An async task's first poll: its kind's delay (protocol/task-kinds.ts), within the cap; others start at pollInitialMs. */
+  private firstPoll(p: PreparedTask): number {
+    const async = p.frame["deliveryMethod"] === "async";
+    return async ? firstDelay(firstPollMs(p.taskType, this.opts.pollInitialMs), this.opts) : this.opts.pollInitialMs;
+  }
+
   // --- the one exit ------------------------------------------------------------------------------
 
   private settle(t: TaskRecord, state: FinalPhase, errors: RunwareErrorObject[], reason: string): void {
     if (t.outcome) return;
     this.react.clearTimer(t);
-    this.deadlines.remove(t);
-    if (t.phase === "queued" && this.queue.remove(t.client, t)) this.queuedBytes -= t.bytes;
+    (t.asyncDeadline ? this.asyncDeadlines : this.deadlines).remove(t);
+    if (t.phase === "queued" && (this.queue.remove(t.client, t) || this.asyncQueue.remove(t.client, t))) this.queuedBytes -= t.bytes;
     this.releaseSlot(t);
     if (state === "done") announceAck(t, this.log); // an async task is acknowledged before it is done
     this.moveTo(t, state, reason);
     t.errors.push(...errors);
     const outcome: TaskOutcome = { taskUUID: t.taskUUID, taskType: t.taskType, state, data: t.data, errors: t.errors };
+    if (state === "in-doubt" && t.async && t.acked) {
+      // Runware has it and keeps its results for getResponse: a later lookup asks again (reopen).
+      outcome.askAgain = true;
+      if (t.expect.kind === "count") outcome.expected = t.expect.count;
+    }
     t.outcome = outcome;
     this.pending.delete(t.taskUUID);
     if (state === "done") this.completed++;
     else this.failed++;
     notify(t, { type: "final", outcome }, this.log);
     t.listeners = undefined;
+    replied(t);
     t.resolve(outcome);
     this.emit("settled", outcome);
     if (this.pending.size === 0 && this.idleWaiters.length > 0) {
@@ -347,7 +450,13 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.outbox.request();
   }
 
+  /** Give back the in-flight slot and the async count (at the end, or for a retry's wait). */
   private releaseSlot(t: TaskRecord): void {
+    if (t.holdsAsync) {
+      t.holdsAsync = false;
+      this.asyncCount--;
+      this.outbox.request();
+    }
     if (!t.holdsSlot) return;
     t.holdsSlot = false;
     this.inFlight--;
