@@ -38,14 +38,35 @@ export interface DoneFrame {
   results: number;
 }
 
+/**
+ * One line of a stream. A `data` item is a result, or (see `isProgress`) an async task's
+ * `processing` item with its new `progress`, or, for a task sent with `deliveryMethod: "async"`,
+ * its acknowledgement `{taskType, taskUUID}` before its results (docs/local-api.md §2.2, §2.8).
+ */
 export type StreamFrame = { data: ResultItem[] } | { errors: RunwareError[] } | DoneFrame;
 
 export interface TaskView {
   taskUUID: string;
   taskType: string;
   state: TaskState;
+  /** The last progress (0-100) Runware reported for an async task still running. */
+  progress?: number;
   data: ResultItem[];
   errors: RunwareError[];
+}
+
+/** A `processing` item of an async task (Runware's shape, with `progress` 0-100): news, not a result. */
+export function isProgress(item: ResultItem): boolean {
+  return item["status"] === "processing";
+}
+
+export interface RunOptions {
+  /**
+   * Called with each new progress of an async task (video, audio, ...), as Runware's `processing`
+   * item `{taskType, taskUUID, status: "processing", progress}`. With it, `run` reads the answer as
+   * a stream; the envelope it resolves with is the same.
+   */
+  onProgress?: (item: ResultItem & { progress: number }) => void;
 }
 
 /** `GET /v1/status`: the engine's stats, the limits the daemon runs with, its version. */
@@ -113,7 +134,8 @@ export class RunwareClient {
    * Run tasks; resolves once every task is final with Runware's `{data, errors}` envelope. A batch
    * larger than the daemon's whole queue (413 batchTooLarge) is split in halves and run in turn.
    */
-  async run(tasks: TaskInput[]): Promise<Envelope> {
+  async run(tasks: TaskInput[], options: RunOptions = {}): Promise<Envelope> {
+    if (options.onProgress) return this.runStreamed(tasks, options.onProgress);
     let res: Http1Response;
     try {
       res = await this.send("POST", "/v1", tasks);
@@ -166,6 +188,34 @@ export class RunwareClient {
     }
     // A stream without its last line means the daemon failed mid-way (docs/local-api.md §2.2).
     if (!sawDone) throw new ClientError("streamTruncated", "the daemon's stream ended without its final line");
+  }
+
+  /**
+   * `run` over the stream: progress items to `onProgress`, acknowledgements dropped, results and
+   * errors gathered into one envelope, results in task order as `run` gives them.
+   */
+  private async runStreamed(tasks: TaskInput[], onProgress: NonNullable<RunOptions["onProgress"]>): Promise<Envelope> {
+    const order = new Map<string, ResultItem[]>();
+    for (const t of tasks) if (t.taskUUID) order.set(t.taskUUID, []);
+    // A caller-async task's first item is its acknowledgement (once, before its results).
+    const unacked = new Set(tasks.filter((t) => t.deliveryMethod === "async" && t.taskUUID).map((t) => t.taskUUID as string));
+    const errors: RunwareError[] = [];
+    for await (const frame of this.stream(tasks)) {
+      if ("errors" in frame) errors.push(...frame.errors);
+      if (!("data" in frame)) continue;
+      for (const item of frame.data) {
+        if (isProgress(item) && typeof item["progress"] === "number") {
+          onProgress(item as ResultItem & { progress: number });
+          continue;
+        }
+        if (unacked.delete(item.taskUUID)) continue;
+        let list = order.get(item.taskUUID);
+        if (!list) order.set(item.taskUUID, (list = []));
+        list.push(item);
+      }
+    }
+    const data = [...order.values()].flat();
+    return errors.length > 0 ? { data, errors } : { data };
   }
 
   /** A task's state; `wait` holds until it is final. Resolves undefined for an unknown UUID. */

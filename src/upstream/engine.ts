@@ -33,11 +33,11 @@ import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
 import { Outbox, type OutItem } from "./outbox.js";
 import { PollSchedule, POLL_COALESCE, firstDelay } from "./poll-schedule.js";
 import { isPrepared, prepareTask, type PreparedTask } from "./prepare.js";
-import { FairQueue } from "./queue.js";
+import { reopenedRecord } from "./reopen.js";
+import { WaitingLine } from "./waiting.js";
 import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 import { Reactions } from "./reactions.js";
 import { fill } from "./replies.js";
-import { resultIdentity } from "../protocol/results.js";
 import { announceAck, applyFrame, type SliceActions } from "./intake.js";
 import { statsOf, type EngineStats } from "./stats.js";
 import {
@@ -61,15 +61,11 @@ export type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 export class UpstreamEngine extends EventEmitter<EngineEvents> {
   readonly connection: EngineLink;
   private readonly pending = new Map<string, TaskRecord>();
-  private readonly queue = new FairQueue<TaskRecord>();
-  /** Async tasks taken from the queue while maxAsync were being polled: first in line when one ends. */
-  private readonly asyncQueue = new FairQueue<TaskRecord>();
+  private readonly waiting = new WaitingLine();
   private readonly outbox: Outbox;
   private inFlight = 0;
   /** Async tasks counted against maxAsync (`holdsAsync`). */
   private asyncCount = 0;
-  /** Bytes of the encoded tasks in `queue`. */
-  private queuedBytes = 0;
   private completed = 0;
   private failed = 0;
   private draining = false;
@@ -163,7 +159,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   admit(batch: readonly { bytes: number }[]): RunwareDaemonError | undefined {
     if (this.draining || this.closed) return new DrainingError();
     if (this.authFailure) return undefined; // they fail at once, queued nowhere
-    return admission(batch, { tasks: this.queuedCount, bytes: this.queuedBytes }, this.opts);
+    return admission(batch, { tasks: this.waiting.size, bytes: this.waiting.bytes }, this.opts);
   }
 
   /**
@@ -180,7 +176,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       const refused = this.admit([p]);
       if (refused) throw refused;
     }
-    const t = newRecord(p, options.client ?? "default", expectedResults(p.frame), this.firstPoll(p));
+    const t = newRecord(p, options.client ?? "default", expectedResults(p.frame), this.firstPoll(p.frame["deliveryMethod"] === "async", p.taskType));
     this.pending.set(taskUUID, t);
     const handle = handleOf(t);
     if (this.authFailure) {
@@ -213,7 +209,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   stats(): EngineStats {
     return statsOf(
       this.connection,
-      { queued: this.queuedCount, inFlight: this.inFlight, async: this.asyncCount, completed: this.completed, failed: this.failed },
+      { queued: this.waiting.size, inFlight: this.inFlight, async: this.asyncCount, completed: this.completed, failed: this.failed },
       this.opts,
     );
   }
@@ -225,16 +221,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
    */
   reopen(outcome: TaskOutcome): TaskHandle | undefined {
     if (!outcome.askAgain || this.draining || this.closed || this.pending.has(outcome.taskUUID)) return undefined;
-    const p = prepareTask({ taskType: outcome.taskType, taskUUID: outcome.taskUUID, deliveryMethod: "async" }, this.opts);
-    const t = newRecord(p, "reopened", { kind: "count", count: outcome.expected ?? 1 }, this.firstPoll(p));
-    // Runware accepted it once: never submitted again, only polled.
-    t.acked = t.reached = t.written = true;
-    t.submits = 1;
-    for (const item of outcome.data) {
-      t.data.push(item);
-      const key = resultIdentity(item);
-      if (key !== undefined) (t.seen ??= new Set()).add(key);
-    }
+    const t = reopenedRecord(outcome, this.opts, (async, taskType) => this.firstPoll(async, taskType));
     this.pending.set(t.taskUUID, t);
     t.holdsAsync = true;
     this.asyncCount++;
@@ -298,39 +285,20 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   /** Into the queue: new work at the back of its caller's line, a retry at the front. */
   private enqueue(t: TaskRecord, where: "back" | "front"): void {
-    if (where === "back") this.queue.push(t.client, t);
-    else this.queue.unshift(t.client, t);
-    this.queuedBytes += t.bytes;
+    this.waiting.push(t, where);
     this.outbox.request();
   }
 
-  private get queuedCount(): number {
-    return this.queue.size + this.asyncQueue.size;
-  }
-
-  /**
-   * Queued tasks take the free slots at each flush of the outbox. An async task also needs room
-   * under maxAsync; without it, it waits in `asyncQueue` (first in line when room comes) while
-   * the tasks behind it go on.
-   */
+  /** Queued tasks take the free slots at each flush of the outbox; an async one also a place under maxAsync (waiting.ts). */
   private takeFromQueue(items: OutItem[], epoch: number): void {
     while (this.inFlight < this.opts.maxInFlight) {
-      const asyncRoom = this.asyncCount < this.opts.maxAsync;
-      const t = asyncRoom && this.asyncQueue.size > 0 ? this.asyncQueue.shift() : this.queue.shift();
+      const t = this.waiting.take(this.asyncCount < this.opts.maxAsync);
       if (!t) break;
-      if (t.outcome || t.holdsSlot) {
-        this.queuedBytes -= t.bytes;
-        continue; // defensive: never twice, never after the end
-      }
+      if (t.outcome || t.holdsSlot) continue; // defensive: never twice, never after the end
       if (t.async && !t.holdsAsync) {
-        if (!asyncRoom) {
-          this.asyncQueue.push(t.client, t);
-          continue;
-        }
         t.holdsAsync = true;
         this.asyncCount++;
       }
-      this.queuedBytes -= t.bytes;
       this.inFlight++;
       t.holdsSlot = true;
       this.moveTo(t, "sent", "an in-flight slot is free");
@@ -411,9 +379,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   /** An async task's first poll: its kind's delay (protocol/task-kinds.ts), within the cap; others start at pollInitialMs. */
-  private firstPoll(p: PreparedTask): number {
-    const async = p.frame["deliveryMethod"] === "async";
-    return async ? firstDelay(firstPollMs(p.taskType, this.opts.pollInitialMs), this.opts) : this.opts.pollInitialMs;
+  private firstPoll(async: boolean, taskType: string): number {
+    return async ? firstDelay(firstPollMs(taskType, this.opts.pollInitialMs), this.opts) : this.opts.pollInitialMs;
   }
 
   // --- the one exit ------------------------------------------------------------------------------
@@ -422,7 +389,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (t.outcome) return;
     this.react.clearTimer(t);
     (t.asyncDeadline ? this.asyncDeadlines : this.deadlines).remove(t);
-    if (t.phase === "queued" && (this.queue.remove(t.client, t) || this.asyncQueue.remove(t.client, t))) this.queuedBytes -= t.bytes;
+    if (t.phase === "queued") this.waiting.remove(t);
     this.releaseSlot(t);
     if (state === "done") announceAck(t, this.log); // an async task is acknowledged before it is done
     this.moveTo(t, state, reason);

@@ -1,0 +1,236 @@
+/**
+ * Minutes-long async work through a real daemon (issue 12, docs/local-api.md §2.8), end to end over
+ * HTTP, NDJSON, the local WebSocket and the Node client, against the simulator: async tasks are
+ * polled work (no in-flight slot after the ack, bounded by --async-timeout-ms), progress reaches
+ * every caller in order, and a task the daemon gave up on is asked about again instead of answered
+ * stale. Every test ends with the daemon stopped, no timer of its clock and no listener left.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { connect } from "../../src/client/index.js";
+import { TASK_HANDLERS } from "../../src/sim/tasks/index.js";
+import type { SimOptions } from "../../src/sim/index.js";
+import { TrackingClock } from "../../src/util/clock.js";
+import { Cleanup } from "../helpers/cleanup.js";
+import { getJson, postTasks, startRig, streamTasks, type DaemonRig, type RigOptions } from "../helpers/daemon.js";
+import { imageTask } from "../helpers/engine.js";
+import { waitFor } from "../helpers/wait.js";
+import { WsTestClient, type Obj } from "../helpers/ws-client.js";
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+/** The simulator renders video and audio (H12-sim's part of issue 12); until then those tests wait. */
+const SIM_RENDERS = TASK_HANDLERS.has("videoInference") && TASK_HANDLERS.has("audioInference");
+/** Renders a minute long at scale 1 take a few hundred ms here. */
+const FAST_RENDERS = { timeScale: 0.005 } as unknown as Partial<SimOptions>;
+const VIDEO_MODEL = "klingai:5@3";
+const AUDIO_MODEL = "elevenlabs:1@1";
+
+interface AsyncRig extends DaemonRig {
+  clock: TrackingClock;
+  /** Stop the daemon and check that nothing of it is left: no timer, no listener added since the start. */
+  stopAndCheck(): Promise<void>;
+}
+
+async function start(opts: RigOptions = {}): Promise<AsyncRig> {
+  const clock = new TrackingClock();
+  const rig = await startRig(cleanup, { ...opts, daemon: { engine: { clock } } });
+  const engine = rig.daemon.engine;
+  const listeners = () => ["settled", "move", "state"].map((e) => engine.listenerCount(e as "settled"));
+  const before = listeners();
+  return {
+    ...rig,
+    clock,
+    async stopAndCheck() {
+      await rig.daemon.stop("test over");
+      expect(clock.pending, "engine timers left running").toBe(0);
+      expect(engine.pendingCount, "tasks left pending").toBe(0);
+      expect(listeners(), "listeners left on the engine").toEqual(before);
+    },
+  };
+}
+
+const asyncImage = (extra: Record<string, unknown> = {}) => imageTask({ taskUUID: randomUUID(), deliveryMethod: "async", ...extra });
+
+describe("async - polled work beside sync work", () => {
+  it("async - 4 async tasks and a stream of images at --max-in-flight 2 do not block each other", async () => {
+    const rig = await start({ flags: { "max-in-flight": "2" }, sim: { workMs: 2_000 } });
+    const client = connect({ socket: rig.socketPath });
+    const slow = Array.from({ length: 4 }, () => asyncImage());
+    const slowDone = client.run(slow);
+    // Acknowledged, they hold no slot: four tasks polled, none in flight.
+    await waitFor(() => {
+      const t = rig.daemon.engine.stats().tasks;
+      return t.async === 4 && t.inFlight === 0;
+    }, "the 4 async tasks acknowledged");
+    rig.sim.setWorkTime(5);
+    const images = Array.from({ length: 20 }, () => imageTask({ taskUUID: randomUUID() }));
+    const stream = streamTasks(rig.socketPath, images);
+    const lines = await stream.ended;
+    expect(lines.at(-1)?.value).toMatchObject({ done: true, tasks: 20, completed: 20 });
+    // The images are all done while every async task is still being rendered.
+    for (const t of slow) expect(rig.daemon.engine.get(t.taskUUID as string)?.state).toBe("sent");
+    const env = await slowDone;
+    expect(env.errors).toBeUndefined();
+    expect(env.data).toHaveLength(4);
+    expect(env.data.every((d) => typeof d["imageURL"] === "string")).toBe(true);
+    await rig.stopAndCheck();
+  });
+
+  it("async - past --max-async, async tasks wait in the queue while images go on", async () => {
+    const rig = await start({ flags: { "max-in-flight": "2", "max-async": "1" }, sim: { workMs: 600 } });
+    const client = connect({ socket: rig.socketPath });
+    const [a, b] = [asyncImage(), asyncImage()];
+    const slowDone = client.run([a, b]);
+    await waitFor(() => rig.daemon.engine.stats().tasks.async === 1, "one async task running");
+    expect(rig.daemon.engine.get(b.taskUUID as string)?.state).toBe("queued");
+    rig.sim.setWorkTime(5);
+    const img = await client.run([imageTask()]);
+    expect(img.data).toHaveLength(1);
+    expect(rig.daemon.engine.get(b.taskUUID as string)?.state).toBe("queued");
+    const status = await client.status();
+    expect(status.limits["maxAsync"]).toBe(1);
+    expect((await slowDone).data).toHaveLength(2);
+    await rig.stopAndCheck();
+  });
+});
+
+describe("async - timeouts", () => {
+  it("async - a task outliving --task-timeout-ms but within --async-timeout-ms succeeds (local WebSocket: ack, then its own getResponse)", async () => {
+    const rig = await start({ flags: { "task-timeout-ms": "300", "async-timeout-ms": "20000" }, sim: { workMs: 900 } });
+    const ws = cleanup.add(await WsTestClient.connect(`ws+unix://${rig.socketPath}:/v1`), (c) => c.close());
+    await ws.authenticate("client-key");
+    const task = asyncImage();
+    const uuid = task.taskUUID as string;
+    const started = Date.now();
+    ws.send([task]);
+    const ackFrame = await ws.waitFor((f) => Array.isArray(f["data"]) && (f["data"] as Obj[]).some((d) => d["taskUUID"] === uuid));
+    expect((ackFrame["data"] as Obj[])[0]).toEqual({ taskType: "imageInference", taskUUID: uuid });
+    let answer: Obj | undefined;
+    for (;;) {
+      const from = ws.mark();
+      ws.send([{ taskType: "getResponse", taskUUID: uuid }]);
+      answer = (await ws.waitFor((f) => Array.isArray(f["data"]) || Array.isArray(f["errors"]), { from })) as Obj;
+      const items = (answer["data"] as Obj[] | undefined) ?? [];
+      if (answer["errors"] || !items.some((d) => d["status"] === "processing")) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(answer["errors"]).toBeUndefined();
+    expect((answer["data"] as Obj[])[0]).toMatchObject({ taskUUID: uuid, status: "success" });
+    expect(Date.now() - started).toBeGreaterThan(300);
+    await rig.stopAndCheck();
+  });
+
+  it("async - a daemon-side async timeout is answered in doubt naming the task; ?wait=1 then asks Runware again and succeeds", async () => {
+    const rig = await start({ flags: { "async-timeout-ms": "150" }, sim: { workMs: 1_000 } });
+    const task = asyncImage();
+    const uuid = task.taskUUID as string;
+    const first = await postTasks(rig.socketPath, [task]);
+    expect(first.status).toBe(200);
+    const err = (first.json?.["errors"] as Obj[])[0] as Obj;
+    expect(err).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
+    expect(err["message"]).toContain(`Runware accepted task ${uuid} and may still finish it`);
+    expect(err["message"]).toContain(`GET /v1/tasks/${uuid}?wait=1`);
+
+    // A later lookup is not the stale failure: Runware is asked again, the record updated.
+    const now = await getJson(rig.socketPath, `/v1/tasks/${uuid}`);
+    expect(now.json).toMatchObject({ taskUUID: uuid, state: "sent" }); // Runware says: still processing
+    // Asked again, the task is bounded by the async timeout again (150 ms: in doubt again); once
+    // Runware has finished it, the next lookup gets its results.
+    await waitFor(() => rig.sim.counters.outstanding === 0, "the simulator to finish the render");
+    const later = await getJson(rig.socketPath, `/v1/tasks/${uuid}?wait=1`);
+    expect(later.status).toBe(200);
+    expect(later.json).toMatchObject({ taskUUID: uuid, state: "done" });
+    expect((later.json?.["data"] as Obj[])[0]?.["imageURL"]).toMatch(/^http:/);
+    // The record now says done, to every kind of lookup.
+    const client = connect({ socket: rig.socketPath });
+    expect((await client.task(uuid))?.state).toBe("done");
+    const poll = await client.run([{ taskType: "getResponse", taskUUID: uuid }]);
+    expect(poll.data[0]).toMatchObject({ taskUUID: uuid, status: "success" });
+    await rig.stopAndCheck();
+  });
+
+  it("async - a drain answers a running async task in doubt, naming it (NDJSON)", async () => {
+    const rig = await start({ flags: { "drain-timeout-ms": "50" }, sim: { workMs: 5_000 } });
+    const task = asyncImage();
+    const uuid = task.taskUUID as string;
+    const stream = streamTasks(rig.socketPath, [task]);
+    await waitFor(() => rig.daemon.engine.stats().tasks.async === 1 && rig.daemon.engine.stats().tasks.inFlight === 0, "acknowledged");
+    await rig.stopAndCheck();
+    const lines = (await stream.ended).map((l) => l.value);
+    const errLine = lines.find((l) => l["errors"]);
+    expect(((errLine?.["errors"] as Obj[])[0] as Obj)["message"]).toContain(`Runware accepted task ${uuid} and may still finish it`);
+    expect(lines.at(-1)).toMatchObject({ done: true, inDoubt: 1 });
+  });
+});
+
+describe.skipIf(!SIM_RENDERS)("async - video and audio (the simulator renders them)", () => {
+  const video = () => ({
+    taskType: "videoInference",
+    taskUUID: randomUUID(),
+    model: VIDEO_MODEL,
+    positivePrompt: "waves on a beach",
+    duration: 5,
+    width: 1280,
+    height: 720,
+  });
+  const audio = () => ({ taskType: "audioInference", taskUUID: randomUUID(), model: AUDIO_MODEL, positivePrompt: "rain", duration: 5 });
+
+  it("async - video and audio sent without deliveryMethod finish with their files (HTTP, Node client)", async () => {
+    const rig = await start({ sim: FAST_RENDERS });
+    const res = await postTasks(rig.socketPath, [video(), audio()], {}, 15_000);
+    expect(res.json?.["errors"]).toBeUndefined();
+    const [v, a] = res.json?.["data"] as Obj[];
+    for (const url of [v?.["videoURL"], a?.["audioURL"]]) {
+      expect(url).toMatch(/^http:/);
+      const file = await fetch(url as string);
+      expect(file.status).toBe(200);
+      expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    }
+    const progress: number[] = [];
+    const env = await connect({ socket: rig.socketPath }).run([video()], { onProgress: (p) => progress.push(p.progress) });
+    expect(env.data).toHaveLength(1);
+    expect(env.data[0]?.["videoURL"]).toMatch(/^http:/);
+    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+    await rig.stopAndCheck();
+  });
+
+  it("async - progress arrives in order: NDJSON processing items, GET /v1/tasks, a local WebSocket's getResponse", async () => {
+    const rig = await start({ sim: FAST_RENDERS });
+    const task = video();
+    const stream = streamTasks(rig.socketPath, [task], 15_000);
+    const seen: number[] = [];
+    await waitFor(async () => {
+      const view = await getJson(rig.socketPath, `/v1/tasks/${task.taskUUID}`);
+      const p = view.json?.["progress"];
+      if (typeof p === "number") seen.push(p);
+      return view.json?.["state"] === "done";
+    }, "the video done");
+    const lines = (await stream.ended).map((l) => l.value);
+    const items = lines.flatMap((l) => (l["data"] as Obj[] | undefined) ?? []);
+    const progress = items.filter((i) => i["status"] === "processing").map((i) => i["progress"] as number);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress).toEqual([...new Set(progress)].sort((x, y) => x - y)); // rising, each once
+    expect(items.at(-1)?.["videoURL"]).toMatch(/^http:/);
+    expect(lines.at(-1)).toMatchObject({ done: true, completed: 1, results: 1 });
+    expect(seen).toEqual([...seen].sort((x, y) => x - y));
+
+    const ws = cleanup.add(await WsTestClient.connect(`ws+unix://${rig.socketPath}:/v1`), (c) => c.close());
+    await ws.authenticate("client-key");
+    const own = { ...video(), deliveryMethod: "async" };
+    ws.send([own]);
+    const wsProgress: number[] = [];
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 20));
+      const from = ws.mark();
+      ws.send([{ taskType: "getResponse", taskUUID: own.taskUUID }]);
+      const f = await ws.waitFor((x) => Array.isArray(x["data"]) && (x["data"] as Obj[]).some((d) => d["status"] !== undefined), { from });
+      const item = (f["data"] as Obj[])[0] as Obj;
+      if (item["status"] !== "processing") break;
+      if (typeof item["progress"] === "number") wsProgress.push(item["progress"]);
+    }
+    expect(wsProgress).toEqual([...wsProgress].sort((x, y) => x - y));
+    await rig.stopAndCheck();
+  });
+});
