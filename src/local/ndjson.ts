@@ -52,7 +52,9 @@ export class NdjsonWriter implements LocalClient {
   item(i: number, item: unknown, notResult = false): void {
     const text = encode({ data: [item] });
     if (text === undefined) {
-      (this.unencoded[i] ??= []).push(unencodable(this.tasks[i] as TaskRef, notResult ? "an acknowledgement or progress item" : "a result"));
+      (this.unencoded[i] ??= []).push(
+        unencodable(this.tasks[i] as TaskRef, notResult ? "an acknowledgement or progress item" : "a result"),
+      );
       return;
     }
     if (this.write(text) && !notResult) this.results++;

@@ -176,7 +176,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       const refused = this.admit([p]);
       if (refused) throw refused;
     }
-    const t = newRecord(p, options.client ?? "default", expectedResults(p.frame), this.firstPoll(p.frame["deliveryMethod"] === "async", p.taskType));
+    const t = newRecord(
+      p,
+      options.client ?? "default",
+      expectedResults(p.frame),
+      this.firstPoll(p.frame["deliveryMethod"] === "async", p.taskType),
+    );
     this.pending.set(taskUUID, t);
     const handle = handleOf(t);
     if (this.authFailure) {

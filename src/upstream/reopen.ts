@@ -7,7 +7,11 @@ import { resultIdentity } from "../protocol/results.js";
 import { prepareTask, type PrepareLimits } from "./prepare.js";
 import { newRecord, type TaskOutcome, type TaskRecord } from "./task.js";
 
-export function reopenedRecord(outcome: TaskOutcome, limits: PrepareLimits, firstPollMs: (frameAsync: boolean, taskType: string) => number): TaskRecord {
+export function reopenedRecord(
+  outcome: TaskOutcome,
+  limits: PrepareLimits,
+  firstPollMs: (frameAsync: boolean, taskType: string) => number,
+): TaskRecord {
   const p = prepareTask({ taskType: outcome.taskType, taskUUID: outcome.taskUUID, deliveryMethod: "async" }, limits);
   const t = newRecord(p, "reopened", { kind: "count", count: outcome.expected ?? 1 }, firstPollMs(true, p.taskType));
   t.acked = t.reached = t.written = true;

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import { connect } from "../../src/client/index.js";
+import { connect, isProgress } from "../../src/client/index.js";
 import { TASK_HANDLERS } from "../../src/sim/tasks/index.js";
 import type { SimOptions } from "../../src/sim/index.js";
 import { TrackingClock } from "../../src/util/clock.js";
@@ -96,6 +96,24 @@ describe("async - polled work beside sync work", () => {
   });
 });
 
+describe("async - the Node client", () => {
+  it("async - run with onProgress reads the stream and resolves with the same envelope as run, acknowledgements left out", async () => {
+    const rig = await start({ sim: { workMs: 100 } });
+    const client = connect({ socket: rig.socketPath });
+    const tasks = [asyncImage({ numberResults: 2 }), imageTask({ taskUUID: randomUUID() })];
+    const plain = await client.run(tasks.map((t) => ({ ...t, taskUUID: randomUUID() })));
+    const progress: unknown[] = [];
+    const streamed = await client.run(tasks, { onProgress: (p) => progress.push(p) });
+    expect(streamed.errors).toBeUndefined();
+    expect(streamed.data.map((d) => d.taskUUID)).toEqual([tasks[0]!.taskUUID, tasks[0]!.taskUUID, tasks[1]!.taskUUID]);
+    expect(streamed.data.every((d) => typeof d["imageUUID"] === "string")).toBe(true);
+    expect(streamed.data).toHaveLength(plain.data.length);
+    expect(isProgress({ taskType: "videoInference", taskUUID: "u", status: "processing", progress: 5 })).toBe(true);
+    expect(streamed.data.some(isProgress)).toBe(false);
+    await rig.stopAndCheck();
+  });
+});
+
 describe("async - timeouts", () => {
   it("async - a task outliving --task-timeout-ms but within --async-timeout-ms succeeds (local WebSocket: ack, then its own getResponse)", async () => {
     const rig = await start({ flags: { "task-timeout-ms": "300", "async-timeout-ms": "20000" }, sim: { workMs: 900 } });
@@ -105,13 +123,13 @@ describe("async - timeouts", () => {
     const uuid = task.taskUUID as string;
     const started = Date.now();
     ws.send([task]);
-    const ackFrame = await ws.waitFor((f) => Array.isArray(f["data"]) && (f["data"] as Obj[]).some((d) => d["taskUUID"] === uuid));
+    const ackFrame = await ws.waitFor((f) => Array.isArray(f["data"]) && f["data"].some((d) => d["taskUUID"] === uuid));
     expect((ackFrame["data"] as Obj[])[0]).toEqual({ taskType: "imageInference", taskUUID: uuid });
     let answer: Obj | undefined;
     for (;;) {
       const from = ws.mark();
       ws.send([{ taskType: "getResponse", taskUUID: uuid }]);
-      answer = (await ws.waitFor((f) => Array.isArray(f["data"]) || Array.isArray(f["errors"]), { from })) as Obj;
+      answer = await ws.waitFor((f) => Array.isArray(f["data"]) || Array.isArray(f["errors"]), { from });
       const items = (answer["data"] as Obj[] | undefined) ?? [];
       if (answer["errors"] || !items.some((d) => d["status"] === "processing")) break;
       await new Promise((r) => setTimeout(r, 50));
@@ -128,7 +146,7 @@ describe("async - timeouts", () => {
     const uuid = task.taskUUID as string;
     const first = await postTasks(rig.socketPath, [task]);
     expect(first.status).toBe(200);
-    const err = (first.json?.["errors"] as Obj[])[0] as Obj;
+    const err = first.json?.["errors"]?.[0] as Obj;
     expect(err).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
     expect(err["message"]).toContain(`Runware accepted task ${uuid} and may still finish it`);
     expect(err["message"]).toContain(`GET /v1/tasks/${uuid}?wait=1`);
@@ -142,7 +160,7 @@ describe("async - timeouts", () => {
     const later = await getJson(rig.socketPath, `/v1/tasks/${uuid}?wait=1`);
     expect(later.status).toBe(200);
     expect(later.json).toMatchObject({ taskUUID: uuid, state: "done" });
-    expect((later.json?.["data"] as Obj[])[0]?.["imageURL"]).toMatch(/^http:/);
+    expect(later.json?.["data"]?.[0]?.["imageURL"]).toMatch(/^http:/);
     // The record now says done, to every kind of lookup.
     const client = connect({ socket: rig.socketPath });
     expect((await client.task(uuid))?.state).toBe("done");
@@ -160,7 +178,7 @@ describe("async - timeouts", () => {
     await rig.stopAndCheck();
     const lines = (await stream.ended).map((l) => l.value);
     const errLine = lines.find((l) => l["errors"]);
-    expect(((errLine?.["errors"] as Obj[])[0] as Obj)["message"]).toContain(`Runware accepted task ${uuid} and may still finish it`);
+    expect(errLine?.["errors"]?.[0]?.["message"]).toContain(`Runware accepted task ${uuid} and may still finish it`);
     expect(lines.at(-1)).toMatchObject({ done: true, inDoubt: 1 });
   });
 });
@@ -181,13 +199,20 @@ describe.skipIf(!SIM_RENDERS)("async - video and audio (the simulator renders th
     const rig = await start({ sim: FAST_RENDERS });
     const res = await postTasks(rig.socketPath, [video(), audio()], {}, 15_000);
     expect(res.json?.["errors"]).toBeUndefined();
-    const [v, a] = res.json?.["data"] as Obj[];
+    const [v, a] = (res.json?.["data"] ?? []) as Obj[];
     for (const url of [v?.["videoURL"], a?.["audioURL"]]) {
       expect(url).toMatch(/^http:/);
       const file = await fetch(url as string);
       expect(file.status).toBe(200);
       expect((await file.arrayBuffer()).byteLength).toBeGreaterThan(0);
     }
+    // A local WebSocket client that did not ask for async gets the result pushed, as for a sync task.
+    const ws = cleanup.add(await WsTestClient.connect(`ws+unix://${rig.socketPath}:/v1`), (c) => c.close());
+    await ws.authenticate("client-key");
+    const overWs = video();
+    ws.send([overWs]);
+    const [item] = await ws.itemsFor(overWs.taskUUID, 1, 15_000);
+    expect(item?.["videoURL"]).toMatch(/^http:/);
     const progress: number[] = [];
     const env = await connect({ socket: rig.socketPath }).run([video()], { onProgress: (p) => progress.push(p.progress) });
     expect(env.data).toHaveLength(1);
@@ -225,7 +250,7 @@ describe.skipIf(!SIM_RENDERS)("async - video and audio (the simulator renders th
       await new Promise((r) => setTimeout(r, 20));
       const from = ws.mark();
       ws.send([{ taskType: "getResponse", taskUUID: own.taskUUID }]);
-      const f = await ws.waitFor((x) => Array.isArray(x["data"]) && (x["data"] as Obj[]).some((d) => d["status"] !== undefined), { from });
+      const f = await ws.waitFor((x) => Array.isArray(x["data"]) && x["data"].some((d) => d["status"] !== undefined), { from });
       const item = (f["data"] as Obj[])[0] as Obj;
       if (item["status"] !== "processing") break;
       if (typeof item["progress"] === "number") wsProgress.push(item["progress"]);

@@ -28,13 +28,17 @@ function setup(over: Partial<EngineOptions> = {}): Rig {
   return rig;
 }
 
-afterEach(async () => {
-  const r = rig;
-  rig = undefined;
-  if (!r) return;
+/** Every test ends with the leak check: no timer left running, no slot or async place left taken. */
+async function closeAndCheck(r: Rig): Promise<void> {
   await r.engine.close("test over");
   expect(r.clock.pending, "timers left running").toBe(0);
   expect(r.engine.stats().tasks).toMatchObject({ inFlight: 0, async: 0, queued: 0 });
+}
+
+afterEach(async () => {
+  const r = rig;
+  rig = undefined;
+  if (r) await closeAndCheck(r);
 });
 
 const video = (uuid: string, extra: Record<string, unknown> = {}) => ({
