@@ -23,6 +23,24 @@ export interface TaskRecord {
   generations: Generation[];
   /** A failure of the whole task before any work (validation). */
   failure?: WireError;
+  /** Set for task types that report `progress` (video, audio): when each generation finishes. */
+  progress?: RenderClock;
+}
+
+/** Where a rendering task stands: it started at `startedAt` and generation i finishes `finishAfter[i]` ms later. */
+export interface RenderClock {
+  readonly startedAt: number;
+  readonly finishAfter: readonly number[];
+}
+
+/**
+ * Progress (0–100, an integer) of a generation still processing at `now`: the share of its render
+ * time elapsed, held at 99 until it has really finished (100 is only ever a success).
+ */
+export function progressAt(clock: RenderClock, index: number, now: number): number {
+  const total = clock.finishAfter[index] ?? 0;
+  if (total <= 0) return 99;
+  return Math.max(0, Math.min(99, Math.floor((100 * (now - clock.startedAt)) / total)));
 }
 
 export class TaskRegistry {

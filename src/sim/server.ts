@@ -1,7 +1,8 @@
 /**
  * The bundled Runware simulator: one loopback `http.Server` carrying the WebSocket API on `/v1`
  * (any query string, e.g. sdk-js's `?sdk=js&version=1.3.2`, docs/protocol.md §1.1), the generated
- * images on `/image/<id>.png`, and the fault controls on `/_sim/*`.
+ * images on `/image/<id>.png`, videos and audio on `/video/<id>.mp4` and `/audio/<id>.mp3` (media/),
+ * and the fault controls on `/_sim/*`.
  */
 import http from "node:http";
 import type { Duplex } from "node:stream";
@@ -13,7 +14,8 @@ import { Dispatcher, type SimState } from "./dispatch.js";
 import { AuthFaults, DeepResults, ErrorInjector, type AuthFailureMode, type ErrorRule } from "./faults.js";
 import { ImageStore } from "./images.js";
 import { SIM_CONSTANTS } from "./limits.js";
-import { checkDuration, resolveOptions, type SimOptions } from "./options.js";
+import { MEDIA_PATH, MediaStore } from "./media/store.js";
+import { checkDuration, checkScale, resolveOptions, type SimOptions } from "./options.js";
 import { TaskRegistry } from "./registry.js";
 import { Rng } from "./rng.js";
 import { SessionStore } from "./session.js";
@@ -55,10 +57,12 @@ export class SimServer {
       sessions: new SessionStore({ timers: this.timers, coalesceMs: () => opts.coalesceMs, resumeBufferMs: () => opts.resumeBufferMs }),
       registry: new TaskRegistry(this.timers, () => opts.taskRetentionMs),
       images,
+      media: new MediaStore(() => opts.taskRetentionMs),
       injector: new ErrorInjector(),
       authFaults: new AuthFaults(),
       deepResults: new DeepResults(),
       httpUrl: () => this.base,
+      now: () => performance.now(),
       log: opts.logger,
     };
     this.dispatcher = new Dispatcher(this.state);
@@ -91,7 +95,7 @@ export class SimServer {
     return `${this.base.replace(/^http/, "ws")}${WS_PATH}`;
   }
 
-  /** `http://127.0.0.1:<port>` (images at `/image/<imageUUID>.png`, controls at `/_sim/*`). */
+  /** `http://127.0.0.1:<port>` (images at `/image/<imageUUID>.png`, media at `/video/…`, `/audio/…`, controls at `/_sim/*`). */
   get httpUrl(): string {
     return this.base;
   }
@@ -131,6 +135,19 @@ export class SimServer {
   setWorkTime(ms: number): void {
     checkDuration("workMs", ms);
     this.opts.workMs = ms;
+  }
+
+  /** Multiplies the video and audio render times of tasks submitted from now on (`--time-scale`). */
+  setTimeScale(scale: number): void {
+    checkScale(scale);
+    this.opts.timeScale = scale;
+  }
+
+  /** Render time at scale 1 of `videoInference` or `audioInference` tasks submitted from now on. */
+  setRenderTime(taskType: "videoInference" | "audioInference", ms: number): void {
+    const key = taskType === "videoInference" ? "videoRenderMs" : "audioRenderMs";
+    checkDuration(key, ms);
+    this.opts[key] = ms;
   }
 
   setAuthDelay(ms: number): void {
@@ -253,6 +270,15 @@ export class SimServer {
       if (!png) return send(res, 404, { error: "no such image (unknown or expired)" });
       res.writeHead(200, { "content-type": "image/png", "content-length": png.length, "cache-control": "no-store" });
       res.end(req.method === "HEAD" ? undefined : png);
+      return;
+    }
+    const media = MEDIA_PATH.exec(path);
+    if (media && (req.method === "GET" || req.method === "HEAD")) {
+      const file = this.state.media.get(media[1]!, media[2]!, media[3]!);
+      if (!file) return send(res, 404, { error: `no such ${media[1]!} (unknown or expired)` });
+      const bytes = file.bytes();
+      res.writeHead(200, { "content-type": file.contentType, "content-length": bytes.length, "cache-control": "no-store" });
+      res.end(req.method === "HEAD" ? undefined : bytes);
       return;
     }
     const ctl = CONTROL_PATH.exec(path);

@@ -69,6 +69,12 @@ describe("sim - runware sim command", () => {
       "0.25",
       "--split",
       "each",
+      "--time-scale",
+      "0.001",
+      "--video-render-ms",
+      "30000",
+      "--audio-render-ms",
+      "4000",
     ]);
     expect(parsed).toEqual({
       help: false,
@@ -83,10 +89,14 @@ describe("sim - runware sim command", () => {
         resumeBufferMs: 9,
         rejectedKeys: ["a", "b"],
         split: "each",
+        timeScale: 0.001,
+        videoRenderMs: 30000,
+        audioRenderMs: 4000,
       },
     });
     expect(() => parseSimArgs(["--transient-rate", "2"])).toThrow(/between 0 and 1/);
     expect(() => parseSimArgs(["--work-ms=-1"])).toThrow(/>= 0/);
+    expect(() => parseSimArgs(["--time-scale", "fast"])).toThrow(/--time-scale must be a number >= 0/);
     expect(() => parseSimArgs(["--nope"])).toThrow();
   });
 });
