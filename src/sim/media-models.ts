@@ -43,3 +43,8 @@ export const MEDIA_MODELS: readonly MediaModel[] = [
   audio("elevenlabs:1@1", "ElevenLabs", "1", "elevenlabs", ["music", "sound effects"]),
   audio("minimax:music@2.6", "MiniMax Music 2.6", "2.6", "minimax", ["music"]),
 ];
+
+/** AIRs the simulator runs as `videoInference` (first: the docs' example, KlingAI 2.1 Master). */
+export const VIDEO_MODELS: readonly string[] = MEDIA_MODELS.filter((m) => m.taskType === "videoInference").map((m) => m.model.air);
+/** AIRs the simulator runs as `audioInference` (first: the docs' example, `elevenlabs:1@1`). */
+export const AUDIO_MODELS: readonly string[] = MEDIA_MODELS.filter((m) => m.taskType === "audioInference").map((m) => m.model.air);

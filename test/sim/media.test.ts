@@ -2,6 +2,7 @@ import { describe, it, expect } from "vitest";
 import { randomUUID } from "node:crypto";
 import type { Frame, Obj, WsTestClient } from "../helpers/ws-client.js";
 import { waitFor } from "../helpers/wait.js";
+import { AUDIO_MODELS, VIDEO_MODELS } from "../../src/sim/index.js";
 import { audioTask, getResponse, useSim, videoTask } from "./harness.js";
 
 /** At scale 0.005 the default 60 s video renders in 300 ms and the 15 s audio in 75 ms. */
@@ -225,20 +226,21 @@ describe("sim - videoInference and audioInference", () => {
     expect(await c.errorFor(task.taskUUID)).toMatchObject({ code, parameter, taskType: task["taskType"], taskUUID: task.taskUUID });
   });
 
-  it("sim - accepts the catalogued video and audio models and refuses a video model for imageInference", async () => {
+  it("sim - accepts every catalogued video and audio model and refuses a video model for imageInference", async () => {
     const sim = await start({ timeScale: FAST_SCALE });
     const c = await authed(sim);
+    expect(VIDEO_MODELS).toEqual(["klingai:5@3", "google:3@3", "minimax:3@1"]);
+    expect(AUDIO_MODELS).toEqual(["elevenlabs:1@1", "minimax:music@2.6"]);
     const tasks = [
-      videoTask({ model: "google:3@3", width: 1280, height: 720, duration: 8 }),
-      videoTask({ model: "minimax:3@1" }),
-      audioTask({ model: "minimax:music@2.6" }),
+      ...VIDEO_MODELS.map((model) => videoTask({ model, width: 1280, height: 720, duration: 8 })),
+      ...AUDIO_MODELS.map((model) => audioTask({ model })),
     ];
     c.send(tasks);
     for (const t of tasks) expect((await pollUntilDone(c, t.taskUUID)).at(-1)!.data![0]!["status"]).toBe("success");
     const image = {
       taskType: "imageInference",
       taskUUID: randomUUID(),
-      model: "klingai:5@3",
+      model: VIDEO_MODELS[0],
       positivePrompt: "a cat",
       width: 512,
       height: 512,
