@@ -3,6 +3,8 @@ import { WsTestClient } from "../helpers/ws-client.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { spawnCli } from "../helpers/daemon.js";
 import { parseSimArgs } from "../../src/cli/sim.js";
+import { waitFor } from "../helpers/wait.js";
+import { getResponse, videoTask } from "./harness.js";
 
 // The CLI runs from the build (`npm test` builds first; run `npm run build` before this file locally).
 const LINE = /^runware sim listening on (ws:\/\/127\.0\.0\.1:(\d+)\/v1) \(images (http:\/\/127\.0\.0\.1:\d+)\)$/;
@@ -27,6 +29,25 @@ describe("sim - runware sim command", () => {
     r.child.kill("SIGTERM");
     expect(await r.exited).toEqual({ code: 0, signal: null });
     expect(r.stdout().trim().split("\n")).toHaveLength(1);
+  });
+
+  it("sim - --time-scale 0.001 renders a 60 s video in milliseconds and serves its MP4", async () => {
+    const r = start(["sim", "--port", "0", "--time-scale", "0.001"]);
+    const m = LINE.exec(await r.waitForLine(READY));
+    const c = cleanup.add(await WsTestClient.connect(m![1]!), (x) => x.close());
+    await c.authenticate("test-key");
+    const task = videoTask();
+    c.send([task]);
+    await c.itemsFor(task.taskUUID, 1); // the ack
+    const done = await waitFor(async () => {
+      const item = (await getResponse(c, task.taskUUID)).data?.[0];
+      return item?.["status"] === "success" ? item : undefined;
+    }, "the video to render");
+    const mp4 = Buffer.from(await (await fetch(done["videoURL"])).arrayBuffer());
+    expect(mp4.toString("latin1", 4, 8)).toBe("ftyp");
+    await c.close();
+    r.child.kill("SIGTERM");
+    expect(await r.exited).toEqual({ code: 0, signal: null });
   });
 
   it("sim - exits 0 on SIGINT too", async () => {

@@ -98,6 +98,39 @@ describe("sim - videoInference and audioInference", () => {
     expect(c.items(task.taskUUID).filter((i) => i["status"] === undefined)).toHaveLength(1); // nothing pushed but the ack
   });
 
+  it("sim - a video with numberResults 3 finishes its items one by one, each with its own progress", async () => {
+    const sim = await start({ timeScale: 0.01, split: "each" }); // 600 ms: items at 200, 400, 600 ms
+    const c = await authed(sim);
+    const task = videoTask({ numberResults: 3 });
+    c.send([task]);
+    await c.itemsFor(task.taskUUID, 1);
+    const replies = await pollUntilDone(c, task.taskUUID);
+    const mixed = replies.find((r) => r.data!.some((i) => i["status"] === "success") && r.data!.some((i) => i["status"] === "processing"));
+    expect(mixed, "a reply with some items done and some rendering").toBeDefined();
+    // item order is stable; a later item is never further along than an earlier one
+    const rank = (i: Obj) => (i["status"] === "success" ? 100 : (i["progress"] as number));
+    for (const r of replies) {
+      const ranks = r.data!.map(rank);
+      expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
+    }
+    const done = replies.at(-1)!.data!;
+    expect(new Set(done.map((i) => i["videoUUID"])).size).toBe(3);
+  });
+
+  it("sim - an injected error fails a video after its render time, reported by getResponse", async () => {
+    const sim = await start({ timeScale: FAST_SCALE });
+    sim.injectErrors({ code: "timeoutProvider", taskTypes: ["videoInference"] });
+    const c = await authed(sim);
+    const task = videoTask();
+    c.send([task]);
+    await c.itemsFor(task.taskUUID, 1);
+    expect((await getResponse(c, task.taskUUID)).data![0]).toMatchObject({ status: "processing", progress: expect.any(Number) });
+    const last = (await pollUntilDone(c, task.taskUUID)).at(-1)!;
+    expect(last.errors).toEqual([
+      expect.objectContaining({ code: "timeoutProvider", status: "error", taskType: "videoInference", taskUUID: task.taskUUID }),
+    ]);
+  });
+
   it("sim - serves the video as a valid MP4 and the audio as valid MP3 and WAV files over HTTP", async () => {
     const sim = await start({ timeScale: FAST_SCALE });
     const c = await authed(sim);
@@ -181,7 +214,7 @@ describe("sim - videoInference and audioInference", () => {
   });
 
   it("sim - video results and their files expire with taskRetentionMs like other async results", async () => {
-    const sim = await start({ timeScale: FAST_SCALE, taskRetentionMs: 150 });
+    const sim = await start({ timeScale: FAST_SCALE, taskRetentionMs: 400 });
     const c = await authed(sim);
     const task = videoTask();
     c.send([task]);
