@@ -14,7 +14,8 @@ import { Dispatcher, type SimState } from "./dispatch.js";
 import { AuthFaults, DeepResults, ErrorInjector, type AuthFailureMode, type ErrorRule } from "./faults.js";
 import { ImageStore } from "./images.js";
 import { SIM_CONSTANTS } from "./limits.js";
-import { MEDIA_PATH, MediaStore } from "./media/store.js";
+import { readBody, sendJson, serveGenerated } from "./http-files.js";
+import { MediaStore } from "./media/store.js";
 import { checkDuration, checkScale, resolveOptions, type SimOptions } from "./options.js";
 import { TaskRegistry } from "./registry.js";
 import { Rng } from "./rng.js";
@@ -24,7 +25,6 @@ import { heroImageId } from "./tasks/model-search.js";
 import { Timers } from "./timers.js";
 
 const WS_PATH = "/v1";
-const IMAGE_PATH = /^\/image\/([A-Za-z0-9-]+)\.png$/;
 const CONTROL_PATH = /^\/_sim\/([A-Za-z]+)$/;
 /** Control request bodies are tiny; refuse anything larger. */
 const MAX_CONTROL_BODY = 64 * 1024;
@@ -264,54 +264,14 @@ export class SimServer {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = new URL(req.url ?? "/", "http://sim").pathname;
-    const image = IMAGE_PATH.exec(path);
-    if (image && (req.method === "GET" || req.method === "HEAD")) {
-      const png = this.state.images.render(image[1]!);
-      if (!png) return send(res, 404, { error: "no such image (unknown or expired)" });
-      res.writeHead(200, { "content-type": "image/png", "content-length": png.length, "cache-control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : png);
-      return;
-    }
-    const media = MEDIA_PATH.exec(path);
-    if (media && (req.method === "GET" || req.method === "HEAD")) {
-      const file = this.state.media.get(media[1]!, media[2]!, media[3]!);
-      if (!file) return send(res, 404, { error: `no such ${media[1]!} (unknown or expired)` });
-      const bytes = file.bytes();
-      res.writeHead(200, { "content-type": file.contentType, "content-length": bytes.length, "cache-control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : bytes);
-      return;
-    }
+    if (serveGenerated(req, res, path, this.state)) return;
     const ctl = CONTROL_PATH.exec(path);
-    if (!ctl) return send(res, 404, { error: "not found" });
+    if (!ctl) return sendJson(res, 404, { error: "not found" });
     readBody(req, MAX_CONTROL_BODY)
       .then((body) => {
         const reply = handleControl(this, req.method ?? "GET", ctl[1]!, body);
-        send(res, reply.status, reply.body);
+        sendJson(res, reply.status, reply.body);
       })
-      .catch((err: unknown) => send(res, 413, { error: String(err) }));
+      .catch((err: unknown) => sendJson(res, 413, { error: String(err) }));
   }
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new Error(`body larger than ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }
