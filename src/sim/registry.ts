@@ -34,8 +34,8 @@ export interface RenderClock {
 }
 
 /**
- * Progress (0–100, an integer) of a generation still processing at `now`: the share of its render
- * time elapsed, held at 99 until it has really finished (100 is only ever a success).
+ * `progress` of a generation still processing at `now`: the share of its render time elapsed as an
+ * integer percentage, 0–99 (Runware's scale is 0–100; a finished generation is a success instead).
  */
 export function progressAt(clock: RenderClock, index: number, now: number): number {
   const total = clock.finishAfter[index] ?? 0;

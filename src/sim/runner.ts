@@ -79,8 +79,9 @@ export function ackFrame(rec: TaskRecord, withStatus: boolean): OutFrame {
 
 /**
  * The `getResponse` reply: the full current state, one entry per generation, under the ORIGINAL
- * taskType (§4.2); a processing generation of a rendering task carries `progress` (0–99). Failures go top-level (`errors[]` with `status:"error"`, the docs' form) or inside
- * `data` (`status:"error"` + `error:{code,message}`, the generated schema's form).
+ * taskType (§4.2); a processing generation of a rendering task (video, audio) carries `progress`.
+ * Failures go top-level (`errors[]` with `status:"error"`, the docs' form) or inside `data`
+ * (`status:"error"` + `error:{code,message}`, the generated schema's form).
  */
 export function pollFrame(rec: TaskRecord, form: AsyncErrorForm, now: number): OutFrame {
   const ids = { taskType: rec.taskType, taskUUID: rec.taskUUID };
