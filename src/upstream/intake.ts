@@ -14,6 +14,7 @@ import type { FinalPhase } from "./lifecycle.js";
 import { fill, isPollAnswer } from "./replies.js";
 import { isAsyncAcknowledgement, resultIdentity } from "../protocol/results.js";
 import { notify, replied, type TaskRecord } from "./task.js";
+import type { EveryInterval } from "../util/ratelimit.js";
 
 /** What the engine does for intake: each call goes through its phase table. */
 export interface SliceActions {
@@ -24,9 +25,11 @@ export interface SliceActions {
   /** Runware has the async task: its slot goes, its async deadline starts (engine). */
   acked(t: TaskRecord): void;
   readonly log: Logger;
+  /** One warning per interval for errors that name no task, with a count of the rest. */
+  readonly orphanLog: EveryInterval;
 }
 
-/** Each task's slice of a frame to its pending task; a reply that throws ends only its own task. */
+/** Each task's slice of a frame to its pending task; a reply that throws ends only its own task. Errors naming no task are logged. */
 export function applyFrame(frame: SplitFrame, pending: ReadonlyMap<string, TaskRecord>, act: SliceActions): void {
   for (const [uuid, slice] of frame.tasks) {
     const t = pending.get(uuid);
@@ -46,6 +49,9 @@ export function applyFrame(frame: SplitFrame, pending: ReadonlyMap<string, TaskR
     }
     replied(t);
   }
+  if (frame.orphanErrors.length === 0) return;
+  const held = act.orphanLog.hit();
+  if (held !== undefined) act.log.warn({ errors: frame.orphanErrors.slice(0, 5), heldBack: held }, "upstream errors without a taskUUID");
 }
 
 export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void {

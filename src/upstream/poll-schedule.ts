@@ -7,6 +7,7 @@
  * outbox packs what is owed in one turn) and no task is polled more often than its own delay
  * allows by more than that quarter. Pure logic over an injected clock and random source.
  */
+import { firstPollMs } from "../protocol/task-kinds.js";
 import type { RandomSource } from "./backoff.js";
 import type { Clock, Timer } from "../util/clock.js";
 
@@ -24,6 +25,11 @@ export const POLL_COALESCE = 0.25;
 /** The first nominal delay: the kind's, never past the cap. */
 export function firstDelay(kindMs: number, policy: PollPolicy): number {
   return Math.min(kindMs, policy.pollMaxMs);
+}
+
+/** A task's first nominal delay: an async one its kind's (protocol/task-kinds.ts) within the cap, others pollInitialMs. */
+export function firstPoll(async: boolean, taskType: string, policy: PollPolicy): number {
+  return async ? firstDelay(firstPollMs(taskType, policy.pollInitialMs), policy) : policy.pollInitialMs;
 }
 
 /** The nominal delay after `nominal`: ×pollFactor, capped. */

@@ -201,6 +201,11 @@ export function submission(t: TaskRecord): OutItem {
   };
 }
 
+/** A getResponse for the task (a poll). */
+export function pollFrame(t: TaskRecord): OutItem {
+  return { text: `{"taskType":"getResponse","taskUUID":${JSON.stringify(t.taskUUID)}}` };
+}
+
 export function stateOf(t: TaskRecord): TaskState {
   return STATE_OF[t.phase];
 }
