@@ -1,8 +1,9 @@
 /**
  * The Node client of the daemon: `connect()` → `run`, `stream`, `task`, `status`.
- * It imports only node:net (see http1.ts) and the socket-path resolver, so a one-shot script starts
+ * It imports only node:net (see http1.ts), node:crypto and the socket-path resolver, so a one-shot script starts
  * about as fast as bare Node (no ws, zod or pino on this path).
  */
+import { randomUUID } from "node:crypto";
 import { http1Request, type Http1Response } from "./http1.js";
 import { defaultSocketPath } from "../paths.js";
 import type { RunwareErrorObject } from "../errors.js";
@@ -192,20 +193,22 @@ export class RunwareClient {
 
   /**
    * `run` over the stream: progress items to `onProgress`, acknowledgements dropped, results and
-   * errors gathered into one envelope, results in task order as `run` gives them.
+   * errors gathered into one envelope, results in task order as `run` gives them. A task without a
+   * taskUUID gets one here, so its items (and its acknowledgement) are known as its own.
    */
   private async runStreamed(tasks: TaskInput[], onProgress: NonNullable<RunOptions["onProgress"]>): Promise<Envelope> {
+    const named = tasks.map((t) => (t.taskUUID ? t : { ...t, taskUUID: randomUUID() }));
     const order = new Map<string, ResultItem[]>();
-    for (const t of tasks) if (t.taskUUID) order.set(t.taskUUID, []);
+    for (const t of named) order.set(t.taskUUID as string, []);
     // A caller-async task's first item is its acknowledgement (once, before its results).
-    const unacked = new Set(tasks.filter((t) => t.deliveryMethod === "async" && t.taskUUID).map((t) => t.taskUUID as string));
+    const unacked = new Set(named.filter((t) => t.deliveryMethod === "async").map((t) => t.taskUUID as string));
     const errors: RunwareError[] = [];
-    for await (const frame of this.stream(tasks)) {
+    for await (const frame of this.stream(named)) {
       if ("errors" in frame) errors.push(...frame.errors);
       if (!("data" in frame)) continue;
       for (const item of frame.data) {
-        if (isProgress(item) && typeof item["progress"] === "number") {
-          onProgress(item as ResultItem & { progress: number });
+        if (isProgress(item)) {
+          if (typeof item["progress"] === "number") onProgress(item as ResultItem & { progress: number });
           continue;
         }
         if (unacked.delete(item.taskUUID)) continue;

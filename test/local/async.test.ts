@@ -8,7 +8,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
 import { connect, isProgress } from "../../src/client/index.js";
-import { TASK_HANDLERS } from "../../src/sim/tasks/index.js";
 import type { SimOptions } from "../../src/sim/index.js";
 import { TrackingClock } from "../../src/util/clock.js";
 import { Cleanup } from "../helpers/cleanup.js";
@@ -20,9 +19,7 @@ import { WsTestClient, type Obj } from "../helpers/ws-client.js";
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-/** The simulator renders video and audio (src/sim/tasks/media-inference.ts). */
-const SIM_RENDERS = TASK_HANDLERS.has("videoInference") && TASK_HANDLERS.has("audioInference");
-/** Renders a minute long at scale 1 take a few hundred ms here. */
+/** The simulator renders video and audio (src/sim/tasks/media-inference.ts). Renders a minute long at scale 1 take a few hundred ms here. */
 const FAST_RENDERS: Partial<SimOptions> = { timeScale: 0.005 };
 const VIDEO_MODEL = "klingai:5@3";
 const AUDIO_MODEL = "elevenlabs:1@1";
@@ -64,7 +61,7 @@ const videoTask = () => ({
 const asyncImage = (extra: Record<string, unknown> = {}) => imageTask({ taskUUID: randomUUID(), deliveryMethod: "async", ...extra });
 
 describe("async - polled work beside sync work", () => {
-  it.skipIf(!SIM_RENDERS)("async - 4 videos and a stream of images at --max-in-flight 2 do not block each other", async () => {
+  it("async - 4 videos and a stream of images at --max-in-flight 2 do not block each other", async () => {
     // Videos render 2 s (a minute at scale 1/30); images 5 ms.
     const rig = await start({ flags: { "max-in-flight": "2" }, sim: { workMs: 5, timeScale: 1 / 30 } });
     const client = connect({ socket: rig.socketPath });
@@ -117,6 +114,16 @@ describe("async - the Node client", () => {
     expect(streamed.data.map((d) => d.taskUUID)).toEqual([tasks[0]!.taskUUID, tasks[0]!.taskUUID, tasks[1]!.taskUUID]);
     expect(streamed.data.every((d) => typeof d["imageUUID"] === "string")).toBe(true);
     expect(streamed.data).toHaveLength(plain.data.length);
+    // Tasks without a taskUUID, one sent async: its acknowledgement is not taken for a result, and
+    // results keep the tasks' order.
+    const { taskUUID: _a, ...unnamedAsync } = asyncImage();
+    const { taskUUID: _b, ...unnamedSync } = imageTask({ numberResults: 2 });
+    const mixed = await client.run([unnamedAsync, unnamedSync], { onProgress: (p) => progress.push(p) });
+    expect(mixed.errors).toBeUndefined();
+    expect(mixed.data).toHaveLength(3);
+    expect(mixed.data.every((d) => typeof d["imageUUID"] === "string")).toBe(true);
+    expect(new Set(mixed.data.map((d) => d.taskUUID)).size).toBe(2);
+    expect(mixed.data[1]?.taskUUID).toBe(mixed.data[2]?.taskUUID);
     expect(isProgress({ taskType: "videoInference", taskUUID: "u", status: "processing", progress: 5 })).toBe(true);
     expect(streamed.data.some(isProgress)).toBe(false);
     await rig.stopAndCheck();
@@ -134,25 +141,26 @@ describe("async - timeouts", () => {
     ws.send([task]);
     const ackFrame = await ws.waitFor((f) => Array.isArray(f["data"]) && f["data"].some((d) => d["taskUUID"] === uuid));
     expect((ackFrame["data"] as Obj[])[0]).toEqual({ taskType: "imageInference", taskUUID: uuid });
-    let answer: Obj | undefined;
-    for (;;) {
-      const from = ws.mark();
-      ws.send([{ taskType: "getResponse", taskUUID: uuid }]);
-      answer = await ws.waitFor((f) => Array.isArray(f["data"]) || Array.isArray(f["errors"]), { from });
-      const items = (answer["data"] as Obj[] | undefined) ?? [];
-      if (answer["errors"] || !items.some((d) => d["status"] === "processing")) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The client polls with its own getResponse until the answer is final.
+    const answer = await waitFor(
+      async () => {
+        const from = ws.mark();
+        ws.send([{ taskType: "getResponse", taskUUID: uuid }]);
+        const f = await ws.waitFor((x) => Array.isArray(x["data"]) || Array.isArray(x["errors"]), { from });
+        const items = (f["data"] as Obj[] | undefined) ?? [];
+        return f["errors"] || !items.some((d) => d["status"] === "processing") ? f : undefined;
+      },
+      "a final getResponse answer",
+      15_000,
+    );
     expect(answer["errors"]).toBeUndefined();
     expect((answer["data"] as Obj[])[0]).toMatchObject({ taskUUID: uuid, status: "success" });
     expect(Date.now() - started).toBeGreaterThan(300);
-    if (SIM_RENDERS) {
-      // A video (900 ms) sent as simply as an image, over HTTP: the daemon polls past the task timeout.
-      const v = videoTask();
-      const res = await postTasks(rig.socketPath, [v], {}, 15_000);
-      expect(res.json?.["errors"]).toBeUndefined();
-      expect(res.json?.["data"]?.[0]).toMatchObject({ taskUUID: v.taskUUID, videoURL: expect.stringMatching(/^http:/) });
-    }
+    // A video (900 ms) sent as simply as an image, over HTTP: the daemon polls past the task timeout.
+    const v = videoTask();
+    const res = await postTasks(rig.socketPath, [v], {}, 15_000);
+    expect(res.json?.["errors"]).toBeUndefined();
+    expect(res.json?.["data"]?.[0]).toMatchObject({ taskUUID: v.taskUUID, videoURL: expect.stringMatching(/^http:/) });
     await rig.stopAndCheck();
   });
 
@@ -199,11 +207,11 @@ describe("async - timeouts", () => {
   });
 });
 
-describe.skipIf(!SIM_RENDERS)("async - video and audio (the simulator renders them)", () => {
+describe("async - video and audio (the simulator renders them)", () => {
   const video = videoTask;
   const audio = () => ({ taskType: "audioInference", taskUUID: randomUUID(), model: AUDIO_MODEL, positivePrompt: "rain", duration: 5 });
 
-  it("async - video and audio sent without deliveryMethod finish with their files (HTTP, Node client)", async () => {
+  it("async - video and audio sent without deliveryMethod finish with their files (HTTP, local WebSocket, Node client)", async () => {
     const rig = await start({ sim: FAST_RENDERS });
     const res = await postTasks(rig.socketPath, [video(), audio()], {}, 15_000);
     expect(res.json?.["errors"]).toBeUndefined();
@@ -217,16 +225,26 @@ describe.skipIf(!SIM_RENDERS)("async - video and audio (the simulator renders th
     // A local WebSocket client that did not ask for async gets the result pushed, as for a sync task.
     const ws = cleanup.add(await WsTestClient.connect(`ws+unix://${rig.socketPath}:/v1`), (c) => c.close());
     await ws.authenticate("client-key");
-    const overWs = video();
+    const [overWs, audioOverWs] = [video(), audio()];
     ws.send([overWs]);
+    ws.send([audioOverWs]);
     const [item] = await ws.itemsFor(overWs.taskUUID, 1, 15_000);
     expect(item?.["videoURL"]).toMatch(/^http:/);
-    const progress: number[] = [];
-    const env = await connect({ socket: rig.socketPath }).run([video()], { onProgress: (p) => progress.push(p.progress) });
-    expect(env.data).toHaveLength(1);
+    const [audioItem] = await ws.itemsFor(audioOverWs.taskUUID, 1, 15_000);
+    expect(audioItem?.["audioURL"]).toMatch(/^http:/);
+    const [v2, a2] = [video(), audio()];
+    const progress = new Map<string, number[]>([
+      [v2.taskUUID, []],
+      [a2.taskUUID, []],
+    ]);
+    const env = await connect({ socket: rig.socketPath }).run([v2, a2], { onProgress: (p) => progress.get(p.taskUUID)?.push(p.progress) });
+    expect(env.errors).toBeUndefined();
+    expect(env.data).toHaveLength(2);
     expect(env.data[0]?.["videoURL"]).toMatch(/^http:/);
-    expect(progress.length).toBeGreaterThan(0);
-    expect(progress).toEqual([...progress].sort((x, y) => x - y));
+    expect(env.data[1]?.["audioURL"]).toMatch(/^http:/);
+    const videoProgress = progress.get(v2.taskUUID) ?? [];
+    expect(videoProgress.length).toBeGreaterThan(0);
+    for (const seen of progress.values()) expect(seen).toEqual([...new Set(seen)].sort((x, y) => x - y)); // rising, each once
     await rig.stopAndCheck();
   });
 
@@ -255,15 +273,20 @@ describe.skipIf(!SIM_RENDERS)("async - video and audio (the simulator renders th
     const own = { ...video(), deliveryMethod: "async" };
     ws.send([own]);
     const wsProgress: number[] = [];
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 20));
-      const from = ws.mark();
-      ws.send([{ taskType: "getResponse", taskUUID: own.taskUUID }]);
-      const f = await ws.waitFor((x) => Array.isArray(x["data"]) && x["data"].some((d) => d["status"] !== undefined), { from });
-      const item = (f["data"] as Obj[])[0] as Obj;
-      if (item["status"] !== "processing") break;
-      if (typeof item["progress"] === "number") wsProgress.push(item["progress"]);
-    }
+    const final = await waitFor(
+      async () => {
+        const from = ws.mark();
+        ws.send([{ taskType: "getResponse", taskUUID: own.taskUUID }]);
+        const f = await ws.waitFor((x) => Array.isArray(x["data"]) && x["data"].some((d) => d["status"] !== undefined), { from });
+        const item = (f["data"] as Obj[])[0] as Obj;
+        if (item["status"] !== "processing") return item;
+        if (typeof item["progress"] === "number") wsProgress.push(item["progress"]);
+        return undefined;
+      },
+      "the video's final getResponse answer",
+      15_000,
+    );
+    expect(final).toMatchObject({ taskUUID: own.taskUUID, status: "success", videoURL: expect.stringMatching(/^http:/) });
     expect(wsProgress.length).toBeGreaterThan(0);
     expect(wsProgress).toEqual([...wsProgress].sort((x, y) => x - y));
     await rig.stopAndCheck();
