@@ -205,10 +205,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   /**
    * Ask Runware again about an async task the daemon stopped waiting for (`outcome.askAgain`): it
    * is pending again, polled at once, with a fresh async deadline; its end replaces the record
-   * (docs/local-api.md §2.8). Undefined when that cannot be (draining, pending already).
+   * (docs/local-api.md §2.8). Undefined when that cannot be (draining, the key rejected: nothing
+   * would answer; pending already).
    */
   reopen(outcome: TaskOutcome): TaskHandle | undefined {
-    if (!outcome.askAgain || this.draining || this.closed || this.pending.has(outcome.taskUUID)) return undefined;
+    if (!outcome.askAgain || !this.accepting || this.authFailure || this.pending.has(outcome.taskUUID)) return undefined;
     const t = reopenedRecord(outcome, this.opts);
     this.pending.set(t.taskUUID, t);
     this.sending.slots.holdAsync(t);

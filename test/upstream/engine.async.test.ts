@@ -10,6 +10,7 @@ import type { TaskEvent } from "../../src/upstream/task.js";
 import { TrackingClock } from "../../src/util/clock.js";
 import { FAST, imageTask, until } from "../helpers/engine.js";
 import { FakeLink } from "../helpers/fake-link.js";
+import { AuthError } from "../../src/errors.js";
 
 interface Rig {
   link: FakeLink;
@@ -144,6 +145,19 @@ describe("engine - async tasks", () => {
     expect(out.askAgain).toBe(true);
     expect(out.errors.at(-1)).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
     expect(out.errors.at(-1)?.message).toMatch(/300 ms \(--async-timeout-ms\).*may still finish it/);
+  });
+
+  it("async - once the API key is rejected, a task given up on is not asked about again (nothing would answer)", async () => {
+    const { link, engine } = setup({ asyncTimeoutMs: 40 });
+    const uuid = randomUUID();
+    const h = engine.submit(video(uuid));
+    await sent(link, uuid);
+    link.reply(ack(uuid));
+    const first = await h.done;
+    expect(first).toMatchObject({ state: "in-doubt", askAgain: true });
+    link.emit("authFailed", new AuthError("invalidApiKey", "the API key was rejected"));
+    expect(engine.reopen(first)).toBeUndefined();
+    expect(engine.pendingCount).toBe(0);
   });
 
   it("async - the polls of many tasks due together leave in one frame", async () => {
