@@ -147,7 +147,7 @@ describe("async - timeouts", () => {
         const from = ws.mark();
         ws.send([{ taskType: "getResponse", taskUUID: uuid }]);
         const f = await ws.waitFor((x) => Array.isArray(x["data"]) || Array.isArray(x["errors"]), { from });
-        const items = (f["data"] as Obj[] | undefined) ?? [];
+        const items = f["data"] ?? [];
         return f["errors"] || !items.some((d) => d["status"] === "processing") ? f : undefined;
       },
       "a final getResponse answer",
