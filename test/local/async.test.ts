@@ -193,6 +193,23 @@ describe("async - timeouts", () => {
     await rig.stopAndCheck();
   });
 
+  it("async - a lookup of a task given up on does not hang once Runware is gone: it shows the record as it stands", async () => {
+    const rig = await start({ flags: { "async-timeout-ms": "150" }, sim: { workMs: 5_000 } });
+    const task = asyncImage();
+    const uuid = task.taskUUID as string;
+    const first = await postTasks(rig.socketPath, [task]);
+    expect(first.json?.["errors"]?.[0]).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
+    await rig.sim.close(); // Runware is gone: nothing can answer
+    const t0 = performance.now();
+    const now = await getJson(rig.socketPath, `/v1/tasks/${uuid}`);
+    expect(now.status).toBe(200);
+    // Not Runware's answer (none came), not a stale "done": the record as it stands, being asked again.
+    expect(now.json).toMatchObject({ taskUUID: uuid });
+    expect(["sent", "in-doubt"]).toContain(now.json?.["state"]);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    await rig.stopAndCheck();
+  });
+
   it("async - a drain answers a running async task in doubt, naming it (NDJSON)", async () => {
     const rig = await start({ flags: { "drain-timeout-ms": "50" }, sim: { workMs: 5_000 } });
     const task = asyncImage();
