@@ -3,7 +3,8 @@
  * bundled simulator in its own process with zero work time (issue 6). Prints a markdown table and,
  * for a full run, writes it to docs/benchmarks.md (between markers) and docs/benchmarks.json.
  * The pressure phase (issue 11) loads one daemon at its default budgets with gigabytes and
- * reports its peak RSS. Never part of `npm test`. Loopback and temp-dir sockets only; every child
+ * reports its peak RSS. The async phase (issue 12) runs videos beside images at --max-in-flight 4.
+ * Never part of `npm test`. Loopback and temp-dir sockets only; every child
  * is killed at the end.
  */
 import { readFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { BENCH, FULL, QUICK } from "./bench/config.js";
+import { asyncMix } from "./bench/async-mix.js";
 import * as phases from "./bench/phases.js";
 import { pressure } from "./bench/pressure.js";
 import { cleanup, startDaemon, startSim } from "./bench/procs.js";
@@ -93,6 +95,8 @@ async function main(): Promise<number> {
   if (only.includes("memory")) partial.memory = await phases.memory(ctx);
   if (only.includes("cold")) partial.cold = await phases.cold(ctx);
   if (only.includes("deadlink")) partial.deadLink = await phases.deadLink(ctx, values["sdk-deadlink"] === true);
+  // Timed by the render (a minute at full scale), not by CPU: before the gigabytes of pressure.
+  if (only.includes("async")) partial.async = await asyncMix(scale.async, log);
   // Last: it moves gigabytes, and the machine should be quiet for the timed phases.
   if (only.includes("pressure")) partial.pressure = await pressure(scale.pressure, log);
 

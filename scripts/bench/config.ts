@@ -32,6 +32,20 @@ export interface BenchScale {
   /** Frozen-link detections measured at the shrunk scale. */
   deadLinkReps: number;
   pressure: PressureScale;
+  async: AsyncScale;
+}
+
+/** The async phase's load (issue 12): videos and images at once through a daemon at --max-in-flight 4. */
+export interface AsyncScale {
+  videos: number;
+  images: number;
+  /**
+   * The simulator's --time-scale: a video renders `SIM_DEFAULTS.videoRenderMs` (60 s) × this. Below 1
+   * the daemon's poll cap is scaled by it too, so a quick run has the shape of a full one.
+   */
+  timeScale: number;
+  /** Unrecorded images before the first measured run. */
+  warmupImages: number;
 }
 
 /** The pressure phase's load (issue 11): one daemon at its default budgets, three stages in turn. */
@@ -74,6 +88,8 @@ export const FULL: BenchScale = {
     slowNdjsonClients: 25,
     stageTimeoutMs: 240_000,
   },
+  // Videos render 60 s; 2,000 images of 20 ms on 4 slots take about 10 s of it.
+  async: { videos: 20, images: 2_000, timeScale: 1, warmupImages: 200 },
 };
 
 export const QUICK: BenchScale = {
@@ -99,6 +115,8 @@ export const QUICK: BenchScale = {
     slowNdjsonClients: 2,
     stageTimeoutMs: 60_000,
   },
+  // Everything a tenth: 6 s renders polled at least every 0.5 s; 400 images take about 2 s of it.
+  async: { videos: 20, images: 400, timeScale: 0.1, warmupImages: 100 },
 };
 
 /** What does not change between full and quick runs. */
@@ -136,6 +154,19 @@ export const BENCH = {
   killGraceMs: 3_000,
   /** Warn when the 1-minute load average is above this share of the cores: figures will be noisy. */
   busyLoadShare: 0.25,
+  /** The async phase (issue 12): what does not scale between full and quick runs. */
+  async: {
+    /** The daemon's --max-in-flight: the issue's 4 slots, shared by images and video submissions. */
+    maxInFlight: 4,
+    /** Image workers in a closed loop, one image per POST /v1: 4 per slot, so the daemon's queue never runs dry. */
+    imageWorkers: 16,
+    /** The daemon's poll cap (pollMaxMs, src/local/settings.ts) at time scale 1. */
+    pollMaxMs: 5_000,
+    /** GET /v1/status this often during the mixed run (async tasks held, slots in use). */
+    statusEveryMs: 250,
+    /** Status samples from this long after the start count as "beside the videos" (their acknowledgements are done). */
+    settleMs: 500,
+  },
   /** The pressure phase: what does not scale between full and quick runs. */
   pressure: {
     /** Results per task (Runware's maximum numberResults) and the base64 size of each. */
@@ -193,4 +224,8 @@ export const TARGETS = {
   /** Issue 11: the daemon's peak RSS under the pressure phase, and its slowest status answer. */
   pressurePeakRssBytes: 2 ** 30,
   pressureSlowestStatusMs: 1_000,
+  /** Issue 12: the mixed run's makespan over the ideal, images' p99 beside the videos over alone, polls per 2 s of render. */
+  asyncMakespanVsIdeal: 1.1,
+  asyncImageP99VsAlone: 1.2,
+  asyncPollsPer2sRender: 1,
 } as const;

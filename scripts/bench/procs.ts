@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { connect, type Status } from "../../src/client/index.js";
 import { loadSettings } from "../../src/local/config.js";
 import { heapFlag } from "../../src/local/heap.js";
+import type { SimCounters } from "../../src/sim/index.js";
 import { BENCH } from "./config.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -21,6 +22,8 @@ export const CLI = resolve(HERE, "../../src/cli/main.js");
 export const SDK_ONESHOT = join(HERE, "sdk-oneshot.js");
 /** The simulator with options the CLI has no flag for (pressure phase). */
 const OPTIONS_SIM = join(HERE, "options-sim.js");
+/** The daemon with settings that have no flag (the async phase's scaled poll cap). */
+const OPTIONS_DAEMON = join(HERE, "options-daemon.js");
 
 /** Keep this much of a child's output, for the error message when it fails. */
 const OUTPUT_TAIL_BYTES = 16 * 1024;
@@ -137,7 +140,7 @@ export interface Sim {
   /** http://127.0.0.1:PORT, for the /_sim controls. */
   httpUrl: string;
   control(name: string, body?: unknown): Promise<void>;
-  counters(): Promise<{ outstanding: number; connections: number; open: number }>;
+  counters(): Promise<SimCounters>;
 }
 
 /** `runware sim --port 0 ...` in its own process; resolves once it listens. */
@@ -164,7 +167,7 @@ async function simOf(child: Child): Promise<Sim> {
     },
     async counters() {
       const res = await fetch(`${httpUrl}/_sim/counters`);
-      return (await res.json()) as { outstanding: number; connections: number; open: number };
+      return (await res.json()) as SimCounters;
     },
   };
 }
@@ -181,34 +184,30 @@ export interface DaemonProc {
  * heap limit `runware start` gives a daemon with these flags (src/local/heap.ts), so what is
  * measured is what users run.
  */
-export async function startDaemon(
+export function startDaemon(
   name: string,
   upstream: string,
   args: string[],
   nodeArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<DaemonProc> {
-  const socket = join(tempDir(), "d.sock");
   const heap = nodeArgs.some((a) => a.startsWith("--max-old-space-size")) ? [] : [heapFlag(loadSettings(args, {}))];
-  const child = new Child(
-    name,
-    [
-      ...heap,
-      ...nodeArgs,
-      CLI,
-      "daemon",
-      "--upstream",
-      upstream,
-      "--socket",
-      socket,
-      "--log-level",
-      "warn",
-      "--drain-timeout-ms",
-      "0",
-      ...args,
-    ],
-    { ...env, RUNWARE_API_KEY: BENCH.apiKey },
-  );
+  return daemonOf(name, (socket) => [...heap, ...nodeArgs, CLI, "daemon", ...daemonArgs(upstream, socket, args)], env);
+}
+
+/** The daemon with any settings (JSON-able ones, DaemonConfig names) over its flags, in its own process (options-daemon.ts). */
+export function startDaemonWith(name: string, upstream: string, settings: Record<string, unknown>, args: string[]): Promise<DaemonProc> {
+  const heap = heapFlag({ ...loadSettings(args, {}), ...settings });
+  return daemonOf(name, (socket) => [heap, OPTIONS_DAEMON, JSON.stringify(settings), ...daemonArgs(upstream, socket, args)], {});
+}
+
+function daemonArgs(upstream: string, socket: string, args: string[]): string[] {
+  return ["--upstream", upstream, "--socket", socket, "--log-level", "warn", "--drain-timeout-ms", "0", ...args];
+}
+
+async function daemonOf(name: string, argv: (socket: string) => string[], env: NodeJS.ProcessEnv): Promise<DaemonProc> {
+  const socket = join(tempDir(), "d.sock");
+  const child = new Child(name, argv(socket), { ...env, RUNWARE_API_KEY: BENCH.apiKey });
   const client = connect({ socket });
   const status = () => client.status();
   await waitUntil(`${name} ready`, async () => {

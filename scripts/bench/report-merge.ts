@@ -22,6 +22,7 @@ const PHASE_KEY = {
   deadlink: "deadLink",
   startup: "startup",
   pressure: "pressure",
+  async: "async",
 } as const;
 export type Phase = keyof typeof PHASE_KEY;
 export const PHASES = Object.keys(PHASE_KEY) as Phase[];

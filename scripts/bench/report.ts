@@ -18,9 +18,11 @@ import {
   type StartupResult,
   type ThroughputResult,
 } from "./phases.js";
+import type { AsyncResult } from "./async-mix.js";
 import { ms } from "./format.js";
 import type { PressureResult } from "./pressure.js";
 import type { Rerun } from "./report-merge.js";
+import { asyncSection, asyncTargets } from "./report-async.js";
 import { pressureSection, pressureTargets } from "./report-pressure.js";
 
 export interface Machine {
@@ -59,6 +61,7 @@ export interface Results {
   deadLink?: DeadLinkResult;
   startup?: StartupResult;
   pressure?: PressureResult;
+  async?: AsyncResult;
   /** Phases measured again on their own and merged in (`--merge`), newest last. */
   reruns?: Rerun[];
   targets: Target[];
@@ -174,6 +177,7 @@ export function targets(r: Omit<Results, "targets">): Target[] {
     out.push({ name: "CLI start-up vs bare node", target: `≤ ${TARGETS.startupVsNode}×`, measured: x(q), met: q <= TARGETS.startupVsNode });
   }
   if (r.pressure) out.push(...pressureTargets(r.pressure));
+  if (r.async) out.push(...asyncTargets(r.async));
   return out;
 }
 
@@ -277,6 +281,7 @@ export function markdown(r: Results): string {
     lines.push(spreadRow("`node -e ''`", v.nodeMs, 1));
   }
   if (r.pressure) lines.push(...pressureSection(r.pressure));
+  if (r.async) lines.push(...asyncSection(r.async));
   return lines.join("\n");
 }
 

@@ -163,9 +163,11 @@ export function checkInvariants(input: CheckInput): Violation[] {
   for (const uuid of ledger.engine.keys())
     if (!ledger.tasks.has(uuid)) v.add("no taskUUID upstream that no client submitted", `engine settled ${uuid}`);
 
-  // §3.6: never more than maxInFlight outstanding upstream.
-  if (counters.maxOutstanding > engine.maxInFlight)
-    v.add("never more than maxInFlight outstanding", `${counters.maxOutstanding} > ${engine.maxInFlight}`);
+  // §3.6: never more than maxInFlight outstanding upstream, plus the acknowledged async tasks being
+  // polled (at most maxAsync; they hold no in-flight slot, docs/local-api.md §2.8).
+  const cap = engine.maxInFlight + engine.maxAsync;
+  if (counters.maxOutstanding > cap)
+    v.add("never more than maxInFlight + maxAsync outstanding", `${counters.maxOutstanding} > ${engine.maxInFlight} + ${engine.maxAsync}`);
 
   // §3.4: every re-authentication asks to resume a session Runware handed out before.
   const handedOut = new Set<string>();

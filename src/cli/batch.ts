@@ -12,6 +12,7 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
 import { isAsyncAcknowledgement } from "../protocol/results.js";
+import { isPendingStatus } from "../protocol/statuses.js";
 import { expectedResults, isComplete, type Expectation } from "../protocol/expect.js";
 import { UsageError } from "../errors.js";
 import { CLIENT_USAGE, compact, EXIT, flagsOf, int, parseClient, say, str, usage } from "./args.js";
@@ -190,7 +191,8 @@ async function runChunk(
     if ("data" in frame) {
       for (const item of frame.data) {
         const l = byUUID.get(item.taskUUID);
-        if (!l || l.ended || isAcknowledgement(l, item)) continue;
+        // A processing item (an async task's progress) is news, not a result.
+        if (!l || l.ended || isAcknowledgement(l, item) || isPendingStatus(item["status"])) continue;
         await emit(l, item);
         l.items.push(item);
         if (isComplete(l.expect, l.items)) finish(l, false);

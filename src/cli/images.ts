@@ -1,12 +1,29 @@
 /**
  * Writing result images to disk, named by `imageUUID` (stable, unique, reusable as a Runware
  * input). Handles the three `outputType`s: URL (downloaded), base64Data and dataURI (decoded).
+ * A video or audio result's `videoURL` / `audioURL` is downloaded too, named by its UUID.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ResultItem } from "../client/index.js";
 
-const EXT_BY_MIME: Record<string, string> = { "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp" };
+const EXT_BY_MIME: Record<string, string> = {
+  "image/png": "png",
+  "image/jpeg": "jpg",
+  "image/webp": "webp",
+  "video/mp4": "mp4",
+  "video/webm": "webm",
+  "video/quicktime": "mov",
+  "audio/wav": "wav",
+  "audio/x-wav": "wav",
+  "audio/mpeg": "mp3",
+};
+
+/** Result fields of a media URL, and the UUID a file of it is named by. */
+const MEDIA = [
+  ["videoURL", "videoUUID"],
+  ["audioURL", "audioUUID"],
+] as const;
 
 function extFromUrl(url: string): string | undefined {
   const m = /\.([a-z0-9]{3,4})(?:\?|$)/i.exec(new URL(url).pathname);
@@ -27,14 +44,20 @@ async function imageBytes(item: ResultItem): Promise<{ bytes: Buffer; ext: strin
     const bytes = m[2] ? Buffer.from(m[3] ?? "", "base64") : Buffer.from(decodeURIComponent(m[3] ?? ""));
     return { bytes, ext: EXT_BY_MIME[m[1] ?? ""] ?? sniffExt(bytes) };
   }
-  if (typeof item["imageURL"] === "string") {
-    const res = await fetch(item["imageURL"]);
-    if (!res.ok) throw new Error(`GET ${item["imageURL"]} answered HTTP ${res.status}`);
+  const url = [item["imageURL"], ...MEDIA.map(([field]) => item[field])].find((u) => typeof u === "string");
+  if (typeof url === "string") {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`GET ${url} answered HTTP ${res.status}`);
     const bytes = Buffer.from(await res.arrayBuffer());
     const mime = (res.headers.get("content-type") ?? "").split(";")[0] ?? "";
-    return { bytes, ext: EXT_BY_MIME[mime] ?? extFromUrl(item["imageURL"]) ?? sniffExt(bytes) };
+    return { bytes, ext: EXT_BY_MIME[mime] ?? extFromUrl(url) ?? sniffExt(bytes) };
   }
   return undefined;
+}
+
+function nameOf(item: ResultItem): string {
+  for (const f of ["imageUUID", ...MEDIA.map(([, uuid]) => uuid)]) if (typeof item[f] === "string") return item[f];
+  return item.taskUUID;
 }
 
 function sniffExt(head: Buffer): string {
@@ -44,13 +67,12 @@ function sniffExt(head: Buffer): string {
   return "bin";
 }
 
-/** Save one item's image into `dir`; returns the file path, or undefined when there is no image. */
+/** Save one item's image (or video, audio) into `dir`; returns the file path, or undefined when there is none. */
 export async function saveImage(item: ResultItem, dir: string): Promise<string | undefined> {
   const img = await imageBytes(item);
   if (!img) return undefined;
   await mkdir(dir, { recursive: true });
-  const name = typeof item["imageUUID"] === "string" ? item["imageUUID"] : item.taskUUID;
-  const path = join(dir, `${name}.${img.ext}`);
+  const path = join(dir, `${nameOf(item)}.${img.ext}`);
   await writeFile(path, img.bytes);
   return path;
 }

@@ -20,6 +20,9 @@ Options:
   --port N              TCP port (default ${SIM_DEFAULTS.port}: pick a free one and print it)
   --host H              interface (default ${SIM_DEFAULTS.host})
   --work-ms N           time a task takes to produce its results (default ${SIM_DEFAULTS.workMs})
+  --time-scale X        multiply video and audio render times by X (default ${SIM_DEFAULTS.timeScale}; 0.001: a 60 s video in 60 ms)
+  --video-render-ms N   videoInference render time at scale 1 (default ${SIM_DEFAULTS.videoRenderMs})
+  --audio-render-ms N   audioInference render time at scale 1 (default ${SIM_DEFAULTS.audioRenderMs})
   --latency-ms N        one-way delay added to every frame (default ${SIM_DEFAULTS.latencyMs})
   --auth-delay-ms N     extra delay before answering authentication (default ${SIM_DEFAULTS.authDelayMs})
   --idle-close-ms N     close a connection this long after its last frame (default ${SIM_DEFAULTS.idleCloseMs})
@@ -49,6 +52,9 @@ const SIM_OPTIONS = {
   port: { type: "string" },
   host: { type: "string" },
   "work-ms": { type: "string" },
+  "time-scale": { type: "string" },
+  "video-render-ms": { type: "string" },
+  "audio-render-ms": { type: "string" },
   "latency-ms": { type: "string" },
   "auth-delay-ms": { type: "string" },
   "idle-close-ms": { type: "string" },
@@ -74,6 +80,9 @@ export function parseSimArgs(argv: string[]): Parsed {
       port,
       host: str(values, "host"),
       workMs: nonNegative("work-ms", str(values, "work-ms")),
+      timeScale: nonNegative("time-scale", str(values, "time-scale")),
+      videoRenderMs: nonNegative("video-render-ms", str(values, "video-render-ms")),
+      audioRenderMs: nonNegative("audio-render-ms", str(values, "audio-render-ms")),
       latencyMs: nonNegative("latency-ms", str(values, "latency-ms")),
       authDelayMs: nonNegative("auth-delay-ms", str(values, "auth-delay-ms")),
       idleCloseMs: nonNegative("idle-close-ms", str(values, "idle-close-ms")),

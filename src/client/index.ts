@@ -1,8 +1,9 @@
 /**
  * The Node client of the daemon: `connect()` → `run`, `stream`, `task`, `status`.
- * It imports only node:net (see http1.ts) and the socket-path resolver, so a one-shot script starts
+ * It imports only node:net (see http1.ts), node:crypto and the socket-path resolver, so a one-shot script starts
  * about as fast as bare Node (no ws, zod or pino on this path).
  */
+import { randomUUID } from "node:crypto";
 import { http1Request, type Http1Response } from "./http1.js";
 import { defaultSocketPath } from "../paths.js";
 import type { RunwareErrorObject } from "../errors.js";
@@ -38,14 +39,35 @@ export interface DoneFrame {
   results: number;
 }
 
+/**
+ * One line of a stream. A `data` item is a result, or (see `isProgress`) an async task's
+ * `processing` item with its new `progress`, or, for a task sent with `deliveryMethod: "async"`,
+ * its acknowledgement `{taskType, taskUUID}` before its results (docs/local-api.md §2.2, §2.8).
+ */
 export type StreamFrame = { data: ResultItem[] } | { errors: RunwareError[] } | DoneFrame;
 
 export interface TaskView {
   taskUUID: string;
   taskType: string;
   state: TaskState;
+  /** The last progress (0-100) Runware reported for an async task still running. */
+  progress?: number;
   data: ResultItem[];
   errors: RunwareError[];
+}
+
+/** A `processing` item of an async task (Runware's shape, with `progress` 0-100): news, not a result. */
+export function isProgress(item: ResultItem): boolean {
+  return item["status"] === "processing";
+}
+
+export interface RunOptions {
+  /**
+   * Called with each new progress of an async task (video, audio, ...), as Runware's `processing`
+   * item `{taskType, taskUUID, status: "processing", progress}`. With it, `run` reads the answer as
+   * a stream; the envelope it resolves with is the same.
+   */
+  onProgress?: (item: ResultItem & { progress: number }) => void;
 }
 
 /** `GET /v1/status`: the engine's stats, the limits the daemon runs with, its version. */
@@ -113,7 +135,8 @@ export class RunwareClient {
    * Run tasks; resolves once every task is final with Runware's `{data, errors}` envelope. A batch
    * larger than the daemon's whole queue (413 batchTooLarge) is split in halves and run in turn.
    */
-  async run(tasks: TaskInput[]): Promise<Envelope> {
+  async run(tasks: TaskInput[], options: RunOptions = {}): Promise<Envelope> {
+    if (options.onProgress) return this.runStreamed(tasks, options.onProgress);
     let res: Http1Response;
     try {
       res = await this.send("POST", "/v1", tasks);
@@ -166,6 +189,36 @@ export class RunwareClient {
     }
     // A stream without its last line means the daemon failed mid-way (docs/local-api.md §2.2).
     if (!sawDone) throw new ClientError("streamTruncated", "the daemon's stream ended without its final line");
+  }
+
+  /**
+   * `run` over the stream: progress items to `onProgress`, acknowledgements dropped, results and
+   * errors gathered into one envelope, results in task order as `run` gives them. A task without a
+   * taskUUID gets one here, so its items (and its acknowledgement) are known as its own.
+   */
+  private async runStreamed(tasks: TaskInput[], onProgress: NonNullable<RunOptions["onProgress"]>): Promise<Envelope> {
+    const named = tasks.map((t) => (t.taskUUID ? t : { ...t, taskUUID: randomUUID() }));
+    const order = new Map<string, ResultItem[]>();
+    for (const t of named) order.set(t.taskUUID as string, []);
+    // A caller-async task's first item is its acknowledgement (once, before its results).
+    const unacked = new Set(named.filter((t) => t.deliveryMethod === "async").map((t) => t.taskUUID as string));
+    const errors: RunwareError[] = [];
+    for await (const frame of this.stream(named)) {
+      if ("errors" in frame) errors.push(...frame.errors);
+      if (!("data" in frame)) continue;
+      for (const item of frame.data) {
+        if (isProgress(item)) {
+          if (typeof item["progress"] === "number") onProgress(item as ResultItem & { progress: number });
+          continue;
+        }
+        if (unacked.delete(item.taskUUID)) continue;
+        let list = order.get(item.taskUUID);
+        if (!list) order.set(item.taskUUID, (list = []));
+        list.push(item);
+      }
+    }
+    const data = [...order.values()].flat();
+    return errors.length > 0 ? { data, errors } : { data };
   }
 
   /** A task's state; `wait` holds until it is final. Resolves undefined for an unknown UUID. */

@@ -117,7 +117,7 @@ export class JsonAnswer implements LocalClient {
    * Write `{...head, "data": [...], "errors": [...]}` (`errors` only when there are some, unless
    * `alwaysErrors`), letting go of each item once written. Resolves when written, cut or abandoned.
    */
-  async write(status: number, head: Record<string, string> | undefined, alwaysErrors = false): Promise<void> {
+  async write(status: number, head: Record<string, string | number> | undefined, alwaysErrors = false): Promise<void> {
     if (this.phase !== "holding") return;
     this.phase = "writing";
     const out = (this.out = new Writer(this.res, status));

@@ -48,14 +48,16 @@ export class NdjsonWriter implements LocalClient {
     return this.res.destroyed ? 0 : this.res.writableLength;
   }
 
-  /** A result item (or, `ack`, an async task's acknowledgement) of task `i`. */
-  item(i: number, item: unknown, ack = false): void {
+  /** A result item of task `i`; `notResult`: an async task's acknowledgement or a `processing` item with its progress. */
+  item(i: number, item: unknown, notResult = false): void {
     const text = encode({ data: [item] });
     if (text === undefined) {
-      (this.unencoded[i] ??= []).push(unencodable(this.tasks[i] as TaskRef, ack ? "the acknowledgement" : "a result"));
+      (this.unencoded[i] ??= []).push(
+        unencodable(this.tasks[i] as TaskRef, notResult ? "an acknowledgement or progress item" : "a result"),
+      );
       return;
     }
-    if (this.write(text) && !ack) this.results++;
+    if (this.write(text) && !notResult) this.results++;
   }
 
   /** Task `i` is final: its error line, if it has errors (its own, or items that could not be sent). */

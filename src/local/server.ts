@@ -96,8 +96,9 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   }
 
   async function getTask(res: ServerResponse, uuid: string, wait: string | null): Promise<void> {
+    // An async task the daemon gave up on is asked about again, either way (service.current).
     const done = wait === "1" || wait === "true" ? service.wait(uuid) : undefined;
-    const snap = done ? await done : service.lookup(uuid);
+    const snap = done ? await done : await service.current(uuid);
     if (!snap) {
       const gone = service.evicted(uuid);
       if (gone) return sendError(res, 410, evictedError(uuid, gone, service.store.limits));
@@ -105,7 +106,9 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     }
     const answer = new JsonAnswer(res, [{ taskUUID: snap.taskUUID, taskType: snap.taskType }], opts.unsent, opts.slowClientGraceMs, log);
     const bytes = outcomeBytesOf(snap);
-    if (answer.hold(0, snap, bytes)) await answer.write(200, { taskUUID: snap.taskUUID, taskType: snap.taskType, state: snap.state }, true);
+    const head: Record<string, string | number> = { taskUUID: snap.taskUUID, taskType: snap.taskType, state: snap.state };
+    if ("progress" in snap && snap.progress !== undefined) head["progress"] = snap.progress;
+    if (answer.hold(0, snap, bytes)) await answer.write(200, head, true);
   }
 
   /** The checked tasks of a POST body, or undefined once a refusal has been answered. */
@@ -189,7 +192,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       const out = new NdjsonWriter(res, refs, opts.unsent, opts.slowClientGraceMs, clientLog);
       const done = service.run(tasks, client, (ev, i) => {
         if (ev.type === "final") out.final(i, ev.outcome);
-        else out.item(i, ev.item, ev.type === "ack");
+        else out.item(i, ev.item, ev.type !== "data"); // an ack or a processing item is not a result
       });
       return done.then(() => out.end());
     }

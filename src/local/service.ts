@@ -7,13 +7,18 @@
 import type { RunwareErrorObject } from "../errors.js";
 import type { DataItem, Task } from "../protocol/schemas.js";
 import type { UpstreamEngine } from "../upstream/engine.js";
-import type { TaskOutcome, TaskSnapshot } from "../upstream/task.js";
+import type { TaskHandle, TaskOutcome, TaskSnapshot } from "../upstream/task.js";
 import { DrainingError, TaskEncodingError, TaskTooLargeError } from "../upstream/errors.js";
 import type { PreparedTask } from "../upstream/prepare.js";
 import type { RunwareDaemonError } from "../errors.js";
 import { evictedError, type Eviction, type ResultStore } from "./store.js";
 
-export type BatchEvent = { type: "ack"; item: DataItem } | { type: "data"; item: DataItem } | { type: "final"; outcome: TaskOutcome };
+export type BatchEvent =
+  | { type: "ack"; item: DataItem }
+  /** A new `progress` of an async task: Runware's `processing` item (docs/local-api.md §2.8). */
+  | { type: "progress"; item: DataItem }
+  | { type: "data"; item: DataItem }
+  | { type: "final"; outcome: TaskOutcome };
 
 export type BatchSink = (ev: BatchEvent) => void;
 
@@ -45,12 +50,30 @@ export class TaskService {
     return this.engine.get(taskUUID) ? undefined : this.store.evicted(taskUUID);
   }
 
-  /** Resolves when the task is final; undefined for an unknown UUID. */
+  /** Resolves when the task is final (an async task the daemon gave up on is asked about again); undefined for an unknown UUID. */
   wait(taskUUID: string): Promise<TaskOutcome> | undefined {
-    const h = this.engine.handle(taskUUID);
+    const h = this.engine.handle(taskUUID) ?? this.reopen(taskUUID);
     if (h) return h.done;
     const done = this.store.get(taskUUID);
     return done ? Promise.resolve(done) : undefined;
+  }
+
+  /**
+   * A task's state now. For an async task the daemon stopped waiting for (in doubt, Runware may
+   * still finish it: TaskOutcome.askAgain), Runware is asked again and this resolves with what it
+   * says, the record updated, instead of the stale failure (docs/local-api.md §2.8).
+   */
+  async current(taskUUID: string): Promise<TaskSnapshot | undefined> {
+    const h = this.reopen(taskUUID);
+    if (!h) return this.lookup(taskUUID);
+    await h.nextReply();
+    return this.lookup(taskUUID);
+  }
+
+  private reopen(taskUUID: string): TaskHandle | undefined {
+    if (this.engine.get(taskUUID)) return undefined;
+    const stale = this.store.get(taskUUID);
+    return stale?.askAgain ? this.engine.reopen(stale) : undefined;
   }
 
   inFlight(taskUUID: string): boolean {
@@ -95,13 +118,13 @@ export class TaskService {
     return t.taskType === "getResponse" && (this.lookup(t.taskUUID) !== undefined || this.evicted(t.taskUUID) !== undefined);
   }
 
-  private runOne(task: Task, client: string, sink: BatchSink): Promise<TaskOutcome> {
+  private async runOne(task: Task, client: string, sink: BatchSink): Promise<TaskOutcome> {
     if (task.taskType === "ping") {
-      return Promise.resolve(this.local(task, [{ taskType: "ping", taskUUID: task.taskUUID, pong: true }], [], sink));
+      return this.local(task, [{ taskType: "ping", taskUUID: task.taskUUID, pong: true }], [], sink);
     }
     if (task.taskType === "getResponse") {
-      const known = this.lookup(task.taskUUID);
-      if (known) return Promise.resolve(this.local(task, ...getResponseView(known), sink));
+      const known = this.lookup(task.taskUUID) && (await this.current(task.taskUUID));
+      if (known) return this.local(task, ...getResponseView(known), sink);
       const gone = this.evicted(task.taskUUID);
       if (gone) {
         const error = { ...evictedError(task.taskUUID, gone, this.store.limits), status: "error" };
@@ -146,13 +169,14 @@ export class TaskService {
 /**
  * A task the daemon knows, in the shape of Runware's getResponse reply (docs/protocol.md §4.2: one
  * item per generation, each `processing` or `success`): finished items with `status: "success"`, a
- * `processing` placeholder for each one still due, errors with `status: "error"`.
+ * `processing` placeholder for each one still due (with the task's last `progress`), errors with `status: "error"`.
  */
 function getResponseView(s: TaskSnapshot): [DataItem[], RunwareErrorObject[]] {
   const data: DataItem[] = s.data.map((d) => ({ ...d, status: d["status"] ?? "success" }));
   if (s.state === "queued" || s.state === "sent") {
     const due = Math.max(1, (s.expected ?? 1) - s.data.length);
-    for (let i = 0; i < due; i++) data.push({ taskType: s.taskType, taskUUID: s.taskUUID, status: "processing" });
+    const progress = s.progress === undefined ? {} : { progress: s.progress };
+    for (let i = 0; i < due; i++) data.push({ taskType: s.taskType, taskUUID: s.taskUUID, status: "processing", ...progress });
   }
   return [data, s.errors.map((e) => ({ ...e, status: "error" }))];
 }

@@ -122,6 +122,25 @@ export const SETTINGS = {
     why: "Every task ends by then: results, errors, or a timeout error (docs/local-api.md §3.2).",
     group: "tasks",
   }),
+  maxAsync: setting({
+    flag: "max-async",
+    arg: "N",
+    default: 32,
+    schema: count(1).max(10_000),
+    help: "async tasks (video, audio, 3D, training) being polled at once; more wait in the queue while other work goes on",
+    why: "An acknowledged async task holds no in-flight slot, only a place here: 32 is room for many minutes-long renders beside the images (the bench runs 20 videos), and every one of them is polled at least every 5 s (pollMaxMs), all in one frame. A bound, not a target: Runware queues what it renders on its side.",
+    group: "tasks",
+    status: true,
+  }),
+  asyncTimeoutMs: setting({
+    flag: "async-timeout-ms",
+    arg: "MS",
+    default: 1_800_000,
+    schema: ms,
+    help: "an async task not finished this long after Runware acknowledged it ends in doubt (a later lookup asks again)",
+    why: "Counted from the acknowledgement, not the sync task timeout: 30 minutes, over the official TypeScript SDK's 20-minute poll timeout, for renders Runware queues before it starts them.",
+    group: "tasks",
+  }),
   maxTaskRetries: setting({
     default: 3,
     schema: count(0),
@@ -146,7 +165,7 @@ export const SETTINGS = {
   pollInitialMs: setting({
     default: 1_000,
     schema: ms,
-    help: "first getResponse poll of an async task after this",
+    help: "first getResponse poll of an async task after this (video, audio, 3D, training: their kind's delay, protocol/task-kinds.ts)",
     why: "Async polling (close to rw-ts, docs/protocol.md §4.4): first getResponse after this...",
     group: "tasks",
   }),
@@ -158,10 +177,10 @@ export const SETTINGS = {
     group: "tasks",
   }),
   pollMaxMs: setting({
-    default: 10_000,
+    default: 5_000,
     schema: ms,
-    help: "poll delay cap",
-    why: "...never longer than this.",
+    help: "poll delay cap (each delay is up to 20 % shorter at random; polls due within a quarter of it go in one frame)",
+    why: "...never longer than this: a finished render waits at most 5 s to be fetched, and a minute-long one costs about 13 polls, under one per 2 s of render (issue 12's bench target).",
     group: "tasks",
   }),
   maxRecoveryResends: setting({

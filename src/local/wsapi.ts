@@ -116,6 +116,9 @@ export class LocalWebSocket {
     void this.service.run(checked, client, (ev) => {
       if (ev.type === "ack") {
         if (!peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(ref, "the acknowledgement"));
+      } else if (ev.type === "progress") {
+        // Progress reaches a WebSocket client in its getResponse answers (docs/local-api.md §2.8):
+        // one that did not ask for async expects results only, as from a sync task.
       } else if (ev.type === "data") {
         // An async client fetches results with getResponse itself, as it would from Runware.
         if (!async && !wholeReply && !peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(ref));

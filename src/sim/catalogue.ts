@@ -2,8 +2,10 @@
  * The simulator's model catalogue for `modelSearch` (docs/protocol.md §7): a dozen entries shaped
  * like the docs' example (air, name, version, category, architecture, type, tags, heroImage, private,
  * comment, and checkpoint defaults). AIRs of the Runware-hosted FLUX models are the documented ones;
- * the civitai ones follow the `civitai:<model>@<version>` pattern of the docs.
+ * the civitai ones follow the `civitai:<model>@<version>` pattern of the docs. Video and audio
+ * models come from media-models.ts.
  */
+import { MEDIA_MODELS } from "./media-models.js";
 
 export interface CatalogueModel {
   air: string;
@@ -25,7 +27,7 @@ export interface CatalogueModel {
   defaultStrength?: number;
 }
 
-export const CATALOGUE: readonly CatalogueModel[] = [
+const IMAGE_MODELS: readonly CatalogueModel[] = [
   {
     air: "runware:101@1",
     name: "FLUX.1 [dev]",
@@ -224,6 +226,19 @@ export const CATALOGUE: readonly CatalogueModel[] = [
     comment: "",
   },
 ];
+
+/** Image models, then the video and audio ones (media-models.ts). */
+export const CATALOGUE: readonly CatalogueModel[] = [...IMAGE_MODELS, ...MEDIA_MODELS.map((m) => m.model)];
+
+const TASK_TYPE_BY_AIR: ReadonlyMap<string, string> = new Map([
+  ...IMAGE_MODELS.map((m) => [m.air, "imageInference"] as const),
+  ...MEDIA_MODELS.map((m) => [m.model.air, m.taskType] as const),
+]);
+
+/** The task type a catalogued model is used in (adapters count as imageInference); undefined for AIRs not catalogued. */
+export function modelTaskType(air: string): string | undefined {
+  return TASK_TYPE_BY_AIR.get(air);
+}
 
 export interface ModelQuery {
   search?: string;

@@ -17,6 +17,10 @@ const CONTROLS = {
   setLatency: control(ms, (sim, b) => sim.setLatency(b.ms)),
   setWorkTime: control(ms, (sim, b) => sim.setWorkTime(b.ms)),
   setAuthDelay: control(ms, (sim, b) => sim.setAuthDelay(b.ms)),
+  setTimeScale: control(z.object({ scale: z.number().finite().min(0) }), (sim, b) => sim.setTimeScale(b.scale)),
+  setRenderTime: control(z.object({ taskType: z.enum(["videoInference", "audioInference"]), ms: z.number().finite().min(0) }), (sim, b) =>
+    sim.setRenderTime(b.taskType, b.ms),
+  ),
   setRejectedKeys: control(z.object({ keys: z.array(z.string()) }), (sim, b) => sim.setRejectedKeys(b.keys)),
   cutAll: control(empty, (sim) => sim.cutAll()),
   freeze: control(empty, (sim) => sim.freeze()),

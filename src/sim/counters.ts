@@ -26,6 +26,10 @@ export interface SimCounters {
   received: Record<string, number>;
   /** Per taskUUID, how many getResponse requests asked about it. */
   getResponses: Record<string, number>;
+  /** Per original taskType (videoInference, ...), getResponse requests answered for a known task: polls per video = this / videos. */
+  pollsByTaskType: Record<string, number>;
+  /** Inbound frames carrying at least one getResponse (a client coalescing its polls sends fewer frames than polls). */
+  pollFrames: number;
   /** Most tasks being worked on at once. */
   maxOutstanding: number;
   /** Tasks being worked on now. */
@@ -43,6 +47,8 @@ export class CounterStore {
   auths: AuthRecord[] = [];
   received = new Map<string, number>();
   getResponses = new Map<string, number>();
+  pollsByTaskType = new Map<string, number>();
+  pollFrames = 0;
   maxOutstanding = 0;
   pings = 0;
   garbageSent = 0;
@@ -63,6 +69,8 @@ export class CounterStore {
       auths: this.auths.map((a) => ({ ...a })),
       received: Object.fromEntries(this.received),
       getResponses: Object.fromEntries(this.getResponses),
+      pollsByTaskType: Object.fromEntries(this.pollsByTaskType),
+      pollFrames: this.pollFrames,
       maxOutstanding: this.maxOutstanding,
       outstanding: live.outstanding,
       pings: this.pings,
@@ -77,6 +85,8 @@ export class CounterStore {
     this.auths = [];
     this.received.clear();
     this.getResponses.clear();
+    this.pollsByTaskType.clear();
+    this.pollFrames = 0;
     this.maxOutstanding = outstandingNow;
     this.pings = 0;
     this.garbageSent = 0;

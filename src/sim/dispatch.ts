@@ -10,6 +10,7 @@ import type { SimConnection } from "./connection.js";
 import { CounterStore } from "./counters.js";
 import type { AuthFaults, DeepResults, ErrorInjector } from "./faults.js";
 import type { ImageStore } from "./images.js";
+import type { MediaStore } from "./media/store.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "./limits.js";
 import type { SimOptions } from "./options.js";
 import type { TaskRecord, TaskRegistry } from "./registry.js";
@@ -29,16 +30,31 @@ export interface SimState {
   readonly sessions: SessionStore;
   readonly registry: TaskRegistry;
   readonly images: ImageStore;
+  readonly media: MediaStore;
   readonly injector: ErrorInjector;
   readonly authFaults: AuthFaults;
   readonly deepResults: DeepResults;
   readonly httpUrl: () => string;
+  /** Monotonic milliseconds (render progress). */
+  readonly now: () => number;
   readonly log: Logger | undefined;
 }
 
 const AUTH = "authentication";
 const PING = "ping";
 const GET_RESPONSE = "getResponse";
+
+/**
+ * Runware runs video and audio asynchronously only (docs/protocol.md §4); what it answers to a sync
+ * request is not documented, so the code is our choice (src/sim/README.md).
+ */
+function asyncOnlyError(taskType: string): WireError {
+  return {
+    ...wireError("invalidDeliveryMethod"),
+    message: `Invalid value for 'deliveryMethod': ${taskType} runs asynchronously only; send "deliveryMethod": "async" and poll getResponse.`,
+    parameter: "deliveryMethod",
+  };
+}
 
 export class Dispatcher {
   constructor(private readonly s: SimState) {}
@@ -55,6 +71,7 @@ export class Dispatcher {
       conn.sendFrame({ errors: [wireError("invalidRequestBody")] });
       return;
     }
+    if (tasks.some((t) => isRecord(t) && t["taskType"] === GET_RESPONSE)) this.s.counters.pollFrames += 1;
     for (const task of tasks) {
       if (!conn.isOpen) return;
       await this.handleTask(conn, task);
@@ -139,7 +156,8 @@ export class Dispatcher {
       conn.sendFrame({ errors: [wireError("taskNotFound", { parameter: "taskUUID", taskType: GET_RESPONSE, taskUUID: uuid })] });
       return;
     }
-    conn.sendFrame(pollFrame(rec, this.s.opts.asyncErrorForm));
+    CounterStore.bump(this.s.counters.pollsByTaskType, rec.taskType);
+    conn.sendFrame(pollFrame(rec, this.s.opts.asyncErrorForm, this.s.now()));
   }
 
   private uuidProblem(uuid: unknown, taskType: string): WireError {
@@ -174,7 +192,10 @@ export class Dispatcher {
       session.emit({ errors: [wireError("conflictTaskUUID", { parameter: "taskUUID", ...ids })] });
       return;
     }
-    const problem = enumParam(task, "deliveryMethod", RUNWARE_LIMITS.deliveryMethods) ?? handler.validate(task);
+    const problem =
+      enumParam(task, "deliveryMethod", RUNWARE_LIMITS.deliveryMethods) ??
+      (handler.asyncOnly && task["deliveryMethod"] !== "async" ? asyncOnlyError(taskType) : undefined) ??
+      handler.validate(task);
     const base = { ...ids, session, async: task["deliveryMethod"] === "async" };
     if (problem) {
       const failure = { ...problem, ...ids };
@@ -186,6 +207,7 @@ export class Dispatcher {
     const plan = handler.plan(task, {
       rng: this.s.rng,
       images: this.s.images,
+      media: this.s.media,
       httpUrl: this.s.httpUrl(),
       base64ResultChars: opts.base64ResultChars,
     });
@@ -193,11 +215,15 @@ export class Dispatcher {
     registry.add(rec);
     counters.noteOutstanding(registry.outstanding);
     if (rec.async) session.emit(ackFrame(rec, opts.asyncAckStatus));
+    const render = handler.renderMs?.(opts);
     runTask(rec, plan, this.s.injector.take(taskType, this.s.rng), {
       timers: this.s.timers,
       registry,
       rng: this.s.rng,
-      workMs: opts.workMs,
+      // Media renders for its own time, scaled (`--time-scale`); everything else takes `workMs`.
+      workMs: render === undefined ? opts.workMs : Math.round(render * opts.timeScale),
+      progress: render !== undefined,
+      now: this.s.now,
       split: opts.split,
       deepen: () => this.s.deepResults.take(),
       onError: (err) => this.s.log?.error({ err }, "sim: task failed internally"),

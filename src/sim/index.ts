@@ -3,3 +3,4 @@ export { SimServer } from "./server.js";
 export { SIM_DEFAULTS, type SimOptions, type SplitMode } from "./options.js";
 export type { SimCounters } from "./counters.js";
 export { CATALOGUE } from "./catalogue.js";
+export { VIDEO_MODELS, AUDIO_MODELS } from "./media-models.js";

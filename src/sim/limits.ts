@@ -18,6 +18,25 @@ export const RUNWARE_LIMITS = {
     /** Case-insensitive: the docs show both "JPG" and "jpg" (§8). */
     outputFormats: ["JPG", "PNG", "WEBP"] as const,
   },
+  /**
+   * videoInference / audioInference. Runware's ranges are per model (each model has its own schema);
+   * these are the simulator's, wide enough for the documented examples (docs/protocol.md §8: KlingAI
+   * 1920×1080 for 10 s, Veo 1280×720 for 8 s, audio for 15 s).
+   */
+  mediaInference: {
+    positivePrompt: { min: 2, max: 3000 },
+    numberResults: { min: 1, max: 20, default: 1 },
+    seed: { min: 1, max: 2 ** 63 },
+    /** Seconds. */
+    videoDuration: { min: 1, max: 60 },
+    audioDuration: { min: 1, max: 300 },
+    videoSide: { min: 128, max: 4096 },
+    fps: { min: 1, max: 60 },
+    outputQuality: { min: 20, max: 99 },
+    /** The TS SDK's VideoInferenceParams takes only URL output; audio takes all three. */
+    videoOutputTypes: ["URL"] as const,
+    audioOutputTypes: ["URL", "base64Data", "dataURI"] as const,
+  },
   modelSearch: {
     limit: { min: 1, max: 100, default: 20 },
     offset: { min: 0, default: 0 },
@@ -36,6 +55,9 @@ export const RUNWARE_LIMITS = {
 export const SIM_CONSTANTS = {
   /** USD per generated image when `includeCost` is set (the sdk-js live test saw ~0.0013 for 512² FLUX schnell). */
   costPerImage: 0.0013,
+  /** USD per video / audio result with `includeCost` (the docs' getResponse example shows 0.18 for a video). */
+  costPerVideo: 0.18,
+  costPerAudio: 0.02,
   /** USD for the other billable tasks when `includeCost` is set. */
   costPerTask: 0.0006,
   /** `promptMaxLength` when the request omits it (undocumented; chosen inside 12–400). */

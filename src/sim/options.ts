@@ -23,6 +23,18 @@ export interface SimOptions {
   resumeBufferMs: number;
   /** Time a task takes to produce all its results; its items finish at moments spread over this time. */
   workMs: number;
+  /**
+   * Render time of a `videoInference` at `timeScale` 1: Runware's video takes minutes (docs/protocol.md
+   * §4), so the default is a minute; its items finish at moments spread over it, like `workMs`.
+   */
+  videoRenderMs: number;
+  /** Render time of an `audioInference` at `timeScale` 1. */
+  audioRenderMs: number;
+  /**
+   * Multiplies the render times above (`runware sim --time-scale`): 0.001 turns a 60 s video into 60 ms.
+   * Only the media render times scale; `workMs` and every other duration are already absolute.
+   */
+  timeScale: number;
   /** One-way delay added to every inbound frame before processing and to every outbound frame (order kept). */
   latencyMs: number;
   /** Extra time before an `authentication` task is answered. */
@@ -63,6 +75,9 @@ export const SIM_DEFAULTS: Readonly<SimOptions> = Object.freeze({
   idleCloseMs: 120_000,
   resumeBufferMs: 120_000,
   workMs: 20,
+  videoRenderMs: 60_000,
+  audioRenderMs: 15_000,
+  timeScale: 1,
   latencyMs: 0,
   authDelayMs: 0,
   split: "random",
@@ -83,9 +98,20 @@ const MAX_BASE64_RESULT_CHARS = 64 * 1024 * 1024;
 export function resolveOptions(partial: Partial<SimOptions> = {}): SimOptions {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const opts: SimOptions = { ...SIM_DEFAULTS, ...defined, rejectedKeys: [...(partial.rejectedKeys ?? SIM_DEFAULTS.rejectedKeys)] };
-  for (const key of ["idleCloseMs", "resumeBufferMs", "workMs", "latencyMs", "authDelayMs", "coalesceMs", "taskRetentionMs"] as const) {
+  for (const key of [
+    "idleCloseMs",
+    "resumeBufferMs",
+    "workMs",
+    "videoRenderMs",
+    "audioRenderMs",
+    "latencyMs",
+    "authDelayMs",
+    "coalesceMs",
+    "taskRetentionMs",
+  ] as const) {
     checkDuration(key, opts[key]);
   }
+  checkScale(opts.timeScale);
   const chars = opts.base64ResultChars;
   if (!Number.isInteger(chars) || chars < 0 || chars > MAX_BASE64_RESULT_CHARS)
     throw new RangeError(`base64ResultChars must be an integer in 0..${MAX_BASE64_RESULT_CHARS}, got ${String(chars)}`);
@@ -95,4 +121,10 @@ export function resolveOptions(partial: Partial<SimOptions> = {}): SimOptions {
 export function checkDuration(name: string, ms: number): void {
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
     throw new RangeError(`${name} must be a finite number >= 0, got ${String(ms)}`);
+}
+
+/** A time scale is a finite factor >= 0 (0: media renders at once). */
+export function checkScale(scale: number): void {
+  if (typeof scale !== "number" || !Number.isFinite(scale) || scale < 0)
+    throw new RangeError(`timeScale must be a finite number >= 0, got ${String(scale)}`);
 }

@@ -23,6 +23,24 @@ export interface TaskRecord {
   generations: Generation[];
   /** A failure of the whole task before any work (validation). */
   failure?: WireError;
+  /** Set for task types that report `progress` (video, audio): when each generation finishes. */
+  progress?: RenderClock;
+}
+
+/** Where a rendering task stands: it started at `startedAt` and generation i finishes `finishAfter[i]` ms later. */
+export interface RenderClock {
+  readonly startedAt: number;
+  readonly finishAfter: readonly number[];
+}
+
+/**
+ * `progress` of a generation still processing at `now`: the share of its render time elapsed as an
+ * integer percentage, 0–99 (Runware's scale is 0–100; a finished generation is a success instead).
+ */
+export function progressAt(clock: RenderClock, index: number, now: number): number {
+  const total = clock.finishAfter[index] ?? 0;
+  if (total <= 0) return 99;
+  return Math.max(0, Math.min(99, Math.floor((100 * (now - clock.startedAt)) / total)));
 }
 
 export class TaskRegistry {

@@ -4,7 +4,7 @@
  * injected fault fails the task with its code after `workMs` instead.
  */
 import type { AsyncErrorForm, SplitMode } from "./options.js";
-import type { TaskRecord, TaskRegistry } from "./registry.js";
+import { progressAt, type TaskRecord, type TaskRegistry } from "./registry.js";
 import type { Rng } from "./rng.js";
 import { planFrames } from "./schedule.js";
 import type { TaskPlan } from "./tasks/index.js";
@@ -15,8 +15,13 @@ export interface RunEnv {
   timers: Timers;
   registry: TaskRegistry;
   rng: Rng;
+  /** This task's work (or render) time. */
   workMs: number;
   split: SplitMode;
+  /** Record a render clock so getResponse can report `progress` (video, audio). */
+  progress: boolean;
+  /** Monotonic milliseconds. */
+  now(): number;
   /** Test hook (`nestResults`): the depth to nest the next result item at, if any. */
   deepen(): number | undefined;
   onError(err: unknown): void;
@@ -30,12 +35,20 @@ function fail(rec: TaskRecord, env: RunEnv, error: WireError): void {
 
 export function runTask(rec: TaskRecord, plan: TaskPlan, injectedCode: string | undefined, env: RunEnv): void {
   const ids = { taskType: rec.taskType, taskUUID: rec.taskUUID };
+  const startedAt = env.now();
   if (injectedCode !== undefined) {
+    if (env.progress) rec.progress = { startedAt, finishAfter: plan.items.map(() => env.workMs) };
     env.timers.after(env.workMs, () => fail(rec, env, wireError(injectedCode, ids)));
     return;
   }
   let remaining = plan.items.length;
-  for (const group of planFrames(plan.items.length, plan.split ?? env.split, env.rng, env.workMs)) {
+  const groups = planFrames(plan.items.length, plan.split ?? env.split, env.rng, env.workMs);
+  if (env.progress) {
+    const finishAfter: number[] = [];
+    for (const g of groups) for (const i of g.indices) finishAfter[i] = g.at;
+    rec.progress = { startedAt, finishAfter };
+  }
+  for (const group of groups) {
     env.timers.after(group.at, () => {
       if (rec.status !== "processing") return;
       const items: Item[] = [];
@@ -66,10 +79,11 @@ export function ackFrame(rec: TaskRecord, withStatus: boolean): OutFrame {
 
 /**
  * The `getResponse` reply: the full current state, one entry per generation, under the ORIGINAL
- * taskType (§4.2). Failures go top-level (`errors[]` with `status:"error"`, the docs' form) or inside
- * `data` (`status:"error"` + `error:{code,message}`, the generated schema's form).
+ * taskType (§4.2); a processing generation of a rendering task (video, audio) carries `progress`.
+ * Failures go top-level (`errors[]` with `status:"error"`, the docs' form) or inside `data`
+ * (`status:"error"` + `error:{code,message}`, the generated schema's form).
  */
-export function pollFrame(rec: TaskRecord, form: AsyncErrorForm): OutFrame {
+export function pollFrame(rec: TaskRecord, form: AsyncErrorForm, now: number): OutFrame {
   const ids = { taskType: rec.taskType, taskUUID: rec.taskUUID };
   const data: Item[] = [];
   const errors: WireError[] = [];
@@ -83,11 +97,14 @@ export function pollFrame(rec: TaskRecord, form: AsyncErrorForm): OutFrame {
       });
   };
   if (rec.failure) failed(rec.failure);
-  for (const g of rec.generations) {
-    if (g.state === "processing") data.push({ ...ids, status: "processing" });
+  rec.generations.forEach((g, i) => {
+    if (g.state === "processing") {
+      const progress = rec.progress ? { progress: progressAt(rec.progress, i, now) } : {};
+      data.push({ ...ids, status: "processing", ...progress });
+    }
     // modelUpload items carry their own `status` (validated…ready), which wins over "success".
     else if (g.state === "success") data.push({ ...ids, status: "success", ...g.fields });
     else failed(g.error);
-  }
+  });
   return { ...(data.length ? { data } : {}), ...(errors.length ? { errors } : {}) };
 }

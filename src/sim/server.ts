@@ -1,7 +1,8 @@
 /**
  * The bundled Runware simulator: one loopback `http.Server` carrying the WebSocket API on `/v1`
  * (any query string, e.g. sdk-js's `?sdk=js&version=1.3.2`, docs/protocol.md §1.1), the generated
- * images on `/image/<id>.png`, and the fault controls on `/_sim/*`.
+ * images on `/image/<id>.png`, videos and audio on `/video/<id>.mp4` and `/audio/<id>.mp3` (media/),
+ * and the fault controls on `/_sim/*`.
  */
 import http from "node:http";
 import type { Duplex } from "node:stream";
@@ -13,7 +14,9 @@ import { Dispatcher, type SimState } from "./dispatch.js";
 import { AuthFaults, DeepResults, ErrorInjector, type AuthFailureMode, type ErrorRule } from "./faults.js";
 import { ImageStore } from "./images.js";
 import { SIM_CONSTANTS } from "./limits.js";
-import { checkDuration, resolveOptions, type SimOptions } from "./options.js";
+import { readBody, sendJson, serveGenerated } from "./http-files.js";
+import { MediaStore } from "./media/store.js";
+import { checkDuration, checkScale, resolveOptions, type SimOptions } from "./options.js";
 import { TaskRegistry } from "./registry.js";
 import { Rng } from "./rng.js";
 import { SessionStore } from "./session.js";
@@ -22,7 +25,6 @@ import { heroImageId } from "./tasks/model-search.js";
 import { Timers } from "./timers.js";
 
 const WS_PATH = "/v1";
-const IMAGE_PATH = /^\/image\/([A-Za-z0-9-]+)\.png$/;
 const CONTROL_PATH = /^\/_sim\/([A-Za-z]+)$/;
 /** Control request bodies are tiny; refuse anything larger. */
 const MAX_CONTROL_BODY = 64 * 1024;
@@ -55,10 +57,12 @@ export class SimServer {
       sessions: new SessionStore({ timers: this.timers, coalesceMs: () => opts.coalesceMs, resumeBufferMs: () => opts.resumeBufferMs }),
       registry: new TaskRegistry(this.timers, () => opts.taskRetentionMs),
       images,
+      media: new MediaStore(() => opts.taskRetentionMs),
       injector: new ErrorInjector(),
       authFaults: new AuthFaults(),
       deepResults: new DeepResults(),
       httpUrl: () => this.base,
+      now: () => performance.now(),
       log: opts.logger,
     };
     this.dispatcher = new Dispatcher(this.state);
@@ -91,7 +95,7 @@ export class SimServer {
     return `${this.base.replace(/^http/, "ws")}${WS_PATH}`;
   }
 
-  /** `http://127.0.0.1:<port>` (images at `/image/<imageUUID>.png`, controls at `/_sim/*`). */
+  /** `http://127.0.0.1:<port>` (images at `/image/<imageUUID>.png`, media at `/video/…`, `/audio/…`, controls at `/_sim/*`). */
   get httpUrl(): string {
     return this.base;
   }
@@ -131,6 +135,19 @@ export class SimServer {
   setWorkTime(ms: number): void {
     checkDuration("workMs", ms);
     this.opts.workMs = ms;
+  }
+
+  /** Multiplies the video and audio render times of tasks submitted from now on (`--time-scale`). */
+  setTimeScale(scale: number): void {
+    checkScale(scale);
+    this.opts.timeScale = scale;
+  }
+
+  /** Render time at scale 1 of `videoInference` or `audioInference` tasks submitted from now on. */
+  setRenderTime(taskType: "videoInference" | "audioInference", ms: number): void {
+    const key = taskType === "videoInference" ? "videoRenderMs" : "audioRenderMs";
+    checkDuration(key, ms);
+    this.opts[key] = ms;
   }
 
   setAuthDelay(ms: number): void {
@@ -247,45 +264,14 @@ export class SimServer {
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = new URL(req.url ?? "/", "http://sim").pathname;
-    const image = IMAGE_PATH.exec(path);
-    if (image && (req.method === "GET" || req.method === "HEAD")) {
-      const png = this.state.images.render(image[1]!);
-      if (!png) return send(res, 404, { error: "no such image (unknown or expired)" });
-      res.writeHead(200, { "content-type": "image/png", "content-length": png.length, "cache-control": "no-store" });
-      res.end(req.method === "HEAD" ? undefined : png);
-      return;
-    }
+    if (serveGenerated(req, res, path, this.state)) return;
     const ctl = CONTROL_PATH.exec(path);
-    if (!ctl) return send(res, 404, { error: "not found" });
+    if (!ctl) return sendJson(res, 404, { error: "not found" });
     readBody(req, MAX_CONTROL_BODY)
       .then((body) => {
         const reply = handleControl(this, req.method ?? "GET", ctl[1]!, body);
-        send(res, reply.status, reply.body);
+        sendJson(res, reply.status, reply.body);
       })
-      .catch((err: unknown) => send(res, 413, { error: String(err) }));
+      .catch((err: unknown) => sendJson(res, 413, { error: String(err) }));
   }
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new Error(`body larger than ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
 }

@@ -168,8 +168,27 @@ export interface StopDecision {
   message: string;
 }
 
+/**
+ * The daemon stops waiting for an async task Runware accepted: in doubt, and the message names the
+ * task and says how to ask again, for Runware keeps running it and keeps its results for getResponse
+ * (docs/protocol.md §4.1, §4.5; docs/local-api.md §2.8).
+ */
+export function givenUp(taskUUID: string, why: string): { state: "in-doubt"; code: typeof TASK_IN_DOUBT_CODE; message: string } {
+  return {
+    state: "in-doubt",
+    code: TASK_IN_DOUBT_CODE,
+    message: `${why}; Runware accepted task ${taskUUID} and may still finish it: ask again with GET /v1/tasks/${taskUUID}?wait=1, a getResponse, or 'runware poll ${taskUUID}'`,
+  };
+}
+
+/** An async task past `asyncTimeoutMs` from its acknowledgement. */
+export function onAsyncDeadline(t: { taskUUID: string }, asyncTimeoutMs: number): DeadlineDecision {
+  return givenUp(t.taskUUID, `the daemon stopped waiting after ${asyncTimeoutMs} ms (--async-timeout-ms)`);
+}
+
 /** The daemon stops with the task unfinished: in doubt once it may have reached Runware. */
-export function onStop(t: DeliveryFacts, reason: string): StopDecision {
+export function onStop(t: DeliveryFacts & { taskUUID: string; async: boolean; acked: boolean }, reason: string): StopDecision {
+  if (t.async && t.acked) return givenUp(t.taskUUID, `the daemon stopped (${reason}) before Runware finished the task`);
   if (mayHaveRun(t)) {
     return {
       state: "in-doubt",

@@ -1,9 +1,11 @@
 /**
  * The task engine: many tasks multiplexed over one upstream link, each routed by taskUUID, each
  * moving through the phases of `lifecycle.ts` by `moveTo()` alone and ending exactly once through
- * `settle()`. It owns the pending map, the in-flight slots and the queue. A reply is applied by
- * `intake.ts` (what it means: `replies.ts`); retries, polls and recovery are in `reactions.ts`
- * (the rules: `decisions.ts`); frames leave through `outbox.ts`.
+ * `settle()`. It owns the pending map; the queue, the in-flight slots and the outbox are
+ * `sending.ts`'s, the deadlines `task-deadlines.ts`'s. A reply is applied by `intake.ts` (what it
+ * means: `replies.ts`); retries, polls and recovery are in `reactions.ts` (the rules:
+ * `decisions.ts`); polls are timed by `poll-schedule.ts`; asking again about an async task the
+ * daemon gave up on is `reopen.ts`.
  *
  * Guarantees (docs/local-api.md §3) and the Runware facts behind them (docs/protocol.md):
  * - A task is never sent under a new UUID: every resend reuses it (the official SDK re-sends lost
@@ -16,22 +18,21 @@
  */
 import { EventEmitter } from "eventemitter3";
 import type { RunwareDaemonError, RunwareErrorObject } from "../errors.js";
-import type { SplitFrame } from "../protocol/codec.js";
 import { expectedResults } from "../protocol/expect.js";
 import type { Task } from "../protocol/schemas.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { RandomSource } from "./backoff.js";
 import { Connection, type ReadyInfo } from "./connection.js";
 import * as decide from "./decisions.js";
-import { MESSAGE_TOO_BIG } from "./decisions.js";
-import { DeadlineList } from "./deadlines.js";
 import { admission } from "./admission.js";
 import { ConflictError, DrainingError } from "./errors.js";
 import type { EngineLink } from "./link.js";
 import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
-import { Outbox, type OutItem } from "./outbox.js";
+import { PollSchedule, POLL_COALESCE, firstPoll } from "./poll-schedule.js";
 import { isPrepared, prepareTask, type PreparedTask } from "./prepare.js";
-import { FairQueue } from "./queue.js";
+import { finalOutcome, reopenedRecord } from "./reopen.js";
+import { Sending } from "./sending.js";
+import { TaskDeadlines } from "./task-deadlines.js";
 import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 import { Reactions } from "./reactions.js";
 import { fill } from "./replies.js";
@@ -41,14 +42,15 @@ import {
   handleOf,
   newRecord,
   notify,
+  replied,
   snapshotOf,
-  submission,
   type TaskHandle,
   type TaskOutcome,
   type TaskRecord,
   type TaskSnapshot,
 } from "./task.js";
-import { systemClock, type Clock, type Timer } from "../util/clock.js";
+import { systemClock, type Clock } from "../util/clock.js";
+import { IdleSignal } from "../util/idle.js";
 import { EveryInterval } from "../util/ratelimit.js";
 
 export type { EngineStats } from "./stats.js";
@@ -57,11 +59,8 @@ export type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 export class UpstreamEngine extends EventEmitter<EngineEvents> {
   readonly connection: EngineLink;
   private readonly pending = new Map<string, TaskRecord>();
-  private readonly queue = new FairQueue<TaskRecord>();
-  private readonly outbox: Outbox;
-  private inFlight = 0;
-  /** Bytes of the encoded tasks in `queue`. */
-  private queuedBytes = 0;
+  /** The queue, the slots and the outbox (sending.ts). */
+  private readonly sending: Sending;
   private completed = 0;
   private failed = 0;
   private draining = false;
@@ -70,13 +69,13 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   private readonly log: Logger;
   private readonly random: RandomSource;
   private readonly clock: Clock;
-  private idleWaiters: Array<() => void> = [];
-  /** One timer for every task's deadline (deadlines.ts). */
-  private readonly deadlines: DeadlineList<TaskRecord>;
+  private readonly idle = new IdleSignal();
+  /** Every task's deadline: the task timeout, an acknowledged async task's async timeout. */
+  private readonly deadlines: TaskDeadlines;
+  /** Every task's next getResponse, one timer (poll-schedule.ts). */
+  private readonly polls: PollSchedule<TaskRecord>;
   private readonly actions: SliceActions;
   private readonly react: Reactions;
-  /** One warning per 10 s for errors that name no task, with a count of the rest. */
-  private readonly orphanLog: EveryInterval;
 
   /** `link` defaults to a `Connection` built from `opts`; tests pass a fake one. */
   constructor(
@@ -89,15 +88,13 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
     this.connection = link ?? new Connection({ ...opts, random: this.random, clock: this.clock, logger });
-    this.outbox = new Outbox(
-      this.connection,
-      { highWaterBytes: opts.sendHighWaterBytes, maxFrameBytes: opts.maxFrameBytes, logger: this.log },
-      (frames, epoch) => this.takeFromQueue(frames, epoch),
+    this.sending = new Sending(this.connection, opts, this.log, (t, to, reason) => this.moveTo(t, to, reason));
+    this.deadlines = new TaskDeadlines(this.clock, opts, (t, d, reason) =>
+      this.settle(t, d.state, [fill(t, { code: d.code, message: d.message })], reason),
     );
-    this.deadlines = new DeadlineList<TaskRecord>(this.clock, (t) => {
-      if (!t.outcome) this.onDeadline(t);
+    this.polls = new PollSchedule<TaskRecord>(this.clock, opts.pollMaxMs * POLL_COALESCE, (due) => {
+      for (const t of due) if (!t.outcome) this.sending.owe(t, "poll");
     });
-    this.orphanLog = new EveryInterval(10_000, this.clock);
     this.react = new Reactions({
       opts,
       random: this.random,
@@ -105,22 +102,26 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       log: this.log,
       moveTo: (t, to, reason) => this.moveTo(t, to, reason),
       settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
-      owe: (t, kind) => this.owe(t, kind),
-      releaseSlot: (t) => this.releaseSlot(t),
-      requeue: (t) => this.enqueue(t, "front"),
+      owe: (t, kind) => this.sending.owe(t, kind),
+      releaseSlot: (t) => this.sending.release(t),
+      requeue: (t) => this.sending.enqueue(t, "front"),
+      acked: (t) => this.onAcked(t),
+      polls: this.polls,
     });
     this.actions = {
       settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
       errors: (t, errors) => this.react.onErrors(t, errors),
       poll: (t) => this.react.schedulePoll(t),
+      acked: (t) => this.onAcked(t),
       log: this.log,
+      orphanLog: new EveryInterval(10_000, this.clock), // errors naming no task: one warning per 10 s
     };
-    this.connection.on("frame", (f) => this.onFrame(f));
+    this.connection.on("frame", (f) => applyFrame(f, this.pending, this.actions));
     this.connection.on("ready", (info) => this.onReady(info));
     this.connection.on("down", (epoch, _reason, code) => this.onDown(epoch, code));
     this.connection.on("authFailed", (err) => this.onAuthFailed(err.toRunwareError({ taskType: "authentication" })));
     this.connection.on("state", (to, from, reason) => this.emit("state", to, from, reason));
-    this.connection.on("writable", () => this.outbox.request());
+    this.connection.on("writable", () => this.sending.outbox.request());
   }
 
   start(): void {
@@ -142,7 +143,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   admit(batch: readonly { bytes: number }[]): RunwareDaemonError | undefined {
     if (this.draining || this.closed) return new DrainingError();
     if (this.authFailure) return undefined; // they fail at once, queued nowhere
-    return admission(batch, { tasks: this.queue.size, bytes: this.queuedBytes }, this.opts);
+    const { waiting } = this.sending;
+    return admission(batch, { tasks: waiting.size, bytes: waiting.bytes }, this.opts);
   }
 
   /**
@@ -159,7 +161,12 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       const refused = this.admit([p]);
       if (refused) throw refused;
     }
-    const t = newRecord(p, options.client ?? "default", expectedResults(p.frame), this.opts.pollInitialMs);
+    const t = newRecord(
+      p,
+      options.client ?? "default",
+      expectedResults(p.frame),
+      firstPoll(p.frame["deliveryMethod"] === "async", p.taskType, this.opts),
+    );
     this.pending.set(taskUUID, t);
     const handle = handleOf(t);
     if (this.authFailure) {
@@ -167,8 +174,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.settle(t, "failed", [{ ...this.authFailure, taskUUID, taskType: t.taskType }], "the API key was rejected");
       return handle;
     }
-    this.deadlines.add(t, this.clock.now() + this.opts.taskTimeoutMs);
-    this.enqueue(t, "back");
+    this.deadlines.start(t);
+    this.sending.enqueue(t, "back");
     if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID, taskType: t.taskType, client: t.client }, "task accepted");
     return handle;
   }
@@ -190,11 +197,25 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   }
 
   stats(): EngineStats {
-    return statsOf(
-      this.connection,
-      { queued: this.queue.size, inFlight: this.inFlight, completed: this.completed, failed: this.failed },
-      this.opts,
-    );
+    const { waiting, slots } = this.sending;
+    const tasks = { queued: waiting.size, inFlight: slots.inFlight, async: slots.async, completed: this.completed, failed: this.failed };
+    return statsOf(this.connection, tasks, this.opts);
+  }
+
+  /**
+   * Ask Runware again about an async task the daemon stopped waiting for (`outcome.askAgain`): it
+   * is pending again, polled at once, with a fresh async deadline; its end replaces the record
+   * (docs/local-api.md §2.8). Undefined when that cannot be (draining, the key rejected: nothing
+   * would answer; pending already).
+   */
+  reopen(outcome: TaskOutcome): TaskHandle | undefined {
+    if (!outcome.askAgain || !this.accepting || this.authFailure || this.pending.has(outcome.taskUUID)) return undefined;
+    const t = reopenedRecord(outcome, this.opts);
+    this.pending.set(t.taskUUID, t);
+    this.sending.slots.holdAsync(t);
+    this.onAcked(t);
+    this.react.startPolling(t, 0, "a lookup asks Runware again about a task it accepted");
+    return handleOf(t);
   }
 
   get pendingCount(): number {
@@ -208,16 +229,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
     this.connection.drain();
-    if (this.pending.size > 0) {
-      let timer: Timer | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.idleWaiters.push(r)),
-        new Promise<void>((r) => {
-          timer = this.clock.setTimeout(r, timeoutMs);
-        }),
-      ]);
-      this.clock.clearTimeout(timer);
-    }
+    if (this.pending.size > 0) await this.idle.wait(this.clock, timeoutMs);
     await this.close("drained");
   }
 
@@ -229,8 +241,9 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       const d = decide.onStop(t, reason);
       this.settle(t, d.state, [{ code: d.code, message: d.message, taskUUID: t.taskUUID, taskType: t.taskType }], reason);
     }
-    this.outbox.close();
+    this.sending.outbox.close();
     this.deadlines.stop();
+    this.polls.stop();
     await this.connection.close(reason);
   }
 
@@ -246,65 +259,21 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.emit("move", t.taskUUID, from, to, reason);
   }
 
-  // --- sending -----------------------------------------------------------------------------------
-
-  /** Into the queue: new work at the back of its caller's line, a retry at the front. */
-  private enqueue(t: TaskRecord, where: "back" | "front"): void {
-    if (where === "back") this.queue.push(t.client, t);
-    else this.queue.unshift(t.client, t);
-    this.queuedBytes += t.bytes;
-    this.outbox.request();
-  }
-
-  /** Queued tasks take the free slots at each flush of the outbox. */
-  private takeFromQueue(items: OutItem[], epoch: number): void {
-    while (this.inFlight < this.opts.maxInFlight && this.queue.size > 0) {
-      const t = this.queue.shift() as TaskRecord;
-      this.queuedBytes -= t.bytes;
-      if (t.outcome || t.holdsSlot) continue; // defensive: never twice, never after the end
-      this.inFlight++;
-      t.holdsSlot = true;
-      this.moveTo(t, "sent", "an in-flight slot is free");
-      t.sentEpoch = epoch;
-      items.push(submission(t));
-    }
-  }
-
-  /** A frame owed by a task holding its slot; dropped if the task has moved on by the flush. */
-  private owe(t: TaskRecord, kind: "submit" | "poll"): void {
-    const moves = t.moves;
-    this.outbox.owe((epoch) => {
-      if (t.moves !== moves) return undefined;
-      t.sentEpoch = epoch;
-      if (kind === "poll") return { text: `{"taskType":"getResponse","taskUUID":${JSON.stringify(t.taskUUID)}}` };
-      return submission(t);
-    });
-  }
-
-  // --- receiving ---------------------------------------------------------------------------------
-
-  private onFrame(frame: SplitFrame): void {
-    applyFrame(frame, this.pending, this.actions);
-    if (frame.orphanErrors.length === 0) return;
-    const held = this.orphanLog.hit();
-    if (held !== undefined) this.log.warn({ errors: frame.orphanErrors.slice(0, 5), heldBack: held }, "upstream errors without a taskUUID");
-  }
-
   // --- link events -------------------------------------------------------------------------------
 
   private onDown(epoch: number, closeCode: number | undefined): void {
-    if (closeCode === MESSAGE_TOO_BIG) {
-      const limit = this.outbox.tooBig(epoch);
+    if (closeCode === decide.MESSAGE_TOO_BIG) {
+      const limit = this.sending.outbox.tooBig(epoch);
       this.log.warn({ frameLimit: limit }, `Runware closed the link: a message was too big (1009); frames are now at most ${limit} bytes`);
     }
     this.react.linkDown(this.pending.values(), epoch, closeCode);
-    this.outbox.linkDown();
+    this.sending.outbox.linkDown();
   }
 
   private onReady(info: ReadyInfo): void {
     this.log.info({ sessionUUID: info.sessionUUID, resumed: info.resumed }, "upstream ready");
     this.react.linkReady([...this.pending.values()], info);
-    this.outbox.request();
+    this.sending.outbox.request();
   }
 
   private onAuthFailed(error: RunwareErrorObject): void {
@@ -314,9 +283,14 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     }
   }
 
-  private onDeadline(t: TaskRecord): void {
-    const d = decide.onDeadline(t, this.opts.taskTimeoutMs);
-    this.settle(t, d.state, [fill(t, { code: d.code, message: d.message })], "task timeout");
+  /**
+   * Runware has the async task: from now on it is polled work, not in-flight work. Its slot goes
+   * to the queue, and it is bounded by asyncTimeoutMs from now, not by the sync task timeout.
+   */
+  private onAcked(t: TaskRecord): void {
+    if (!t.async || t.outcome) return;
+    this.sending.acked(t);
+    this.deadlines.acked(t);
   }
 
   // --- the one exit ------------------------------------------------------------------------------
@@ -325,31 +299,21 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (t.outcome) return;
     this.react.clearTimer(t);
     this.deadlines.remove(t);
-    if (t.phase === "queued" && this.queue.remove(t.client, t)) this.queuedBytes -= t.bytes;
-    this.releaseSlot(t);
+    this.sending.release(t); // out of the queue, its slot and async place back
     if (state === "done") announceAck(t, this.log); // an async task is acknowledged before it is done
     this.moveTo(t, state, reason);
     t.errors.push(...errors);
-    const outcome: TaskOutcome = { taskUUID: t.taskUUID, taskType: t.taskType, state, data: t.data, errors: t.errors };
+    const outcome = finalOutcome(t, state); // in doubt with Runware holding it: a later lookup asks again (reopen.ts)
     t.outcome = outcome;
     this.pending.delete(t.taskUUID);
     if (state === "done") this.completed++;
     else this.failed++;
     notify(t, { type: "final", outcome }, this.log);
     t.listeners = undefined;
+    replied(t);
     t.resolve(outcome);
     this.emit("settled", outcome);
-    if (this.pending.size === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
-    this.outbox.request();
-  }
-
-  private releaseSlot(t: TaskRecord): void {
-    if (!t.holdsSlot) return;
-    t.holdsSlot = false;
-    this.inFlight--;
+    if (this.pending.size === 0) this.idle.idle();
+    this.sending.outbox.request();
   }
 }

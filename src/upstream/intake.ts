@@ -13,7 +13,8 @@ import type { DataItem } from "../protocol/schemas.js";
 import type { FinalPhase } from "./lifecycle.js";
 import { fill, isPollAnswer } from "./replies.js";
 import { isAsyncAcknowledgement, resultIdentity } from "../protocol/results.js";
-import { notify, type TaskRecord } from "./task.js";
+import { notify, replied, type TaskRecord } from "./task.js";
+import type { EveryInterval } from "../util/ratelimit.js";
 
 /** What the engine does for intake: each call goes through its phase table. */
 export interface SliceActions {
@@ -21,10 +22,14 @@ export interface SliceActions {
   errors(t: TaskRecord, errors: RunwareErrorObject[]): void;
   /** Fetch again with getResponse after the task's current poll delay. */
   poll(t: TaskRecord): void;
+  /** Runware has the async task: its slot goes, its async deadline starts (engine). */
+  acked(t: TaskRecord): void;
   readonly log: Logger;
+  /** One warning per interval for errors that name no task, with a count of the rest. */
+  readonly orphanLog: EveryInterval;
 }
 
-/** Each task's slice of a frame to its pending task; a reply that throws ends only its own task. */
+/** Each task's slice of a frame to its pending task; a reply that throws ends only its own task. Errors naming no task are logged. */
 export function applyFrame(frame: SplitFrame, pending: ReadonlyMap<string, TaskRecord>, act: SliceActions): void {
   for (const [uuid, slice] of frame.tasks) {
     const t = pending.get(uuid);
@@ -42,7 +47,11 @@ export function applyFrame(frame: SplitFrame, pending: ReadonlyMap<string, TaskR
       const error = fill(t, { code: "internalError", message: "the daemon failed to handle Runware's reply" });
       act.settle(t, "failed", [error], "internal error");
     }
+    replied(t);
   }
+  if (frame.orphanErrors.length === 0) return;
+  const held = act.orphanLog.hit();
+  if (held !== undefined) act.log.warn({ errors: frame.orphanErrors.slice(0, 5), heldBack: held }, "upstream errors without a taskUUID");
 }
 
 export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void {
@@ -69,6 +78,8 @@ export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void
   }
   const errors = slice.errors.map((e) => fill(t, e));
   let processing = false;
+  /** The lowest `progress` among this reply's processing items: the task is as far as its slowest result. */
+  let progress: number | undefined;
   slice.items.forEach((item, index) => {
     const status = item["status"];
     if (status === "error") {
@@ -77,12 +88,14 @@ export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void
       errors.push(fill(t, { code: e?.code ?? "taskFailed", message: e?.message ?? "generation failed" }));
     } else if (isPendingStatus(status)) {
       processing = true;
-      markAcked(t, act.log);
+      const p = item["progress"];
+      if (typeof p === "number" && Number.isFinite(p)) progress = Math.min(progress ?? 100, Math.max(0, p));
+      markAcked(t, act);
     } else if (t.async && !t.acked && isAsyncAcknowledgement(item)) {
       processing = true;
-      markAcked(t, act.log, item); // the async acknowledgement: {taskType, taskUUID}
+      markAcked(t, act, item); // the async acknowledgement: {taskType, taskUUID}
     } else {
-      if (t.async) markAcked(t, act.log);
+      if (t.async) markAcked(t, act);
       addItem(t, item, t.phase === "polling" ? `poll#${index}` : undefined, act.log);
     }
   });
@@ -90,6 +103,7 @@ export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void
     act.errors(t, errors);
     return;
   }
+  if (progress !== undefined) reportProgress(t, progress, act.log);
   if (isComplete(t.expect, t.data)) {
     act.settle(t, "done", [], "every expected result arrived");
     return;
@@ -98,9 +112,21 @@ export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void
 }
 
 /** Runware has the task (it acknowledged it or reports it processing). */
-function markAcked(t: TaskRecord, log: Logger, item?: DataItem): void {
+function markAcked(t: TaskRecord, act: SliceActions, item?: DataItem): void {
   t.acked = true;
-  announceAck(t, log, item);
+  act.acked(t);
+  announceAck(t, act.log, item);
+}
+
+/**
+ * Each new, higher `progress` goes to the task's callers once, as Runware's `processing` item
+ * (docs/protocol.md §4.2): a poll repeating it, or a lower one (another item, a replay), is not news.
+ */
+function reportProgress(t: TaskRecord, progress: number, log: Logger): void {
+  const p = Math.round(progress);
+  if (t.progress !== undefined && p <= t.progress) return;
+  t.progress = p;
+  notify(t, { type: "progress", item: { taskType: t.taskType, taskUUID: t.taskUUID, status: "processing", progress: p } }, log);
 }
 
 /**
@@ -109,7 +135,8 @@ function markAcked(t: TaskRecord, log: Logger, item?: DataItem): void {
  * local WebSocket client waits for it before it polls (docs/protocol.md §4.1, docs/local-api.md §2.6).
  */
 export function announceAck(t: TaskRecord, log: Logger, item?: DataItem): void {
-  if (!t.async || t.ackAnnounced) return;
+  // Only a caller who asked for async is told: to one who did not, the task looks sync (docs/local-api.md §2.8).
+  if (!t.askedAsync || t.ackAnnounced) return;
   t.ackAnnounced = true;
   notify(t, { type: "ack", item: item ?? { taskType: t.taskType, taskUUID: t.taskUUID } }, log);
 }

@@ -14,7 +14,8 @@ export type Phase =
   | "sent" // written upstream under its taskUUID; results due on the socket
   | "retry-wait" // a transient error: back in the queue, same taskUUID, after a delay
   | "recovering" // the link dropped after the send: waiting for Runware's replay or a fresh session
-  | "polling" // results are fetched with getResponse (async task, conflictTaskUUID, recovery)
+  | "polling" // results are fetched with getResponse (async task, conflictTaskUUID, recovery); an
+  //            acknowledged async task holds no in-flight slot here, only its place under maxAsync
   | "done" // final: every expected result arrived
   | "failed" // final: Runware's errors, a timeout, or refused before it was sent
   | "in-doubt"; // final: sent, but whether it ran cannot be known (docs/local-api.md §2.4)
@@ -26,7 +27,8 @@ const ENDINGS = ["done", "failed", "in-doubt"] as const;
 
 export const MOVES: Readonly<Record<Phase, readonly Phase[]>> = {
   // A late answer to an attempt that is over may still complete a queued task (engine keeps it).
-  queued: ["sent", ...ENDINGS],
+  // polling: a lookup asks Runware again about an async task it accepted (engine.reopen): never resubmitted.
+  queued: ["sent", "polling", ...ENDINGS],
   sent: ["polling", "retry-wait", "recovering", ...ENDINGS],
   "retry-wait": ["queued", ...ENDINGS],
   // Fresh session: resubmitted (sent). Resumed: Runware replays, then what is missing is polled.

@@ -18,6 +18,10 @@ export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logge
   /** The largest frame written upstream; queued tasks are packed into frames up to it. */
   maxFrameBytes: number;
   taskTimeoutMs: number;
+  /** Async tasks being polled (from leaving the queue to their end); more wait in the queue. */
+  maxAsync: number;
+  /** An async task ends in doubt this long after Runware acknowledged it (instead of taskTimeoutMs). */
+  asyncTimeoutMs: number;
   maxTaskRetries: number;
   retryBaseMs: number;
   retryMaxMs: number;

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Task } from "../protocol/schemas.js";
+import { runsAsync } from "../protocol/task-kinds.js";
 import { TaskEncodingError, TaskTooLargeError } from "./errors.js";
 
 export interface PreparedTask {
@@ -16,6 +17,8 @@ export interface PreparedTask {
   readonly text: string;
   /** `text`'s size in UTF-8 bytes. */
   readonly bytes: number;
+  /** The daemon added `deliveryMethod: "async"` by the task's kind (protocol/task-kinds.ts): the caller did not ask. */
+  readonly asyncByDefault: boolean;
 }
 
 class Prepared implements PreparedTask {
@@ -25,6 +28,7 @@ class Prepared implements PreparedTask {
     readonly frame: Task,
     readonly text: string,
     readonly bytes: number,
+    readonly asyncByDefault: boolean,
   ) {}
 }
 
@@ -37,8 +41,12 @@ export interface PrepareLimits {
 
 export function prepareTask(input: Omit<Task, "taskUUID"> & { taskUUID?: string }, limits: PrepareLimits): PreparedTask {
   const taskUUID = input.taskUUID ?? randomUUID();
-  // The caller's object is the frame as it is (no copy per task) unless a UUID must be added.
-  const frame = (input.taskUUID ? input : { ...input, taskUUID }) as Task;
+  // Runware runs this kind async: sent so when the caller gave no deliveryMethod (docs/protocol.md §4.5).
+  const asyncByDefault = input["deliveryMethod"] === undefined && runsAsync(input as Task);
+  // The caller's object is the frame as it is (no copy per task) unless a field must be added.
+  const frame = (
+    asyncByDefault ? { ...input, taskUUID, deliveryMethod: "async" } : input.taskUUID ? input : { ...input, taskUUID }
+  ) as Task;
   let text: string;
   try {
     text = JSON.stringify(frame);
@@ -48,7 +56,7 @@ export function prepareTask(input: Omit<Task, "taskUUID"> & { taskUUID?: string 
   const bytes = Buffer.byteLength(text);
   if (bytes + 2 > limits.maxFrameBytes) throw new TaskTooLargeError(taskUUID, bytes, limits.maxFrameBytes, "frame");
   if (bytes > limits.maxQueuedBytes) throw new TaskTooLargeError(taskUUID, bytes, limits.maxQueuedBytes, "queue");
-  return new Prepared(taskUUID, frame.taskType, frame, text, bytes);
+  return new Prepared(taskUUID, frame.taskType, frame, text, bytes, asyncByDefault);
 }
 
 /** A task already through `prepareTask` (its encoded text travels with it). */

@@ -11,6 +11,7 @@ import * as decide from "./decisions.js";
 import { announceAck } from "./intake.js";
 import type { FinalPhase, Phase } from "./lifecycle.js";
 import type { EngineOptions } from "./options.js";
+import { jittered, nextDelay, type PollSchedule } from "./poll-schedule.js";
 import { inDoubt } from "./replies.js";
 import { notify, type TaskRecord } from "./task.js";
 import type { Clock } from "../util/clock.js";
@@ -28,6 +29,10 @@ export interface TaskCore {
   releaseSlot(t: TaskRecord): void;
   /** Back to the front of its caller's queue. */
   requeue(t: TaskRecord): void;
+  /** Runware has the async task (engine: slot, deadline). */
+  acked(t: TaskRecord): void;
+  /** Every task's next poll, one timer for all (poll-schedule.ts). */
+  readonly polls: PollSchedule<TaskRecord>;
 }
 
 export class Reactions {
@@ -52,6 +57,7 @@ export class Reactions {
       case "poll":
         this.core.log.info({ taskUUID: t.taskUUID, submits: t.submits }, "conflictTaskUUID: switching to getResponse");
         t.acked = true;
+        this.core.acked(t);
         announceAck(t, this.core.log);
         this.startPolling(t, 0, "conflictTaskUUID: Runware has this UUID");
         return;
@@ -77,7 +83,7 @@ export class Reactions {
     this.core.releaseSlot(t); // the freed slot serves the queue during the wait
     this.core.moveTo(t, "retry-wait", `transient ${errors[0]?.code ?? "error"}`);
     t.acked = false;
-    t.pollDelayMs = this.core.opts.pollInitialMs;
+    t.pollDelayMs = t.firstPollMs;
     this.armTimer(t, delayMs, () => {
       this.core.moveTo(t, "queued", "retry delay over");
       this.core.requeue(t);
@@ -103,24 +109,26 @@ export class Reactions {
 
   startPolling(t: TaskRecord, delayMs: number, reason: string): void {
     this.core.moveTo(t, "polling", reason);
-    t.pollDelayMs = this.core.opts.pollInitialMs;
+    t.pollDelayMs = t.firstPollMs;
     this.armPoll(t, delayMs);
   }
 
-  /** The next getResponse after the current delay, growing ×pollFactor up to pollMaxMs. */
+  /** The next getResponse after the current delay (jittered), growing ×pollFactor up to pollMaxMs (poll-schedule.ts). */
   schedulePoll(t: TaskRecord): void {
     this.core.moveTo(t, "polling", "results are fetched with getResponse");
-    this.armPoll(t, t.pollDelayMs);
-    t.pollDelayMs = Math.min(this.core.opts.pollMaxMs, t.pollDelayMs * this.core.opts.pollFactor);
+    this.armPoll(t, jittered(t.pollDelayMs, this.core.random));
+    t.pollDelayMs = nextDelay(t.pollDelayMs, this.core.opts);
   }
 
+  /** A getResponse owed after `delayMs`, in the shared poll schedule (the engine sends the due ones in one frame). */
   armPoll(t: TaskRecord, delayMs: number): void {
-    this.armTimer(t, delayMs, () => this.core.owe(t, "poll"));
+    this.clearTimer(t);
+    this.core.polls.schedule(t, delayMs);
   }
 
   /** A task has one retry/poll/grace timer at a time (its deadline is in `deadlines`). */
   armTimer(t: TaskRecord, delayMs: number, fn: () => void): void {
-    this.core.clock.clearTimeout(t.timer);
+    this.clearTimer(t);
     t.timer = this.core.clock.setTimeout(() => {
       t.timer = undefined;
       if (!t.outcome) fn();
@@ -130,6 +138,7 @@ export class Reactions {
   clearTimer(t: TaskRecord): void {
     this.core.clock.clearTimeout(t.timer);
     t.timer = undefined;
+    this.core.polls.remove(t);
   }
 
   /** The link that carried `epoch` is gone: what was sent on it is recovering. */

@@ -13,7 +13,8 @@ export interface EngineStats {
     reconnects: number;
     lastError: string | null;
   };
-  tasks: { queued: number; inFlight: number; completed: number; failed: number };
+  /** `async`: async tasks counted against maxAsync (sent and not yet acknowledged, or being polled). */
+  tasks: { queued: number; inFlight: number; async: number; completed: number; failed: number };
   limits: { maxInFlight: number; maxQueued: number };
 }
 

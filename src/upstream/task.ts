@@ -8,6 +8,7 @@ import type { Expectation } from "../protocol/expect.js";
 import type { Timer } from "../util/clock.js";
 import type { Logger } from "../log.js";
 import type { DeadlineNode } from "./deadlines.js";
+import type { PollNode } from "./poll-schedule.js";
 import type { OutItem } from "./outbox.js";
 import type { PreparedTask } from "./prepare.js";
 import { STATE_OF, type Phase, type TaskState } from "./lifecycle.js";
@@ -20,10 +21,19 @@ export interface TaskOutcome {
   state: Exclude<TaskState, "queued" | "sent">;
   data: DataItem[];
   errors: RunwareErrorObject[];
+  /**
+   * Set when the daemon stopped waiting for an async task Runware had accepted (its async timeout,
+   * a stop): Runware may still finish it, so a later lookup asks Runware again (engine.reopen).
+   */
+  askAgain?: true;
+  /** With `askAgain`: result items the task yields when complete. */
+  expected?: number;
 }
 
 export type TaskEvent =
   | { type: "ack"; item: DataItem }
+  /** A new, higher `progress` (0-100) of an async task, as Runware's `processing` item. */
+  | { type: "progress"; item: DataItem }
   | { type: "data"; item: DataItem }
   | { type: "error"; error: RunwareErrorObject; retrying: boolean }
   | { type: "final"; outcome: TaskOutcome };
@@ -36,9 +46,11 @@ export interface TaskSnapshot {
   errors: RunwareErrorObject[];
   /** Result items the task yields when complete, where that is a count (protocol/expect.ts). */
   expected?: number;
+  /** The last `progress` (0-100) Runware reported for an async task. */
+  progress?: number;
 }
 
-export interface TaskRecord extends DeadlineNode {
+export interface TaskRecord extends DeadlineNode, PollNode {
   readonly taskUUID: string;
   readonly taskType: string;
   /** The task as sent upstream, encoded once at submit (prepare.ts). */
@@ -49,6 +61,8 @@ export interface TaskRecord extends DeadlineNode {
   readonly expect: Expectation;
   /** `deliveryMethod: "async"`: acknowledged first, then fetched with getResponse. */
   readonly async: boolean;
+  /** The caller asked for async itself (not the daemon by the task's kind): it is told of the ack. */
+  readonly askedAsync: boolean;
   /** A caller's own `getResponse`: complete with the first reply, passed through as it is. */
   readonly passthrough: boolean;
   /** Changed only by the engine's `moveTo()`, which checks lifecycle.ts. */
@@ -84,9 +98,20 @@ export interface TaskRecord extends DeadlineNode {
   acked: boolean;
   /** Callers were told the async task was acknowledged (once per task, across retries). */
   ackAnnounced: boolean;
-  /** The task counts against maxInFlight: taken when it leaves the queue, given back once. */
+  /** The task counts against maxInFlight: taken when it leaves the queue, given back once (an async task: at its ack). */
   holdsSlot: boolean;
+  /** An async task counts against maxAsync: taken when it leaves the queue, given back at its end or a retry. */
+  holdsAsync: boolean;
+  /** Its deadline is the async one (asyncTimeoutMs from the ack), in the engine's second DeadlineList. */
+  asyncDeadline: boolean;
+  /** The highest `progress` Runware reported (async tasks). */
+  progress: number | undefined;
+  /** The first poll's nominal delay (per task kind, protocol/task-kinds.ts); a retry starts over from it. */
+  readonly firstPollMs: number;
+  /** The nominal delay of the next poll (poll-schedule.ts). */
   pollDelayMs: number;
+  /** Resolved at the next reply about the task, or at its end (a lookup that asks Runware again). */
+  replyWaiters: Array<() => void> | undefined;
   /** The one pending retry/poll/grace timer. (The deadline is in the engine's DeadlineList.) */
   timer: Timer | undefined;
   /** Subscribers (made on first use: most tasks have one or none). */
@@ -104,10 +129,13 @@ export interface TaskHandle {
   /** Events from now on; returns the unsubscribe function. */
   subscribe(listener: (ev: TaskEvent) => void): () => void;
   snapshot(): TaskSnapshot;
+  /** Resolves at the next reply about the task from Runware, or at its end. */
+  nextReply(): Promise<void>;
 }
 
-export function newRecord(p: PreparedTask, client: string, expect: Expectation, pollInitialMs: number): TaskRecord {
+export function newRecord(p: PreparedTask, client: string, expect: Expectation, firstPollMs: number): TaskRecord {
   const frame = p.frame;
+  const async = frame["deliveryMethod"] === "async";
   let resolve!: (o: TaskOutcome) => void;
   const done = new Promise<TaskOutcome>((r) => (resolve = r));
   return {
@@ -117,7 +145,8 @@ export function newRecord(p: PreparedTask, client: string, expect: Expectation, 
     bytes: p.bytes,
     client,
     expect,
-    async: frame["deliveryMethod"] === "async",
+    async,
+    askedAsync: async && !p.asyncByDefault,
     passthrough: frame.taskType === "getResponse",
     phase: "queued",
     moves: 0,
@@ -138,7 +167,14 @@ export function newRecord(p: PreparedTask, client: string, expect: Expectation, 
     acked: false,
     ackAnnounced: false,
     holdsSlot: false,
-    pollDelayMs: pollInitialMs,
+    holdsAsync: false,
+    asyncDeadline: false,
+    progress: undefined,
+    firstPollMs,
+    pollDelayMs: firstPollMs,
+    pollGen: 0,
+    pollScheduled: false,
+    replyWaiters: undefined,
     timer: undefined,
     listeners: undefined,
     deadlineAt: 0,
@@ -165,6 +201,11 @@ export function submission(t: TaskRecord): OutItem {
   };
 }
 
+/** A getResponse for the task (a poll). */
+export function pollFrame(t: TaskRecord): OutItem {
+  return { text: `{"taskType":"getResponse","taskUUID":${JSON.stringify(t.taskUUID)}}` };
+}
+
 export function stateOf(t: TaskRecord): TaskState {
   return STATE_OF[t.phase];
 }
@@ -172,7 +213,16 @@ export function stateOf(t: TaskRecord): TaskState {
 export function snapshotOf(t: TaskRecord): TaskSnapshot {
   const snap: TaskSnapshot = { taskUUID: t.taskUUID, taskType: t.taskType, state: stateOf(t), data: [...t.data], errors: [...t.errors] };
   if (t.expect.kind === "count") snap.expected = t.expect.count;
+  if (t.progress !== undefined && !t.outcome) snap.progress = t.progress;
   return snap;
+}
+
+/** Wake whoever waits for the next reply about the task. */
+export function replied(t: TaskRecord): void {
+  const waiters = t.replyWaiters;
+  if (!waiters) return;
+  t.replyWaiters = undefined;
+  for (const w of waiters) w();
 }
 
 /** Tell a task's subscribers; one that throws is logged and does not stop the others. */
@@ -202,5 +252,6 @@ export function handleOf(t: TaskRecord): TaskHandle {
       return () => t.listeners?.delete(listener);
     },
     snapshot: () => snapshotOf(t),
+    nextReply: () => (t.outcome ? Promise.resolve() : new Promise<void>((r) => (t.replyWaiters ??= []).push(r))),
   };
 }

@@ -247,6 +247,21 @@ describe("cli - poll", () => {
     expect(rig.sim.counters.received[uuid]).toBe(1);
   });
 
+  it("cli - poll of an async task the daemon gave up on (in doubt) asks Runware again and prints its results", async () => {
+    const rig = await startRig(cleanup, { sim: { workMs: 600 }, flags: { "async-timeout-ms": "100" } });
+    const uuid = randomUUID();
+    const first = await connect({ socket: rig.socketPath }).run([imageTask({ taskUUID: uuid, deliveryMethod: "async" })]);
+    expect(first.errors?.[0]).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
+    await waitFor(() => rig.sim.counters.outstanding === 0, "the simulator to finish the task");
+
+    const r = await runCli(cleanup, ["poll", uuid, "--interval-ms", "20", "--socket", rig.socketPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const env = stdoutEnvelope(r);
+    expect(env.errors).toBeUndefined();
+    expect(env.data).toEqual([expect.objectContaining({ taskUUID: uuid, status: "success", imageURL: expect.any(String) })]);
+    expect(rig.sim.counters.received[uuid]).toBe(1); // asked about again, never run again
+  });
+
   it("cli - poll follows a task the daemon never saw (submitted over another connection) until it is final", async () => {
     const rig = await startRig(cleanup, { sim: { workMs: 600 } });
     // Another Runware client of the same account (another machine, or an earlier daemon).

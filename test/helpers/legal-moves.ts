@@ -8,6 +8,7 @@ export const LEGAL_MOVES = [
   "queued>done",
   "queued>failed",
   "queued>in-doubt",
+  "queued>polling",
   "sent>polling",
   "sent>retry-wait",
   "sent>recovering",

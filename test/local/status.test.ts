@@ -26,7 +26,7 @@ describe("local api - GET /v1/status", () => {
     const s = res.json!;
     expect(Object.keys(s).sort()).toEqual(["limits", "tasks", "upstream", "version"]);
     expect(Object.keys(s["upstream"]).sort()).toEqual(["connectedSince", "lastError", "reconnects", "sessionUUID", "state"]);
-    expect(Object.keys(s["tasks"]).sort()).toEqual(["completed", "failed", "inFlight", "queued"]);
+    expect(Object.keys(s["tasks"]).sort()).toEqual(["async", "completed", "failed", "inFlight", "queued"]);
 
     const up = s["upstream"];
     expect(UPSTREAM_STATES).toContain(up.state);
@@ -37,7 +37,7 @@ describe("local api - GET /v1/status", () => {
     expect(Math.abs(Date.now() - Date.parse(up.connectedSince))).toBeLessThan(60_000);
     expect(up.reconnects).toBe(0);
     expect(up.lastError).toBeNull();
-    expect(s["tasks"]).toEqual({ queued: 0, inFlight: 0, completed: 0, failed: 0 });
+    expect(s["tasks"]).toEqual({ queued: 0, inFlight: 0, async: 0, completed: 0, failed: 0 });
     // The limits are the settings the table marks for status, with the daemon's values.
     expect(s["limits"]).toEqual(statusLimits(rig.cfg));
     expect(s["limits"]["maxInFlight"]).toBe(3);
@@ -52,9 +52,9 @@ describe("local api - GET /v1/status", () => {
     const a = randomUUID();
     const batch = postTasks(rig.socketPath, [imageTask({ taskUUID: a }), imageTask({ width: 100 })]);
     await waitFor(() => rig.sim.counters.received[a] === 1, "the first task to be sent");
-    expect(await tasks()).toEqual({ queued: 1, inFlight: 1, completed: 0, failed: 0 });
+    expect(await tasks()).toEqual({ queued: 1, inFlight: 1, async: 0, completed: 0, failed: 0 });
     expect((await batch).status).toBe(200);
-    expect(await tasks()).toEqual({ queued: 0, inFlight: 0, completed: 1, failed: 1 });
+    expect(await tasks()).toEqual({ queued: 0, inFlight: 0, async: 0, completed: 1, failed: 1 });
   });
 
   it("local api - reports a reconnect after the upstream link drops, with the key still nowhere in it", async () => {

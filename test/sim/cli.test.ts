@@ -3,6 +3,8 @@ import { WsTestClient } from "../helpers/ws-client.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { spawnCli } from "../helpers/daemon.js";
 import { parseSimArgs } from "../../src/cli/sim.js";
+import { waitFor } from "../helpers/wait.js";
+import { getResponse, videoTask } from "./harness.js";
 
 // The CLI runs from the build (`npm test` builds first; run `npm run build` before this file locally).
 const LINE = /^runware sim listening on (ws:\/\/127\.0\.0\.1:(\d+)\/v1) \(images (http:\/\/127\.0\.0\.1:\d+)\)$/;
@@ -27,6 +29,25 @@ describe("sim - runware sim command", () => {
     r.child.kill("SIGTERM");
     expect(await r.exited).toEqual({ code: 0, signal: null });
     expect(r.stdout().trim().split("\n")).toHaveLength(1);
+  });
+
+  it("sim - --time-scale 0.001 renders a 60 s video in milliseconds and serves its MP4", async () => {
+    const r = start(["sim", "--port", "0", "--time-scale", "0.001"]);
+    const m = LINE.exec(await r.waitForLine(READY));
+    const c = cleanup.add(await WsTestClient.connect(m![1]!), (x) => x.close());
+    await c.authenticate("test-key");
+    const task = videoTask();
+    c.send([task]);
+    await c.itemsFor(task.taskUUID, 1); // the ack
+    const done = await waitFor(async () => {
+      const item = (await getResponse(c, task.taskUUID)).data?.[0];
+      return item?.["status"] === "success" ? item : undefined;
+    }, "the video to render");
+    const mp4 = Buffer.from(await (await fetch(done["videoURL"])).arrayBuffer());
+    expect(mp4.toString("latin1", 4, 8)).toBe("ftyp");
+    await c.close();
+    r.child.kill("SIGTERM");
+    expect(await r.exited).toEqual({ code: 0, signal: null });
   });
 
   it("sim - exits 0 on SIGINT too", async () => {
@@ -69,6 +90,12 @@ describe("sim - runware sim command", () => {
       "0.25",
       "--split",
       "each",
+      "--time-scale",
+      "0.001",
+      "--video-render-ms",
+      "30000",
+      "--audio-render-ms",
+      "4000",
     ]);
     expect(parsed).toEqual({
       help: false,
@@ -83,10 +110,14 @@ describe("sim - runware sim command", () => {
         resumeBufferMs: 9,
         rejectedKeys: ["a", "b"],
         split: "each",
+        timeScale: 0.001,
+        videoRenderMs: 30000,
+        audioRenderMs: 4000,
       },
     });
     expect(() => parseSimArgs(["--transient-rate", "2"])).toThrow(/between 0 and 1/);
     expect(() => parseSimArgs(["--work-ms=-1"])).toThrow(/>= 0/);
+    expect(() => parseSimArgs(["--time-scale", "fast"])).toThrow(/--time-scale must be a number >= 0/);
     expect(() => parseSimArgs(["--nope"])).toThrow();
   });
 });

@@ -47,3 +47,42 @@ export function imageTask(extra: Record<string, unknown> = {}): Record<string, u
 }
 
 export const hasError = (code: string) => (f: Frame) => (f.errors ?? []).some((e) => e["code"] === code);
+
+/** A `videoInference` as Runware documents it (docs/protocol.md §8: KlingAI, 10 s), async unless overridden. */
+export function videoTask(extra: Record<string, unknown> = {}): Record<string, unknown> & { taskUUID: string } {
+  return {
+    taskType: "videoInference",
+    taskUUID: randomUUID(),
+    deliveryMethod: "async",
+    model: "klingai:5@3",
+    positivePrompt: "a cat playing with a ball of yarn",
+    duration: 10,
+    width: 1920,
+    height: 1080,
+    ...extra,
+  };
+}
+
+/** An `audioInference` (the docs' example: ElevenLabs, 15 s), async unless overridden. */
+export function audioTask(extra: Record<string, unknown> = {}): Record<string, unknown> & { taskUUID: string } {
+  return {
+    taskType: "audioInference",
+    taskUUID: randomUUID(),
+    deliveryMethod: "async",
+    model: "elevenlabs:1@1",
+    positivePrompt: "peaceful piano melody with gentle rain",
+    duration: 15,
+    ...extra,
+  };
+}
+
+/** Send one getResponse for `taskUUID` and return its reply frame (items with a `status`, or errors; not an ack). */
+export async function getResponse(c: WsTestClient, taskUUID: string): Promise<Frame> {
+  const from = c.mark();
+  c.send([{ taskType: "getResponse", taskUUID }]);
+  const mine = (x: Record<string, unknown>) => x["taskUUID"] === taskUUID;
+  return c.waitFor((f) => (f.data ?? []).some((x) => mine(x) && x["status"] !== undefined) || (f.errors ?? []).some(mine), {
+    from,
+    what: `getResponse reply for ${taskUUID}`,
+  });
+}

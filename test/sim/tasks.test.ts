@@ -38,17 +38,16 @@ describe("sim - modelSearch", () => {
   it("sim - pages with limit and offset while totalResults counts every match", async () => {
     const sim = await start();
     const c = await authed(sim);
-    const p1 = await search(c, { limit: 5, offset: 0 });
-    const p2 = await search(c, { limit: 5, offset: 5 });
-    const p3 = await search(c, { limit: 5, offset: 10 });
-    const airs = [...p1["results"], ...p2["results"], ...p3["results"]].map((m: Obj) => m["air"]);
-    expect(p1["results"]).toHaveLength(5);
+    const pages: Obj[] = [];
+    for (let offset = 0; offset < CATALOGUE.length; offset += 5) pages.push(await search(c, { limit: 5, offset }));
+    const airs = pages.flatMap((p) => p["results"]).map((m: Obj) => m["air"]);
+    expect(pages[0]!["results"]).toHaveLength(5);
     expect(new Set(airs).size).toBe(CATALOGUE.length);
-    expect([p1, p2, p3].every((p) => p["totalResults"] === CATALOGUE.length)).toBe(true);
+    expect(pages.every((p) => p["totalResults"] === CATALOGUE.length)).toBe(true);
     expect((await search(c, { offset: 500 }))["results"]).toEqual([]);
   });
 
-  it("sim - filters by search text (name, air, version, tags; case-insensitive), category, type, architecture and tags", async () => {
+  it("sim - filters by search text (name, air, version, tags; case-insensitive), category, type, architecture and tags (video and audio models too)", async () => {
     const sim = await start();
     const c = await authed(sim);
     const airs = (p: Obj) => p["results"].map((m: Obj) => m["air"]).sort();
@@ -59,6 +58,8 @@ describe("sim - modelSearch", () => {
     expect(airs(await search(c, { category: "checkpoint", type: "inpainting" }))).toEqual(["civitai:4384@131004"]);
     expect(airs(await search(c, { architecture: "flux1d" }))).toEqual(["civitai:631986@706528", "runware:101@1"]);
     expect(airs(await search(c, { tags: ["anime", "nope"] }))).toEqual(["civitai:257749@290640", "civitai:4384@128713"]);
+    expect(airs(await search(c, { tags: ["video"] }))).toEqual(["google:3@3", "klingai:5@3", "minimax:3@1"]);
+    expect(airs(await search(c, { tags: ["audio"] }))).toEqual(["elevenlabs:1@1", "minimax:music@2.6"]);
     const none = await search(c, { search: "no such model" });
     expect(none["results"]).toEqual([]);
     expect(none["totalResults"]).toBe(0);

@@ -62,9 +62,20 @@ describe("decisions - what follows an answer", () => {
     expect(d.onDeadline({ ...facts(), lostContact: false }, 10)).toMatchObject({ state: "failed", code: "taskTimeout" });
     expect(d.onDeadline({ ...facts({ undelivered: true }), lostContact: false }, 10).message).toMatch(/could not be delivered/);
     expect(d.onDeadline({ ...facts({ undelivered: true, reached: true }), lostContact: true }, 10).state).toBe("in-doubt");
-    expect(d.onStop(facts(), "stop")).toMatchObject({ state: "in-doubt", code: "taskInDoubt" });
-    expect(d.onStop(facts({ submits: 0, written: false }), "stop")).toMatchObject({ state: "failed", code: "taskAborted" });
-    expect(d.onStop(facts({ undelivered: true }), "stop")).toMatchObject({ state: "failed", code: "taskAborted" });
+    const sync = { taskUUID: "u-1", async: false, acked: false };
+    expect(d.onStop({ ...facts(), ...sync }, "stop")).toMatchObject({ state: "in-doubt", code: "taskInDoubt" });
+    expect(d.onStop({ ...facts({ submits: 0, written: false }), ...sync }, "stop")).toMatchObject({ state: "failed", code: "taskAborted" });
+    expect(d.onStop({ ...facts({ undelivered: true }), ...sync }, "stop")).toMatchObject({ state: "failed", code: "taskAborted" });
+  });
+
+  it("decisions - an async task Runware accepted, given up on by the daemon: in doubt, naming the task and how to ask again", () => {
+    const stop = d.onStop({ ...facts(), taskUUID: "u-2", async: true, acked: true }, "drained");
+    expect(stop).toMatchObject({ state: "in-doubt", code: "taskInDoubt" });
+    expect(stop.message).toMatch(/u-2 and may still finish it/);
+    expect(stop.message).toContain("GET /v1/tasks/u-2?wait=1");
+    const late = d.onAsyncDeadline({ taskUUID: "u-3" }, 1800000);
+    expect(late).toMatchObject({ state: "in-doubt", code: "taskInDoubt" });
+    expect(late.message).toMatch(/1800000 ms \(--async-timeout-ms\).*Runware accepted task u-3 and may still finish it/);
   });
 });
 

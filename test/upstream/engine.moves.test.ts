@@ -404,6 +404,31 @@ describe("task moves - across a dropped link", () => {
   });
 });
 
+describe("task moves - async tasks the daemon gave up on", () => {
+  it("task moves - queued -> polling: after the async timeout (in doubt), a lookup asks Runware again and the record ends as Runware says", async () => {
+    const { link, engine, movesOf } = setup({ asyncTimeoutMs: 40 });
+    link.up();
+    const uuid = randomUUID();
+    const h = engine.submit({ taskType: "videoInference", taskUUID: uuid, positivePrompt: "waves" });
+    await sent(link, uuid);
+    link.reply({ data: [{ taskType: "videoInference", taskUUID: uuid }] }); // the ack
+    const first = await h.done;
+    expect(first).toMatchObject({ state: "in-doubt", askAgain: true, expected: 1 });
+    expect(first.errors.at(-1)?.message).toMatch(new RegExp(`Runware accepted task ${uuid} and may still finish it`));
+    const polls = link.sentFor(uuid, "getResponse").length;
+
+    const again = engine.reopen(first);
+    expect(again).toBeDefined();
+    await sent(link, uuid, polls + 1, "getResponse"); // at once
+    link.reply({ data: [{ taskType: "videoInference", taskUUID: uuid, status: "success", videoUUID: randomUUID() }] });
+    const out = await again!.done;
+    expect(out.state).toBe("done");
+    expect(out.data).toHaveLength(1);
+    expect(link.sentFor(uuid, "videoInference")).toHaveLength(1); // never submitted again
+    expect(movesOf(uuid).slice(-2)).toEqual(["queued>polling", "polling>done"]);
+  });
+});
+
 describe("task moves - frames that never reached Runware", () => {
   it("task moves - a frame the far end refused as too big (1009) is resent at once in smaller frames, never in doubt", async () => {
     const big = "x".repeat(100 * 1024);

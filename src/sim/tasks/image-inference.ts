@@ -5,6 +5,7 @@
  * `NSFWContent` only when a safety check was asked for.
  */
 import { randomUUID } from "node:crypto";
+import { modelTaskType } from "../catalogue.js";
 import { imageUrl } from "../images.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "../limits.js";
 import { padPng } from "../png.js";
@@ -28,6 +29,13 @@ export const imageInference: TaskHandler = {
     firstProblem(
       () => stringParam(task, "model", { min: 1 }, true),
       () => ruleParam(task, "model", (v) => typeof v === "string" && AIR_RE.test(v), "must be an AIR identifier such as runware:101@1"),
+      () =>
+        ruleParam(
+          task,
+          "model",
+          (v) => (modelTaskType(String(v)) ?? "imageInference") === "imageInference",
+          "this model does not run imageInference",
+        ),
       () => stringParam(task, "positivePrompt", L.positivePrompt, true),
       () => stringParam(task, "negativePrompt", L.negativePrompt, false),
       () => numberParam(task, "width", L.side, { required: true, integer: true }),

@@ -1,5 +1,6 @@
 /** Task types the simulator runs; anything else gets `unsupportedTaskType`. */
 import { imageInference } from "./image-inference.js";
+import { audioInference, videoInference } from "./media-inference.js";
 import { modelSearch } from "./model-search.js";
 import { promptEnhance } from "./prompt-enhance.js";
 import type { TaskHandler } from "./types.js";
@@ -7,6 +8,8 @@ import { imageUpload, modelUpload } from "./uploads.js";
 
 export const TASK_HANDLERS: ReadonlyMap<string, TaskHandler> = new Map([
   ["imageInference", imageInference],
+  ["videoInference", videoInference],
+  ["audioInference", audioInference],
   ["modelSearch", modelSearch],
   ["promptEnhance", promptEnhance],
   ["imageUpload", imageUpload],
