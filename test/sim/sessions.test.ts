@@ -72,7 +72,9 @@ describe("sim - sessions and the resume buffer", () => {
   });
 
   it("sim - resuming from a new connection detaches the old one, whose later tasks need auth again", async () => {
-    const sim = await start({ workMs: 60 });
+    // Long enough that the task is still running when c2 resumes, even on a loaded machine (at 60 ms
+    // it could finish first and go to c1, which was still attached).
+    const sim = await start({ workMs: 1_000 });
     const { c1, session, task } = await taskRunning(sim);
     const c2 = await connect(sim);
     expect(await c2.authenticate("test-key", session)).toBe(session);
