@@ -77,6 +77,15 @@ export function validateBatch(body: unknown, inUse: (uuid: string) => boolean, m
         taskType,
       });
     }
+    if (rec["deliveryMethod"] === "stream") {
+      // Server-sent events exist only on Runware's REST API, never over its WebSocket (docs/protocol.md §3.3).
+      return refuse(
+        400,
+        "unsupportedDeliveryMethod",
+        `${at}: deliveryMethod "stream" (server-sent events) exists only on Runware's REST API, not over its WebSocket; omit deliveryMethod for one answer with every result, or use "async"`,
+        { parameter: "deliveryMethod", taskType },
+      );
+    }
     const given = rec["taskUUID"];
     if (given !== undefined && !TaskUUIDSchema.safeParse(given).success) {
       return refuse(400, "invalidTaskUUID", `${at}: taskUUID must be a UUID v4`, { parameter: "taskUUID", taskType });

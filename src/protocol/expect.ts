@@ -10,7 +10,8 @@ export type Expectation =
   | { readonly kind: "status"; readonly terminal: ReadonlySet<string> };
 
 /** Task types that honour `numberResults`. */
-const MULTI_RESULT = new Set(["imageInference", "photoMaker", "videoInference", "audioInference", "3dInference"]);
+/** `textInference` takes `numberResults` too (docs/protocol.md §3.3: rw-ts task-map.ts). */
+const MULTI_RESULT = new Set(["imageInference", "photoMaker", "videoInference", "audioInference", "3dInference", "textInference"]);
 const MODEL_UPLOAD_TERMINAL: ReadonlySet<string> = new Set(["ready", "failed"]);
 
 function positiveInt(value: unknown, fallback: number): number {

@@ -102,6 +102,16 @@ describe("local api - refusals of POST /v1", () => {
     await expectNothingSentThenServes(rig);
   });
 
+  it("local api - refuses deliveryMethod stream (REST-only server-sent events) before sending, saying to use sync or async", async () => {
+    const rig = await startRig(cleanup);
+    const text = { taskType: "textInference", taskUUID: randomUUID(), model: "runware:text@1", deliveryMethod: "stream", messages: [] };
+    const res = await postTasks(rig.socketPath, [imageTask(), text]);
+    const err = expectRefusal(res, 400, "unsupportedDeliveryMethod");
+    expect(err).toMatchObject({ parameter: "deliveryMethod", taskType: "textInference" });
+    expect(err["message"]).toMatch(/REST API.*omit deliveryMethod.*"async"/);
+    await expectNothingSentThenServes(rig);
+  });
+
   it("local api - refuses an apiKey field nested anywhere (400) and never echoes its value", async () => {
     const rig = await startRig(cleanup);
     const secret = "nested-fake-key-4242";

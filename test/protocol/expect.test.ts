@@ -7,7 +7,7 @@ const item = (extra: Record<string, unknown> = {}): DataItem => ({ taskType: "im
 const items = (n: number): DataItem[] => Array.from({ length: n }, (_, i) => item({ imageUUID: `img-${i}` }));
 
 describe("protocol expect - expectedResults", () => {
-  const INFERENCE = ["imageInference", "photoMaker", "videoInference", "audioInference", "3dInference"];
+  const INFERENCE = ["imageInference", "photoMaker", "videoInference", "audioInference", "3dInference", "textInference"];
 
   it("protocol - inference tasks expect numberResults items", () => {
     for (const taskType of INFERENCE) {
