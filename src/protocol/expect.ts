@@ -19,6 +19,9 @@ function positiveInt(value: unknown, fallback: number): number {
 }
 
 export function expectedResults(task: { taskType: string; [k: string]: unknown }): Expectation {
+  // With a webhookURL Runware sends only its acknowledgement over the socket and POSTs the results
+  // to the URL (docs/protocol.md §3.3): the acknowledgement is the task's one item.
+  if (typeof task["webhookURL"] === "string" && task["webhookURL"] !== "") return { kind: "count", count: 1 };
   if (MULTI_RESULT.has(task.taskType)) return { kind: "count", count: positiveInt(task["numberResults"], 1) };
   if (task.taskType === "promptEnhance") return { kind: "count", count: positiveInt(task["promptVersions"], 1) };
   if (task.taskType === "modelUpload") return { kind: "status", terminal: MODEL_UPLOAD_TERMINAL };

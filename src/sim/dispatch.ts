@@ -16,6 +16,7 @@ import type { SimOptions } from "./options.js";
 import type { TaskRecord, TaskRegistry } from "./registry.js";
 import type { Rng } from "./rng.js";
 import { ackFrame, pollFrame, runTask } from "./runner.js";
+import { webhookOf } from "./webhook.js";
 import type { Session, SessionStore } from "./session.js";
 import { TASK_HANDLERS } from "./tasks/index.js";
 import type { Timers } from "./timers.js";
@@ -196,9 +197,11 @@ export class Dispatcher {
       enumParam(task, "deliveryMethod", RUNWARE_LIMITS.deliveryMethods) ??
       (handler.asyncOnly && task["deliveryMethod"] !== "async" ? asyncOnlyError(taskType) : undefined) ??
       handler.validate(task);
-    const base = { ...ids, session, async: task["deliveryMethod"] === "async" };
-    if (problem) {
-      const failure = { ...problem, ...ids };
+    const hook = webhookOf(task, ids);
+    const refused = problem ?? (typeof hook === "object" ? hook : undefined);
+    const base = { ...ids, session, async: task["deliveryMethod"] === "async", ...(typeof hook === "string" ? { webhook: hook } : {}) };
+    if (refused) {
+      const failure = { ...refused, ...ids };
       // Registered as failed: getResponse can report it and the UUID may be reused.
       registry.add({ ...base, status: "error", generations: [], failure });
       session.emit({ errors: [failure] });
@@ -214,7 +217,7 @@ export class Dispatcher {
     const rec: TaskRecord = { ...base, status: "processing", generations: plan.items.map(() => ({ state: "processing" })) };
     registry.add(rec);
     counters.noteOutstanding(registry.outstanding);
-    if (rec.async) session.emit(ackFrame(rec, opts.asyncAckStatus));
+    if (rec.async || rec.webhook) session.emit(ackFrame(rec, opts.asyncAckStatus));
     const render = handler.renderMs?.(opts);
     runTask(rec, plan, this.s.injector.take(taskType, this.s.rng), {
       timers: this.s.timers,

@@ -18,6 +18,8 @@ export interface TaskRecord {
   readonly session: Session;
   /** `deliveryMethod: "async"`: results are kept for getResponse, never pushed. */
   readonly async: boolean;
+  /** `webhookURL`: only the acknowledgement goes over the socket; each result is POSTed here (webhook.ts). */
+  readonly webhook?: string;
   status: TaskStatus;
   /** One entry per result item (numberResults, promptVersions, ...). */
   generations: Generation[];

@@ -3,6 +3,7 @@
  * the split (sync), or are only recorded for `getResponse` (async, docs/protocol.md §4). An
  * injected fault fails the task with its code after `workMs` instead.
  */
+import { postResult } from "./webhook.js";
 import type { AsyncErrorForm, SplitMode } from "./options.js";
 import { progressAt, type TaskRecord, type TaskRegistry } from "./registry.js";
 import type { Rng } from "./rng.js";
@@ -30,7 +31,8 @@ export interface RunEnv {
 function fail(rec: TaskRecord, env: RunEnv, error: WireError): void {
   rec.generations = rec.generations.map(() => ({ state: "error", error }));
   env.registry.finish(rec, "error");
-  if (!rec.async) rec.session.emit({ errors: [error] });
+  if (rec.webhook) postResult(rec.webhook, { errors: [error] }, (err) => env.onError(err));
+  else if (!rec.async) rec.session.emit({ errors: [error] });
 }
 
 export function runTask(rec: TaskRecord, plan: TaskPlan, injectedCode: string | undefined, env: RunEnv): void {
@@ -67,7 +69,8 @@ export function runTask(rec: TaskRecord, plan: TaskPlan, injectedCode: string | 
       }
       remaining -= group.indices.length;
       if (remaining === 0) env.registry.finish(rec, "success");
-      if (!rec.async) rec.session.emit({ data: items });
+      if (rec.webhook) for (const item of items) postResult(rec.webhook, item, (err) => env.onError(err));
+      else if (!rec.async) rec.session.emit({ data: items });
     });
   }
 }

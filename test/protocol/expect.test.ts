@@ -19,6 +19,14 @@ describe("protocol expect - expectedResults", () => {
     for (const taskType of INFERENCE) expect(expectedResults({ taskType }), taskType).toEqual({ kind: "count", count: 1 });
   });
 
+  it("protocol - a task with a webhookURL is complete at its acknowledgement, whatever numberResults", () => {
+    expect(expectedResults({ taskType: "imageInference", numberResults: 4, webhookURL: "http://127.0.0.1:9/hook" })).toEqual({
+      kind: "count",
+      count: 1,
+    });
+    expect(expectedResults({ taskType: "imageInference", numberResults: 4, webhookURL: "" })).toEqual({ kind: "count", count: 4 });
+  });
+
   it("protocol - a bad numberResults falls back to one result", () => {
     for (const numberResults of [0, -3, 1.5, "4", null, NaN, Infinity, true, [2]]) {
       expect(expectedResults({ taskType: "imageInference", numberResults }), String(numberResults)).toEqual({ kind: "count", count: 1 });

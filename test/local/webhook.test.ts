@@ -1,0 +1,55 @@
+/**
+ * `webhookURL` (docs/protocol.md §3.3): Runware acknowledges over the socket and POSTs each result
+ * to the URL. Through a real daemon and the simulator: the caller's answer is the acknowledgement,
+ * the results reach the webhook, and a webhook the simulator will not post to is refused.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { Cleanup } from "../helpers/cleanup.js";
+import { postTasks, startRig } from "../helpers/daemon.js";
+import { imageTask } from "../helpers/engine.js";
+import { waitFor } from "../helpers/wait.js";
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+async function webhookServer(): Promise<{ url: string; received: Array<Record<string, unknown>> }> {
+  const received: Array<Record<string, unknown>> = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => (body += c));
+    req.on("end", () => {
+      received.push(JSON.parse(body) as Record<string, unknown>);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  cleanup.add(server, (s) => new Promise<void>((r) => s.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+describe("webhooks", () => {
+  it("webhook - the caller's answer is Runware's acknowledgement; each result is POSTed to the webhook", async () => {
+    const rig = await startRig(cleanup);
+    const hook = await webhookServer();
+    const task = imageTask({ taskUUID: randomUUID(), numberResults: 3, webhookURL: hook.url });
+    const res = await postTasks(rig.socketPath, [task]);
+    expect(res.status).toBe(200);
+    expect(res.json?.["errors"]).toBeUndefined();
+    expect(res.json?.["data"]).toEqual([{ taskType: "imageInference", taskUUID: task.taskUUID }]);
+    await waitFor(() => hook.received.length === 3, "three results at the webhook");
+    for (const item of hook.received) expect(item).toMatchObject({ taskUUID: task.taskUUID, imageURL: expect.stringMatching(/^http:/) });
+  });
+
+  it("webhook - a webhookURL off this machine is refused by the simulator, and the caller gets that error", async () => {
+    const rig = await startRig(cleanup);
+    const task = imageTask({ taskUUID: randomUUID(), webhookURL: "https://example.com/hook" });
+    const res = await postTasks(rig.socketPath, [task]);
+    expect(res.json?.["errors"]).toEqual([
+      expect.objectContaining({ code: "invalidWebhookURL", taskUUID: task.taskUUID, parameter: "webhookURL" }),
+    ]);
+  });
+});
