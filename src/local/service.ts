@@ -123,7 +123,7 @@ export class TaskService {
       return this.local(task, [{ taskType: "ping", taskUUID: task.taskUUID, pong: true }], [], sink);
     }
     if (task.taskType === "getResponse") {
-      const known = this.lookup(task.taskUUID) && (await this.current(task.taskUUID));
+      const known = await this.current(task.taskUUID);
       if (known) return this.local(task, ...getResponseView(known), sink);
       const gone = this.evicted(task.taskUUID);
       if (gone) {

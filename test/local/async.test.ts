@@ -30,6 +30,18 @@ interface AsyncRig extends DaemonRig {
   stopAndCheck(): Promise<void>;
 }
 
+/** An async task that takes `workMs` at the simulator, answered in doubt after the daemon's 150 ms async timeout. */
+async function givenUpOn(workMs: number): Promise<{ rig: AsyncRig; uuid: string; err: Obj }> {
+  const rig = await start({ flags: { "async-timeout-ms": "150" }, sim: { workMs } });
+  const task = asyncImage();
+  const uuid = task.taskUUID as string;
+  const first = await postTasks(rig.socketPath, [task]);
+  expect(first.status).toBe(200);
+  const err = first.json?.["errors"]?.[0] as Obj;
+  expect(err).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
+  return { rig, uuid, err };
+}
+
 async function start(opts: RigOptions = {}): Promise<AsyncRig> {
   const clock = new TrackingClock();
   const rig = await startRig(cleanup, { ...opts, daemon: { engine: { clock } } });
@@ -165,13 +177,7 @@ describe("async - timeouts", () => {
   });
 
   it("async - a daemon-side async timeout is answered in doubt naming the task; ?wait=1 then asks Runware again and succeeds", async () => {
-    const rig = await start({ flags: { "async-timeout-ms": "150" }, sim: { workMs: 1_000 } });
-    const task = asyncImage();
-    const uuid = task.taskUUID as string;
-    const first = await postTasks(rig.socketPath, [task]);
-    expect(first.status).toBe(200);
-    const err = first.json?.["errors"]?.[0] as Obj;
-    expect(err).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
+    const { rig, uuid, err } = await givenUpOn(1_000);
     expect(err["message"]).toContain(`Runware accepted task ${uuid} and may still finish it`);
     expect(err["message"]).toContain(`GET /v1/tasks/${uuid}?wait=1`);
 
@@ -194,11 +200,7 @@ describe("async - timeouts", () => {
   });
 
   it("async - a lookup of a task given up on does not hang once Runware is gone: it shows the record as it stands", async () => {
-    const rig = await start({ flags: { "async-timeout-ms": "150" }, sim: { workMs: 5_000 } });
-    const task = asyncImage();
-    const uuid = task.taskUUID as string;
-    const first = await postTasks(rig.socketPath, [task]);
-    expect(first.json?.["errors"]?.[0]).toMatchObject({ code: "taskInDoubt", taskUUID: uuid });
+    const { rig, uuid } = await givenUpOn(5_000);
     await rig.sim.close(); // Runware is gone: nothing can answer
     const t0 = performance.now();
     const now = await getJson(rig.socketPath, `/v1/tasks/${uuid}`);
