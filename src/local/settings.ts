@@ -137,8 +137,8 @@ export const SETTINGS = {
     arg: "MS",
     default: 1_800_000,
     schema: ms,
-    help: "an async task not finished this long after Runware acknowledged it ends in doubt (a later lookup asks again)",
-    why: "Counted from the acknowledgement, not the sync task timeout: 30 minutes, over the official TypeScript SDK's 20-minute poll timeout, for renders Runware queues before it starts them.",
+    help: "an async task not finished this long after Runware acknowledged it ends in doubt (a later lookup asks again); also bounds a modelUpload from its submission",
+    why: "Counted from the acknowledgement, not the sync task timeout: 30 minutes, over the official TypeScript SDK's 20-minute poll timeout, for renders Runware queues before it starts them. A modelUpload streams its statuses as long (sdk-py waits 15 min, sdk-js 1 h; docs/protocol.md §3.3).",
     group: "tasks",
   }),
   maxTaskRetries: setting({

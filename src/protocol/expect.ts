@@ -1,36 +1,53 @@
 /**
- * How many result items a task yields before it is complete (docs/protocol.md §3.3):
- * inference tasks send `numberResults` items (default 1), `promptEnhance` sends `promptVersions`
- * items, `modelUpload` streams status items until a terminal status, everything else sends one.
+ * When a task is complete, from its kind's ending (protocol/task-kinds.ts; docs/protocol.md §3.3):
+ * a count of items, a status stream's first end status, or, with a `webhookURL`, Runware's
+ * acknowledgement (the results go to the webhook).
  */
 import type { DataItem } from "./schemas.js";
+import { kindOf } from "./task-kinds.js";
 
 export type Expectation =
   | { readonly kind: "count"; readonly count: number }
-  | { readonly kind: "status"; readonly terminal: ReadonlySet<string> };
+  /** With a webhookURL: the acknowledgement is the task's one item (async or not). */
+  | { readonly kind: "ack" }
+  | { readonly kind: "status"; readonly inProgress: ReadonlySet<string>; readonly success: string };
 
-/** Task types that honour `numberResults`. */
-/** `textInference` takes `numberResults` too (docs/protocol.md §3.3: rw-ts task-map.ts). */
-const MULTI_RESULT = new Set(["imageInference", "photoMaker", "videoInference", "audioInference", "3dInference", "textInference"]);
-const MODEL_UPLOAD_TERMINAL: ReadonlySet<string> = new Set(["ready", "failed"]);
+/** A finished task: done, or failed with the error its end status means. */
+export type TaskEnd = { readonly state: "done" } | { readonly state: "failed"; readonly code: string; readonly message: string };
+
+/** The code of a status stream that ended in a status other than its success one (e.g. modelUpload's "error downloading"). */
+export const STATUS_FAILED_CODE = "taskStatusFailed";
 
 function positiveInt(value: unknown, fallback: number): number {
   return typeof value === "number" && Number.isInteger(value) && value >= 1 ? value : fallback;
 }
 
-export function expectedResults(task: { taskType: string; [k: string]: unknown }): Expectation {
-  // With a webhookURL Runware sends only its acknowledgement over the socket and POSTs the results
-  // to the URL (docs/protocol.md §3.3): the acknowledgement is the task's one item.
-  if (typeof task["webhookURL"] === "string" && task["webhookURL"] !== "") return { kind: "count", count: 1 };
-  if (MULTI_RESULT.has(task.taskType)) return { kind: "count", count: positiveInt(task["numberResults"], 1) };
-  if (task.taskType === "promptEnhance") return { kind: "count", count: positiveInt(task["promptVersions"], 1) };
-  if (task.taskType === "modelUpload") return { kind: "status", terminal: MODEL_UPLOAD_TERMINAL };
-  return { kind: "count", count: 1 };
+export function hasWebhook(task: Record<string, unknown>): boolean {
+  return typeof task["webhookURL"] === "string" && task["webhookURL"] !== "";
 }
 
-/** True once `items` (this task's items so far, in arrival order) complete the task. */
-export function isComplete(expect: Expectation, items: readonly DataItem[]): boolean {
-  if (expect.kind === "count") return items.length >= expect.count;
+export function expectedResults(task: { taskType: string; [k: string]: unknown }): Expectation {
+  // With a webhookURL Runware sends only its acknowledgement over the socket and POSTs the results
+  // to the URL (docs/protocol.md §3.3, platform/webhooks; sdk-py waits for exactly one ack).
+  if (hasWebhook(task)) return { kind: "ack" };
+  const ending = kindOf(task.taskType)?.ending;
+  if (ending?.by === "status") return { kind: "status", inProgress: new Set(ending.inProgress), success: ending.success };
+  return { kind: "count", count: ending ? positiveInt(task[ending.field], 1) : 1 };
+}
+
+/** How `items` (this task's items so far, in arrival order) end the task; undefined while it runs. */
+export function endOf(expect: Expectation, items: readonly DataItem[]): TaskEnd | undefined {
+  if (expect.kind === "count") return items.length >= expect.count ? { state: "done" } : undefined;
+  if (expect.kind === "ack") return items.length >= 1 ? { state: "done" } : undefined;
   const last = items[items.length - 1];
-  return last !== undefined && typeof last["status"] === "string" && expect.terminal.has(last["status"]);
+  const status = last?.["status"];
+  if (typeof status !== "string" || expect.inProgress.has(status)) return undefined;
+  if (status === expect.success) return { state: "done" };
+  const said = typeof last?.["message"] === "string" && last["message"] !== "" ? `: ${last["message"]}` : "";
+  return { state: "failed", code: STATUS_FAILED_CODE, message: `the task ended with status "${status}"${said}` };
+}
+
+/** True once `items` complete the task, well or not. */
+export function isComplete(expect: Expectation, items: readonly DataItem[]): boolean {
+  return endOf(expect, items) !== undefined;
 }

@@ -1,22 +1,34 @@
 /**
- * Task kinds in one place: for each task type, whether Runware runs it asynchronously and how its
- * polling starts (docs/protocol.md §4.5). Runware's advice: images and fast tasks synchronous;
- * video, audio, 3D and training asynchronous, with an initial delay before the first poll for tasks
- * of predictable length (platform/task-polling). The official TypeScript SDK's types
- * (src/types/task-map.ts) take only `deliveryMethod: "async"` for `videoInference` and for the
- * video forms of `caption`, `upscale` and `removeBackground` (an `inputs.video`).
+ * Task kinds in one place (docs/protocol.md §3.3, §4.5): for each task type, whether Runware runs
+ * it asynchronously, how its polling starts, how it ends, and whether getResponse answers for it.
+ * Runware's advice: images and fast tasks synchronous; video, audio, 3D and training asynchronous,
+ * with an initial delay before the first poll for tasks of predictable length (platform/task-polling).
+ * The official TypeScript SDK's types (src/types/task-map.ts) take only `deliveryMethod: "async"`
+ * for `videoInference` and for the video forms of `caption`, `upscale` and `removeBackground` (an
+ * `inputs.video`).
  *
  * The daemon sends `deliveryMethod: "async"` for these when the caller gave none, and polls for
- * the caller (docs/local-api.md §2.8). Slots for later issues: how a kind ends (`ending`) and
- * which fields carry media inputs (`mediaInputs`).
+ * the caller (docs/local-api.md §2.8). A task type not listed runs sync and ends with one item.
  */
 
 /** When a task of this kind goes to Runware as async. */
 export type AsyncRule =
+  /** Never by its kind (the caller may still ask for async). */
+  | "never"
   /** Every task of the type. */
   | "always"
   /** Only when the task works on a video (`inputs.video`): the video forms of caption, upscale, removeBackground. */
   | "video-input";
+
+/** When a task is complete (docs/protocol.md §3.3); a task with a `webhookURL` ends on its acknowledgement whatever its kind. */
+export type Ending =
+  /** As many items as the task's `field` asks for (a positive integer; default 1). */
+  | { readonly by: "count"; readonly field: "numberResults" | "promptVersions" }
+  /**
+   * A stream of status items ending at the first status not in `inProgress`: `success` is the good
+   * end, any other is a failure (the official CLI saw failures other than `failed`).
+   */
+  | { readonly by: "status"; readonly inProgress: readonly string[]; readonly success: string };
 
 export interface TaskKind {
   readonly async: AsyncRule;
@@ -24,23 +36,50 @@ export interface TaskKind {
    * The first getResponse after this many ms (the engine never waits longer than its poll cap).
    * A render takes tens of seconds: an earlier poll only says "processing".
    */
-  readonly firstPollMs: number;
-  /** Issue 13/14: a kind-specific rule for when the task is complete (today: protocol/expect.ts). */
-  readonly ending?: undefined;
-  /** Issue 13/14: fields that carry media inputs (paths, URLs, base64). */
+  readonly firstPollMs?: number;
+  /** Default: one item. */
+  readonly ending?: Ending;
+  /**
+   * Runware reports it only on the connection that sent it, never through getResponse: after a
+   * drop the daemon waits for the resumed session's replay or resends it, and never polls.
+   */
+  readonly streamedOnly?: true;
+  /** Runs for many minutes without being async: bounded by `--async-timeout-ms` from its submission, not `--task-timeout-ms`. */
+  readonly long?: true;
+  /** Issue 14: fields that carry media inputs (paths, URLs, base64). */
   readonly mediaInputs?: readonly string[];
 }
 
+const COUNTED: Ending = { by: "count", field: "numberResults" };
 const VIDEO_OPERATION: TaskKind = { async: "video-input", firstPollMs: 3_000 };
 
+/**
+ * modelUpload: validated → downloaded → optimized → stored → ready, or a failure (docs/protocol.md
+ * §3.3). The official CLI: "the API does not expose them via getResponse polling" (internal/api/
+ * client.go); the Python SDK waits up to 15 min, sdk-js 1 h, for a file of gigabytes.
+ */
+const MODEL_UPLOAD: TaskKind = {
+  async: "never",
+  ending: { by: "status", inProgress: ["validated", "downloaded", "optimized", "stored"], success: "ready" },
+  streamedOnly: true,
+  long: true,
+};
+
 export const TASK_KINDS: Readonly<Record<string, TaskKind>> = {
-  videoInference: { async: "always", firstPollMs: 5_000 },
-  audioInference: { async: "always", firstPollMs: 2_000 },
-  "3dInference": { async: "always", firstPollMs: 5_000 },
+  imageInference: { async: "never", ending: COUNTED },
+  photoMaker: { async: "never", ending: COUNTED },
+  /** rw-ts task-map.ts: textInference takes numberResults (docs/protocol.md §3.3). */
+  textInference: { async: "never", ending: COUNTED },
+  videoInference: { async: "always", firstPollMs: 5_000, ending: COUNTED },
+  audioInference: { async: "always", firstPollMs: 2_000, ending: COUNTED },
+  "3dInference": { async: "always", firstPollMs: 5_000, ending: COUNTED },
   training: { async: "always", firstPollMs: 10_000 },
   caption: VIDEO_OPERATION,
   upscale: VIDEO_OPERATION,
   removeBackground: VIDEO_OPERATION,
+  /** `promptVersions` separate items under one taskUUID (prompt-enhancer docs; sdk-js collects that many). */
+  promptEnhance: { async: "never", ending: { by: "count", field: "promptVersions" } },
+  modelUpload: MODEL_UPLOAD,
 };
 
 export function kindOf(taskType: string): TaskKind | undefined {
@@ -55,7 +94,7 @@ function hasVideoInput(task: Record<string, unknown>): boolean {
 /** Whether Runware runs this task asynchronously by its kind (the caller's `deliveryMethod` aside). */
 export function runsAsync(task: { taskType: string; [k: string]: unknown }): boolean {
   const kind = kindOf(task.taskType);
-  if (!kind) return false;
+  if (!kind || kind.async === "never") return false;
   return kind.async === "always" || hasVideoInput(task);
 }
 

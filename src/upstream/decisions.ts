@@ -24,10 +24,25 @@ export type ErrorDecision =
   | { do: "not-found" }
   /** Every error is transient and retries are left: again under the same UUID after `delayMs`. */
   | { do: "retry"; delayMs: number }
+  /** conflictTaskUUID for a kind getResponse does not answer: Runware has it, its reports went to a connection that is gone. */
+  | { do: "in-doubt"; message: string }
   | { do: "fail" };
 
-export function onErrors(errors: readonly RunwareErrorObject[], retries: number, policy: RetryPolicy, random: RandomSource): ErrorDecision {
+export function onErrors(
+  errors: readonly RunwareErrorObject[],
+  t: { retries: number; streamedOnly: boolean },
+  policy: RetryPolicy,
+  random: RandomSource,
+): ErrorDecision {
+  const retries = t.retries;
   const code = errors[0]?.code ?? "unknownError";
+  if (code === "conflictTaskUUID" && t.streamedOnly) {
+    return {
+      do: "in-doubt",
+      message:
+        "Runware has this task (conflictTaskUUID) but reports it only on the connection that sent it, which is gone, and getResponse does not answer for it; look for its result (a modelUpload: modelSearch for its air)",
+    };
+  }
   if (code === "conflictTaskUUID") return { do: "poll" };
   if (NOT_FOUND_CODES.has(code)) return { do: "not-found" };
   if (retries < policy.maxTaskRetries && errors.every((e) => isTransientCode(e.code))) {
@@ -108,17 +123,20 @@ export type RecoveryDecision =
   | { do: "poll-now" }
   /** Resumed session: Runware replays its buffer; poll what is still missing after the grace. */
   | { do: "grace" }
+  /** Resumed session, a kind getResponse does not answer (streamedOnly): the replay and the rest of its stream come; wait. */
+  | { do: "wait" }
   /** Fresh session: the buffer is gone; submit again under the same UUID. */
   | { do: "resubmit" };
 
 export function onReady(
-  t: { phase: Phase; sentEpoch: number; undelivered: boolean },
+  t: { phase: Phase; sentEpoch: number; undelivered: boolean; streamedOnly: boolean },
   link: { epoch: number; resumed: boolean },
 ): RecoveryDecision {
   if (t.phase === "queued" || t.phase === "retry-wait" || t.sentEpoch >= link.epoch) return { do: "none" };
   if (t.phase === "polling") return { do: "poll-now" };
   if (t.undelivered) return { do: "resubmit" };
-  return link.resumed ? { do: "grace" } : { do: "resubmit" };
+  if (!link.resumed) return { do: "resubmit" };
+  return t.streamedOnly ? { do: "wait" } : { do: "grace" };
 }
 
 export interface DeadlineDecision {

@@ -7,7 +7,7 @@
 import type { RunwareErrorObject } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Slice, SplitFrame } from "../protocol/codec.js";
-import { isComplete } from "../protocol/expect.js";
+import { endOf, isComplete } from "../protocol/expect.js";
 import { isPendingStatus } from "../protocol/statuses.js";
 import type { DataItem } from "../protocol/schemas.js";
 import type { FinalPhase } from "./lifecycle.js";
@@ -82,7 +82,13 @@ export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void
   let progress: number | undefined;
   slice.items.forEach((item, index) => {
     const status = item["status"];
-    if (status === "error") {
+    if (t.expect.kind === "ack" && t.data.length === 0 && status !== "error" && isAsyncAcknowledgement(item)) {
+      // With a webhookURL the acknowledgement is the answer (docs/protocol.md §3.3): its one item,
+      // announced as a result, not as an ack followed by the same item.
+      t.ackAnnounced = true;
+      if (t.async) markAcked(t, act, item);
+      addItem(t, item, false, act.log);
+    } else if (status === "error") {
       // The item-level failure form of getResponse.
       const e = item["error"] as Partial<RunwareErrorObject> | undefined;
       errors.push(fill(t, { code: e?.code ?? "taskFailed", message: e?.message ?? "generation failed" }));
@@ -104,8 +110,13 @@ export function applySlice(t: TaskRecord, slice: Slice, act: SliceActions): void
     return;
   }
   if (progress !== undefined) reportProgress(t, progress, act.log);
-  if (isComplete(t.expect, t.data)) {
+  const end = endOf(t.expect, t.data);
+  if (end?.state === "done") {
     act.settle(t, "done", [], "every expected result arrived");
+    return;
+  }
+  if (end) {
+    act.settle(t, "failed", [fill(t, { code: end.code, message: end.message })], "it ended in a failure status");
     return;
   }
   if (processing || t.phase === "polling") act.poll(t);

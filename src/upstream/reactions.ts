@@ -52,8 +52,11 @@ export class Reactions {
   }
 
   onErrors(t: TaskRecord, errors: RunwareErrorObject[]): void {
-    const d = decide.onErrors(errors, t.retries, this.core.opts, this.core.random);
+    const d = decide.onErrors(errors, t, this.core.opts, this.core.random);
     switch (d.do) {
+      case "in-doubt":
+        this.core.settle(t, "in-doubt", [...errors, inDoubt(t, d.message)], "conflictTaskUUID for a task getResponse cannot fetch");
+        return;
       case "poll":
         this.core.log.info({ taskUUID: t.taskUUID, submits: t.submits }, "conflictTaskUUID: switching to getResponse");
         t.acked = true;
@@ -182,6 +185,7 @@ export class Reactions {
       if (t.phase === "sent") this.core.moveTo(t, "recovering", "the upstream link was replaced");
       if (d.do === "resubmit" && t.undelivered) this.resubmit(t, "undelivered", "its last submission never reached Runware");
       else if (d.do === "resubmit") this.resubmit(t, "fresh-session", "fresh session: Runware's buffer is gone");
+      else if (d.do === "wait") continue; // the resumed session replays its reports and the rest follow
       else
         this.armTimer(t, this.core.opts.recoveryGraceMs, () => this.startPolling(t, 0, "resumed: what the replay did not bring is polled"));
     }

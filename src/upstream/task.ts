@@ -2,6 +2,7 @@
  * One task's record while the engine owns it, and the shapes callers see. Plain typed data: the
  * engine (engine.ts) is the single owner that changes it, and `settle()` there is its only exit.
  */
+import { kindOf } from "../protocol/task-kinds.js";
 import type { RunwareErrorObject } from "../errors.js";
 import type { DataItem } from "../protocol/schemas.js";
 import type { Expectation } from "../protocol/expect.js";
@@ -65,6 +66,10 @@ export interface TaskRecord extends DeadlineNode, PollNode {
   readonly askedAsync: boolean;
   /** A caller's own `getResponse`: complete with the first reply, passed through as it is. */
   readonly passthrough: boolean;
+  /** Its kind is reported only on the connection that sent it, never by getResponse (task-kinds.ts `streamedOnly`). */
+  readonly streamedOnly: boolean;
+  /** Bounded by asyncTimeoutMs from its submission, not the task timeout (task-kinds.ts `long`). */
+  readonly long: boolean;
   /** Changed only by the engine's `moveTo()`, which checks lifecycle.ts. */
   phase: Phase;
   /** Counts phase changes: a frame owed in one phase is not sent once the task has moved on. */
@@ -136,6 +141,7 @@ export interface TaskHandle {
 export function newRecord(p: PreparedTask, client: string, expect: Expectation, firstPollMs: number): TaskRecord {
   const frame = p.frame;
   const async = frame["deliveryMethod"] === "async";
+  const kind = kindOf(frame.taskType);
   let resolve!: (o: TaskOutcome) => void;
   const done = new Promise<TaskOutcome>((r) => (resolve = r));
   return {
@@ -148,6 +154,8 @@ export function newRecord(p: PreparedTask, client: string, expect: Expectation, 
     async,
     askedAsync: async && !p.asyncByDefault,
     passthrough: frame.taskType === "getResponse",
+    streamedOnly: kind?.streamedOnly === true,
+    long: kind?.long === true,
     phase: "queued",
     moves: 0,
     outcome: undefined,

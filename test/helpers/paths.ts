@@ -45,25 +45,20 @@ async function viaWebSocket(rig: DaemonRig, tasks: Obj[], opts: PathOptions): Pr
 
 /** Send `tasks` (each with its own taskUUID) over `path`; resolves with the caller's final answer. */
 export async function answerVia(path: LocalPath, rig: DaemonRig, tasks: Obj[], opts: PathOptions = {}): Promise<PathAnswer> {
-  switch (path) {
-    case "http": {
-      const res = await postTasks(rig.socketPath, tasks, {}, opts.timeoutMs);
-      return { data: (res.json?.["data"] as Obj[] | undefined) ?? [], errors: (res.json?.["errors"] as Obj[] | undefined) ?? [] };
-    }
-    case "ndjson": {
-      const lines = await streamTasks(rig.socketPath, tasks, opts.timeoutMs).ended;
-      const values = lines.map((l) => l.value);
-      if (values.at(-1)?.["done"] !== true) throw new Error(`NDJSON stream without its done line: ${JSON.stringify(values)}`);
-      return {
-        data: values.flatMap((v) => (v["data"] as Obj[] | undefined) ?? []).filter((i) => !isNews(i)),
-        errors: values.flatMap((v) => (v["errors"] as Obj[] | undefined) ?? []),
-      };
-    }
-    case "ws":
-      return viaWebSocket(rig, tasks, opts);
-    case "client": {
-      const env = await connect({ socket: rig.socketPath }).run(tasks as Array<Obj & { taskType: string }>);
-      return { data: env.data as Obj[], errors: (env.errors as Obj[] | undefined) ?? [] };
-    }
+  if (path === "http") {
+    const res = await postTasks(rig.socketPath, tasks, {}, opts.timeoutMs);
+    return { data: (res.json?.["data"] as Obj[] | undefined) ?? [], errors: (res.json?.["errors"] as Obj[] | undefined) ?? [] };
   }
+  if (path === "ndjson") {
+    const lines = await streamTasks(rig.socketPath, tasks, opts.timeoutMs).ended;
+    const values = lines.map((l) => l.value);
+    if (values.at(-1)?.["done"] !== true) throw new Error(`NDJSON stream without its done line: ${JSON.stringify(values)}`);
+    return {
+      data: values.flatMap((v) => (v["data"] as Obj[] | undefined) ?? []).filter((i) => !isNews(i)),
+      errors: values.flatMap((v) => (v["errors"] as Obj[] | undefined) ?? []),
+    };
+  }
+  if (path === "ws") return viaWebSocket(rig, tasks, opts);
+  const env = await connect({ socket: rig.socketPath }).run(tasks as Array<Obj & { taskType: string }>);
+  return { data: env.data, errors: env.errors ?? [] };
 }

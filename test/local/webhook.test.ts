@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Cleanup } from "../helpers/cleanup.js";
 import { postTasks, startRig } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
+import { answerVia, LOCAL_PATHS } from "../helpers/paths.js";
 import { waitFor } from "../helpers/wait.js";
 
 const cleanup = new Cleanup();
@@ -42,6 +43,45 @@ describe("webhooks", () => {
     expect(res.json?.["data"]).toEqual([{ taskType: "imageInference", taskUUID: task.taskUUID }]);
     await waitFor(() => hook.received.length === 3, "three results at the webhook");
     for (const item of hook.received) expect(item).toMatchObject({ taskUUID: task.taskUUID, imageURL: expect.stringMatching(/^http:/) });
+  });
+
+  it("webhook - a video with a webhookURL is answered at Runware's acknowledgement and never polled; the video reaches the webhook", async () => {
+    const rig = await startRig(cleanup, { sim: { timeScale: 0.002 } });
+    const hook = await webhookServer();
+    const task = {
+      taskType: "videoInference",
+      taskUUID: randomUUID(),
+      model: "klingai:5@3",
+      positivePrompt: "waves on a beach",
+      duration: 5,
+      width: 1280,
+      height: 720,
+      webhookURL: hook.url,
+    };
+    const res = await postTasks(rig.socketPath, [task]);
+    expect(res.json).toEqual({ data: [{ taskType: "videoInference", taskUUID: task.taskUUID }] });
+    await waitFor(() => hook.received.length === 1, "the video at the webhook");
+    expect(hook.received[0]).toMatchObject({ taskUUID: task.taskUUID, videoURL: expect.stringMatching(/^http:/) });
+    expect(rig.sim.counters.pollsByTaskType["videoInference"] ?? 0).toBe(0);
+    expect(rig.daemon.engine.stats().tasks.async).toBe(0);
+  });
+
+  it("webhook - every local path answers with the acknowledgement, and every result of every path reaches the webhook", async () => {
+    const rig = await startRig(cleanup);
+    const hook = await webhookServer();
+    const sent: string[] = [];
+    for (const path of LOCAL_PATHS) {
+      const task = imageTask({ taskUUID: randomUUID(), numberResults: 2, webhookURL: hook.url });
+      sent.push(task.taskUUID as string);
+      const answer = await answerVia(path, rig, [task]);
+      expect(answer, path).toEqual({ data: [{ taskType: "imageInference", taskUUID: task.taskUUID }], errors: [] });
+    }
+    await waitFor(() => hook.received.length === 2 * LOCAL_PATHS.length, "two results per path at the webhook");
+    for (const uuid of sent)
+      expect(
+        hook.received.filter((r) => r["taskUUID"] === uuid),
+        uuid,
+      ).toHaveLength(2);
   });
 
   it("webhook - a webhookURL off this machine is refused by the simulator, and the caller gets that error", async () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from "vitest";
-import { expectedResults, isComplete, type Expectation } from "../../src/protocol/expect.js";
+import { endOf, expectedResults, isComplete, type Expectation } from "../../src/protocol/expect.js";
 import type { DataItem } from "../../src/protocol/schemas.js";
 
 const UUID = "a770f077-f413-47de-9dac-be0b26a35da6";
@@ -20,10 +20,11 @@ describe("protocol expect - expectedResults", () => {
   });
 
   it("protocol - a task with a webhookURL is complete at its acknowledgement, whatever numberResults", () => {
-    expect(expectedResults({ taskType: "imageInference", numberResults: 4, webhookURL: "http://127.0.0.1:9/hook" })).toEqual({
-      kind: "count",
-      count: 1,
-    });
+    for (const taskType of ["imageInference", "videoInference", "modelUpload"]) {
+      expect(expectedResults({ taskType, numberResults: 4, webhookURL: "http://127.0.0.1:9/hook" }), taskType).toEqual({ kind: "ack" });
+    }
+    expect(isComplete({ kind: "ack" }, [])).toBe(false);
+    expect(isComplete({ kind: "ack" }, [item()])).toBe(true);
     expect(expectedResults({ taskType: "imageInference", numberResults: 4, webhookURL: "" })).toEqual({ kind: "count", count: 4 });
   });
 
@@ -40,10 +41,21 @@ describe("protocol expect - expectedResults", () => {
     expect(expectedResults({ taskType: "promptEnhance", numberResults: 5 })).toEqual({ kind: "count", count: 1 });
   });
 
-  it("protocol - modelUpload waits for a terminal status (ready or failed)", () => {
+  it("protocol - modelUpload ends at the first status that is not an in-progress one: ready is done, any other a failure", () => {
     const e = expectedResults({ taskType: "modelUpload" });
-    expect(e.kind).toBe("status");
-    if (e.kind === "status") expect([...e.terminal].sort()).toEqual(["failed", "ready"]);
+    const status = (...ss: string[]) => ss.map((s) => item({ taskType: "modelUpload", status: s }));
+    expect(endOf(e, [])).toBeUndefined();
+    expect(endOf(e, status("validated", "downloaded", "optimized", "stored"))).toBeUndefined();
+    expect(endOf(e, status("validated", "downloaded", "optimized", "stored", "ready"))).toEqual({ state: "done" });
+    expect(endOf(e, status("validated", "failed"))).toMatchObject({ state: "failed", code: "taskStatusFailed" });
+    const odd = endOf(e, [...status("validated"), item({ status: "error downloading", message: "HTTP 404 from the download URL" })]);
+    expect(odd).toEqual({
+      state: "failed",
+      code: "taskStatusFailed",
+      message: 'the task ended with status "error downloading": HTTP 404 from the download URL',
+    });
+    // An item without a status (not one of the stream's) ends nothing.
+    expect(endOf(e, [item()])).toBeUndefined();
   });
 
   it("protocol - every other task type expects exactly one item, ignoring numberResults", () => {

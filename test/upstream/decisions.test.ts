@@ -15,13 +15,21 @@ const facts = (over: Partial<d.DeliveryFacts> = {}): d.DeliveryFacts => ({
 
 describe("decisions - what follows an answer", () => {
   it("decisions - errors: conflict polls, not-found is its own case, transient retries while retries last, the rest fails", () => {
-    expect(d.onErrors([err("conflictTaskUUID")], 0, POLICY, () => 0.5)).toEqual({ do: "poll" });
-    expect(d.onErrors([err("taskNotFound")], 0, POLICY, () => 0.5)).toEqual({ do: "not-found" });
-    expect(d.onErrors([err("timeoutProvider")], 0, POLICY, () => 0.5)).toEqual({ do: "retry", delayMs: 50 });
-    expect(d.onErrors([err("timeoutProvider")], 1, POLICY, () => 0.5)).toEqual({ do: "retry", delayMs: 100 });
-    expect(d.onErrors([err("timeoutProvider")], 2, POLICY, () => 0.5)).toEqual({ do: "fail" });
-    expect(d.onErrors([err("timeoutProvider"), err("invalidModel")], 0, POLICY, () => 0.5)).toEqual({ do: "fail" });
-    expect(d.onErrors([err("somethingNew")], 0, POLICY, () => 0.5)).toEqual({ do: "fail" });
+    expect(d.onErrors([err("conflictTaskUUID")], { retries: 0, streamedOnly: false }, POLICY, () => 0.5)).toEqual({ do: "poll" });
+    expect(d.onErrors([err("taskNotFound")], { retries: 0, streamedOnly: false }, POLICY, () => 0.5)).toEqual({ do: "not-found" });
+    expect(d.onErrors([err("timeoutProvider")], { retries: 0, streamedOnly: false }, POLICY, () => 0.5)).toEqual({
+      do: "retry",
+      delayMs: 50,
+    });
+    expect(d.onErrors([err("timeoutProvider")], { retries: 1, streamedOnly: false }, POLICY, () => 0.5)).toEqual({
+      do: "retry",
+      delayMs: 100,
+    });
+    expect(d.onErrors([err("timeoutProvider")], { retries: 2, streamedOnly: false }, POLICY, () => 0.5)).toEqual({ do: "fail" });
+    expect(d.onErrors([err("timeoutProvider"), err("invalidModel")], { retries: 0, streamedOnly: false }, POLICY, () => 0.5)).toEqual({
+      do: "fail",
+    });
+    expect(d.onErrors([err("somethingNew")], { retries: 0, streamedOnly: false }, POLICY, () => 0.5)).toEqual({ do: "fail" });
   });
 
   it("decisions - not found: stale while a resubmission is out, fail for an acked async task, in doubt for an acked sync one, else resubmit", () => {
@@ -40,12 +48,27 @@ describe("decisions - what follows an answer", () => {
 
   it("decisions - a new link: nothing for unsent or current tasks, poll again, resend what never arrived, else grace or resubmit", () => {
     const link = { epoch: 3, resumed: true };
-    expect(d.onReady({ phase: "queued", sentEpoch: -1, undelivered: false }, link)).toEqual({ do: "none" });
-    expect(d.onReady({ phase: "recovering", sentEpoch: 3, undelivered: false }, link)).toEqual({ do: "none" });
-    expect(d.onReady({ phase: "polling", sentEpoch: 2, undelivered: false }, link)).toEqual({ do: "poll-now" });
-    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: true }, link)).toEqual({ do: "resubmit" });
-    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: false }, link)).toEqual({ do: "grace" });
-    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: false }, { epoch: 3, resumed: false })).toEqual({ do: "resubmit" });
+    expect(d.onReady({ phase: "queued", sentEpoch: -1, undelivered: false, streamedOnly: false }, link)).toEqual({ do: "none" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 3, undelivered: false, streamedOnly: false }, link)).toEqual({ do: "none" });
+    expect(d.onReady({ phase: "polling", sentEpoch: 2, undelivered: false, streamedOnly: false }, link)).toEqual({ do: "poll-now" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: true, streamedOnly: false }, link)).toEqual({ do: "resubmit" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: false, streamedOnly: false }, link)).toEqual({ do: "grace" });
+    expect(d.onReady({ phase: "recovering", sentEpoch: 2, undelivered: false, streamedOnly: false }, { epoch: 3, resumed: false })).toEqual(
+      { do: "resubmit" },
+    );
+  });
+
+  it("decisions - a kind getResponse cannot fetch (modelUpload): waits for the resumed session's stream, is in doubt on conflictTaskUUID", () => {
+    const t = { phase: "recovering" as const, sentEpoch: 2, undelivered: false, streamedOnly: true };
+    expect(d.onReady(t, { epoch: 3, resumed: true })).toEqual({ do: "wait" });
+    expect(d.onReady(t, { epoch: 3, resumed: false })).toEqual({ do: "resubmit" });
+    expect(d.onReady({ ...t, undelivered: true }, { epoch: 3, resumed: true })).toEqual({ do: "resubmit" });
+    const conflict = d.onErrors([err("conflictTaskUUID")], { retries: 0, streamedOnly: true }, POLICY, () => 0.5);
+    expect(conflict.do).toBe("in-doubt");
+    expect(d.onErrors([err("timeoutProvider")], { retries: 0, streamedOnly: true }, POLICY, () => 0.5)).toEqual({
+      do: "retry",
+      delayMs: 50,
+    });
   });
 
   it("decisions - undelivered: a frame not written whole, or unanswered on a link closed with 1009; never once Runware answered", () => {
