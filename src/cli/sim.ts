@@ -4,13 +4,27 @@
  *   runware sim listening on ws://127.0.0.1:PORT/v1 (images http://127.0.0.1:PORT)
  */
 import { UsageError } from "../errors.js";
-import { SimServer, SIM_DEFAULTS, type SimOptions, type SplitMode } from "../sim/index.js";
+import { SimServer, SIM_DEFAULTS, SIM_TASK_TYPES, type SimOptions, type SplitMode } from "../sim/index.js";
 import { parseFlags } from "../util/args.js";
 import { str } from "./args.js";
 
 const SPLITS: readonly SplitMode[] = ["random", "single", "each"];
 /** The transient code `--transient-rate` injects: Runware's own example of a retryable failure (docs/protocol.md §5.2). */
 const TRANSIENT_CODE = "timeoutProvider";
+
+/** `text` broken into lines of at most `width` characters at ", ", each after `indent`. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && indent.length + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines.map((l) => indent + l).join("\n");
+}
 
 const SIM_USAGE = `Usage: runware sim [options]
 
@@ -31,6 +45,9 @@ Options:
   --transient-rate P    fail this share of tasks (0..1) with ${TRANSIENT_CODE}
   --split MODE          how results are spread over frames: ${SPLITS.join(" | ")} (default ${SIM_DEFAULTS.split})
   -h, --help            show this help
+
+Task types it answers (anything else: unsupportedTaskType):
+${wrap(["authentication", "ping", "getResponse", ...SIM_TASK_TYPES].join(", "), 78, "  ")}
 
 Controls while running: POST http://HOST:PORT/_sim/<control>, GET http://HOST:PORT/_sim/counters.
 `;

@@ -3,6 +3,7 @@ import { WsTestClient } from "../helpers/ws-client.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { spawnCli } from "../helpers/daemon.js";
 import { parseSimArgs } from "../../src/cli/sim.js";
+import { SIM_TASK_TYPES } from "../../src/sim/index.js";
 import { waitFor } from "../helpers/wait.js";
 import { getResponse, videoTask } from "./harness.js";
 
@@ -48,6 +49,16 @@ describe("sim - runware sim command", () => {
     await c.close();
     r.child.kill("SIGTERM");
     expect(await r.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("sim - --help lists every task type the simulator answers", async () => {
+    const r = start(["sim", "--help"]);
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+    const listed = r.stdout().split("Task types it answers")[1]?.split("\n\n")[0] ?? "";
+    for (const taskType of ["authentication", "ping", "getResponse", ...SIM_TASK_TYPES]) expect(listed, taskType).toContain(taskType);
+    expect(SIM_TASK_TYPES).toEqual(
+      expect.arrayContaining(["imageInference", "videoInference", "audioInference", "imageUpload", "modelUpload"]),
+    );
   });
 
   it("sim - exits 0 on SIGINT too", async () => {
