@@ -17,8 +17,8 @@ export interface PathAnswer {
 }
 
 export interface PathOptions {
-  /** Local WebSocket only: result items each task yields before it is done (default 1); an error ends a task too. */
-  items?: number;
+  /** Local WebSocket only: result items each task yields before it is done (default 1), or per taskUUID; an error ends a task too. */
+  items?: number | Readonly<Record<string, number>>;
   timeoutMs?: number;
 }
 
@@ -32,7 +32,8 @@ async function viaWebSocket(rig: DaemonRig, tasks: Obj[], opts: PathOptions): Pr
     ws.send(tasks);
     const uuids = tasks.map((t) => String(t["taskUUID"]));
     const results = (uuid: string) => ws.items(uuid).filter((i) => !isNews(i));
-    await ws.waitFor(() => uuids.every((u) => ws.errors(u).length > 0 || results(u).length >= (opts.items ?? 1)), {
+    const due = (uuid: string) => (typeof opts.items === "object" ? (opts.items[uuid] ?? 1) : (opts.items ?? 1));
+    await ws.waitFor(() => uuids.every((u) => ws.errors(u).length > 0 || results(u).length >= due(u)), {
       from,
       what: `every task of ${uuids.join(", ")} answered`,
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
