@@ -11,6 +11,7 @@ const USAGE = `usage: runware <command> [options]
 commands:
   text-to-image  generate images from a prompt (--prompt TEXT, --out DIR to save them)
   model-search   search Runware's model catalogue (--search TEXT)
+  run TYPE k=v   any task from the command line (key=value, key:=json; --file base)
   raw FILE|-     run a JSON array of tasks exactly as Runware takes it
   poll UUID      getResponse with backoff until the task is final
   batch FILE     one prompt (or JSON task) per line, resumable, with progress
@@ -38,6 +39,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   "model-search": async () => (await import("./verbs.js")).modelSearch,
   "text-to-image": async () => (await import("./verbs.js")).textToImage,
   raw: async () => (await import("./verbs.js")).raw,
+  run: async () => (await import("./run.js")).run,
   poll: async () => (await import("./verbs.js")).poll,
   batch: async () => (await import("./batch.js")).batch,
 };

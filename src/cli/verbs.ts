@@ -25,7 +25,7 @@ import {
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
 import { withDaemon } from "./reach.js";
 
-async function runAndPrint(flags: ClientFlags, tasks: TaskInput[], after?: (env: Envelope) => Promise<void>): Promise<number> {
+export async function runAndPrint(flags: ClientFlags, tasks: TaskInput[], after?: (env: Envelope) => Promise<void>): Promise<number> {
   const env = await withDaemon(flags, (client) => client.run(tasks));
   printJson(env);
   await after?.(env);
