@@ -12,6 +12,17 @@ export const CLIENT_DEFAULTS = {
   /** One image unless `--n` asks for more (Runware's own default for numberResults, §3.3). */
   numberResults: 1,
 
+  /** `video`: KlingAI 2.1 Master, the model of Runware's own videoInference example (docs/protocol.md §8). */
+  videoModel: "klingai:5@3",
+  /** 5 s at 1280×720: a duration and size every listed video model takes (KlingAI 5 or 10 s; Veo 8 s max). */
+  videoDuration: 5,
+  videoWidth: 1280,
+  videoHeight: 720,
+  /** `audio`: ElevenLabs, the model of Runware's own audioInference example (docs/protocol.md §8). */
+  audioModel: "elevenlabs:1@1",
+  /** 10 s: inside the docs' example (15 s) and every model's range. */
+  audioDuration: 10,
+
   /** `poll`: first delay, ×1.5 per poll up to 10 s: Runware's advice of 1-2 s, grown (docs/protocol.md §4.4). */
   pollIntervalMs: 1_000,
   pollBackoff: 1.5,

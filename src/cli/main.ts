@@ -10,6 +10,8 @@ const USAGE = `usage: runware <command> [options]
 
 commands:
   text-to-image  generate images from a prompt (--prompt TEXT, --out DIR to save them)
+  video          generate a video from a prompt (--prompt TEXT; the daemon polls it)
+  audio          generate audio from a prompt (--prompt TEXT)
   model-search   search Runware's model catalogue (--search TEXT)
   run TYPE k=v   any task from the command line (key=value, key:=json; --file base)
   raw FILE|-     run a JSON array of tasks exactly as Runware takes it
@@ -40,6 +42,8 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   "text-to-image": async () => (await import("./verbs.js")).textToImage,
   raw: async () => (await import("./verbs.js")).raw,
   run: async () => (await import("./run.js")).run,
+  video: async () => (await import("./shortcuts.js")).video,
+  audio: async () => (await import("./shortcuts.js")).audio,
   poll: async () => (await import("./verbs.js")).poll,
   batch: async () => (await import("./batch.js")).batch,
 };

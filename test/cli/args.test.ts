@@ -48,6 +48,24 @@ describe("cli - argument forms", () => {
         code: 2,
         stderr: /--width must be a whole number .*'wide'/,
       },
+      {
+        verb: "video",
+        flags: [
+          ["prompt", "waves"],
+          ["duration", "long"],
+        ],
+        code: 2,
+        stderr: /--duration must be a number, got 'long'/,
+      },
+      {
+        verb: "audio",
+        flags: [
+          ["prompt", "rain"],
+          ["n", "0"],
+        ],
+        code: 2,
+        stderr: /--n must be a whole number/,
+      },
       { verb: "model-search", flags: [["limit", "0"]], code: 2, stderr: /--limit must be a whole number from 1 to 100, got '0'/ },
       {
         verb: "raw",
