@@ -8,6 +8,9 @@
  * was submitted but not seen finishing is first looked up in the daemon (it may have finished while
  * we were gone), and only resubmitted, under the same taskUUID, when the daemon no longer knows it.
  */
+import { dirname, resolve } from "node:path";
+import { absolutizeLocalPaths } from "../client/local-files.js";
+import { localInputs } from "./local-inputs.js";
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { ResultItem, RunwareClient, RunwareError, TaskInput } from "../client/index.js";
@@ -127,6 +130,14 @@ export async function batch(argv: string[]): Promise<number> {
 
   // Reach (or start) the daemon before anything is recorded as submitted.
   const client = await withDaemon(flagsOf(values), async (c) => (await c.status(), c));
+  // Local files named as media inputs, relative to the batch file; every problem is exit 2 before anything is sent.
+  const base = dirname(resolve(file));
+  const read = await localInputs(
+    client,
+    lines.map((l) => absolutizeLocalPaths(l.task, base) as TaskInput),
+    (i) => `${file}:${lines[i]?.no ?? "?"}`,
+  );
+  read.forEach((task, i) => (lines[i]!.task = { ...task, taskUUID: lines[i]!.task.taskUUID }));
 
   const progress = new Progress(lines.length, skipped);
   const record = (r: StateRecord) => appendFileSync(statePath, `${JSON.stringify(r)}\n`, { mode: 0o600 });

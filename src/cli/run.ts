@@ -5,6 +5,8 @@
  * Prints Runware's full JSON; exit codes as every client verb (README "Exit codes").
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { absolutizeLocalPaths } from "../client/local-files.js";
 import type { TaskInput } from "../client/index.js";
 import { UsageError } from "../errors.js";
 import { CLIENT_USAGE, flagsOf, parseClient, str, usage } from "./args.js";
@@ -46,7 +48,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!taskType || taskType.includes("="))
     throw new UsageError("run takes the task type first (e.g. runware run imageInference key=value ...)");
   const file = str(values, "file");
-  const base = file ? readBase(file) : {};
+  // Paths in the file are relative to its directory; those in key=value to the working directory.
+  const base = file ? (file === "-" ? readBase(file) : absolutizeLocalPaths(readBase(file), dirname(resolve(file)))) : {};
   if (base["taskType"] !== undefined && base["taskType"] !== taskType) {
     throw new UsageError(`${file} is a ${JSON.stringify(base["taskType"])} task, not ${taskType}`);
   }

@@ -4,6 +4,8 @@
  * it carries `errors` (the helper's contract); retries of transient failures are the daemon's job.
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { absolutizeLocalPaths } from "../client/local-files.js";
 import type { Envelope, TaskInput } from "../client/index.js";
 import { UsageError } from "../errors.js";
 import { isPendingStatus } from "../protocol/statuses.js";
@@ -23,10 +25,11 @@ import {
   type ClientFlags,
 } from "./args.js";
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
+import { localInputs } from "./local-inputs.js";
 import { withDaemon } from "./reach.js";
 
 export async function runAndPrint(flags: ClientFlags, tasks: TaskInput[], after?: (env: Envelope) => Promise<void>): Promise<number> {
-  const env = await withDaemon(flags, (client) => client.run(tasks));
+  const env = await withDaemon(flags, async (client) => client.run(await localInputs(client, tasks)));
   printJson(env);
   await after?.(env);
   return exitFor(env);
@@ -133,6 +136,10 @@ export async function textToImage(argv: string[]): Promise<number> {
   });
 }
 
+function isTask(t: unknown): t is Record<string, unknown> {
+  return typeof t === "object" && t !== null && !Array.isArray(t);
+}
+
 // --- raw ----------------------------------------------------------------------------------------
 
 const RAW_USAGE = `usage: runware raw FILE|-
@@ -158,7 +165,10 @@ export async function raw(argv: string[]): Promise<number> {
     throw new UsageError(`${file} is not valid JSON`);
   }
   if (!Array.isArray(tasks)) throw new UsageError(`${file} must hold a JSON array of tasks`);
-  return runAndPrint(flagsOf(values), tasks as TaskInput[]);
+  // Paths in the file are the file's: relative to its directory (stdin: the working directory).
+  const base = file === "-" ? undefined : dirname(resolve(file));
+  const own = base ? tasks.map((t: unknown) => (isTask(t) ? absolutizeLocalPaths(t, base) : t)) : tasks;
+  return runAndPrint(flagsOf(values), own as TaskInput[]);
 }
 
 // --- poll ---------------------------------------------------------------------------------------

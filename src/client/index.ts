@@ -13,6 +13,7 @@ import type { TaskState } from "../upstream/task.js";
 // The daemon's own definitions, as types only: they cost nothing at run time.
 /** Runware's error object. */
 export type RunwareError = RunwareErrorObject;
+export { LocalFileError } from "./local-files.js";
 export type { TaskState };
 
 export interface ResultItem {
@@ -68,6 +69,13 @@ export interface RunOptions {
    * a stream; the envelope it resolves with is the same.
    */
   onProgress?: (item: ResultItem & { progress: number }) => void;
+  /**
+   * Read media inputs that name a local file (`seedImage: "./cat.png"`, a `file://` URI) and send
+   * them as data URIs; relative paths against `baseDir` (default: the working directory). Off
+   * unless asked: a server must not read paths its users typed. A missing file, a directory, or a
+   * file over the daemon's body limit rejects with `LocalFileError` (code `localFile`), nothing sent.
+   */
+  readLocalFiles?: boolean | { baseDir?: string };
 }
 
 /** `GET /v1/status`: the engine's stats, the limits the daemon runs with, its version. */
@@ -136,6 +144,11 @@ export class RunwareClient {
    * larger than the daemon's whole queue (413 batchTooLarge) is split in halves and run in turn.
    */
   async run(tasks: TaskInput[], options: RunOptions = {}): Promise<Envelope> {
+    if (options.readLocalFiles) {
+      const { readLocalFilesFor } = await import("./local-inputs.js");
+      const read = await readLocalFilesFor(this, tasks, options.readLocalFiles === true ? {} : options.readLocalFiles);
+      return this.run(read, { ...options, readLocalFiles: false });
+    }
     if (options.onProgress) return this.runStreamed(tasks, options.onProgress);
     let res: Http1Response;
     try {

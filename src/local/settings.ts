@@ -333,8 +333,9 @@ export const SETTINGS = {
     default: 32 * 1024 * 1024,
     schema: count(1),
     help: "largest request body (413 beyond) and local WebSocket frame",
-    why: "Largest request body. Runware tasks may carry base64 images (seedImage, ...), hence generous.",
+    why: "Largest request body. Runware tasks may carry base64 images (seedImage, ...), hence generous. In status: the CLI refuses a local file that would not fit before it sends anything.",
     group: "local",
+    status: true,
   }),
   maxReadingBytes: setting({
     flag: "max-reading-bytes",

@@ -46,9 +46,39 @@ export interface TaskKind {
   readonly streamedOnly?: true;
   /** Runs for many minutes without being async: bounded by `--async-timeout-ms` from its submission, not `--task-timeout-ms`. */
   readonly long?: true;
-  /** Issue 14: fields that carry media inputs (paths, URLs, base64). */
-  readonly mediaInputs?: readonly string[];
 }
+
+/**
+ * Fields that carry a media input, in every task type alike (docs/protocol.md §8; runware-modalities:
+ * a URL, base64, a data URI or the UUID of uploaded media). `[]` is every element of an array;
+ * `inputs.` is the 2026 schemas' form. The CLI reads a local path here and sends its bytes
+ * (`client/local-files.ts`).
+ */
+export const MEDIA_INPUTS: readonly string[] = [
+  "seedImage",
+  "maskImage",
+  "guideImage",
+  "inputImage",
+  "inputImages[]",
+  "referenceImages[]",
+  "referenceVideos[]",
+  "frameImages[].inputImage",
+  "controlNet[].guideImage",
+  "ipAdapters[].guideImage",
+  "inputAudio",
+  "inputAudios[]",
+  "inputVideo",
+  "image",
+  "media",
+  "inputs.image",
+  "inputs.images[]",
+  "inputs.seedImage",
+  "inputs.maskImage",
+  "inputs.referenceImages[]",
+  "inputs.frameImages[].image",
+  "inputs.video",
+  "inputs.audio",
+];
 
 const COUNTED: Ending = { by: "count", field: "numberResults" };
 const VIDEO_OPERATION: TaskKind = { async: "video-input", firstPollMs: 3_000 };

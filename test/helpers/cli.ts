@@ -20,6 +20,8 @@ export interface CliOptions {
   /** Written to the child's stdin, which is then closed (stdin is empty otherwise). */
   stdin?: string;
   timeoutMs?: number;
+  /** Working directory of the child (default: the test's). */
+  cwd?: string;
 }
 
 export interface CliResult {
@@ -40,7 +42,11 @@ export interface RunningCli {
 /** Start `runware <args>`; SIGKILLed at cleanup if still running. */
 export function startCli(cleanup: Cleanup, args: string[], opts: CliOptions = {}): RunningCli {
   if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ["pipe", "pipe", "pipe"], env: childEnv(opts.env ?? {}) });
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: childEnv(opts.env ?? {}),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
