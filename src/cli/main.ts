@@ -14,6 +14,7 @@ commands:
   audio          generate audio from a prompt (--prompt TEXT)
   model-search   search Runware's model catalogue (--search TEXT)
   run TYPE k=v   any task from the command line (key=value, key:=json; --file base)
+  upload FILE    upload an image (or video, audio) once; prints the UUID to reuse
   raw FILE|-     run a JSON array of tasks exactly as Runware takes it
   poll UUID      getResponse with backoff until the task is final
   batch FILE     one prompt (or JSON task) per line, resumable, with progress
@@ -43,6 +44,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   raw: async () => (await import("./verbs.js")).raw,
   run: async () => (await import("./run.js")).run,
   video: async () => (await import("./shortcuts.js")).video,
+  upload: async () => (await import("./upload.js")).upload,
   audio: async () => (await import("./shortcuts.js")).audio,
   poll: async () => (await import("./verbs.js")).poll,
   batch: async () => (await import("./batch.js")).batch,
