@@ -30,6 +30,7 @@ const USAGE = `usage: runware batch FILE [options]
   --model AIR        for prompt lines (default ${D.model})
   --width N --height N --steps N --n N   for prompt lines (defaults ${D.width}, ${D.height}, model default, ${D.numberResults})
   --chunk N          tasks per request to the daemon (default ${D.batchChunk})
+  --validate         check every line (JSON, envelope, local files), print every problem, send nothing (exit 2 if any)
 ${CLIENT_USAGE}`;
 
 interface Line {
@@ -56,6 +57,7 @@ export async function batch(argv: string[]): Promise<number> {
       height: { type: "string" },
       steps: { type: "string" },
       n: { type: "string" },
+      validate: { type: "boolean" },
       chunk: { type: "string" },
     },
     true,
@@ -74,6 +76,8 @@ export async function batch(argv: string[]): Promise<number> {
     steps: int(values, "steps", 1),
     numberResults: int(values, "n", 1) ?? D.numberResults,
   };
+
+  if (values["validate"]) return validateLines(file, defaults);
 
   // What earlier runs did: the last record per line wins.
   const previous = new Map<number, StateRecord>();
@@ -269,4 +273,36 @@ class Progress {
         `${this.skipped ? `, ${this.skipped} skipped` : ""}, ${rate.toFixed(1)}/s${eta !== undefined ? `, ETA ${eta}s` : ""}   `,
     );
   }
+}
+
+/** `--validate`: every line checked, every problem listed with its line; nothing sent, no state written. */
+async function validateLines(file: string, defaults: Record<string, unknown>): Promise<number> {
+  const { problemsOf } = await import("./validate-tasks.js");
+  const base = dirname(resolve(file));
+  const tasks: unknown[] = [];
+  const nos: number[] = [];
+  const problems: string[] = [];
+  readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((text, i) => {
+      const trimmed = text.trim();
+      if (!trimmed || trimmed.startsWith("#")) return;
+      if (!trimmed.startsWith("{")) {
+        tasks.push({ taskType: "imageInference", positivePrompt: trimmed, ...compact(defaults) });
+      } else {
+        try {
+          const task: unknown = JSON.parse(trimmed);
+          const own = typeof task === "object" && task !== null && !Array.isArray(task);
+          tasks.push(own ? absolutizeLocalPaths(task as Record<string, unknown>, base) : task);
+        } catch {
+          problems.push(`${file}:${i + 1}: not valid JSON`);
+          return;
+        }
+      }
+      nos.push(i + 1);
+    });
+  problems.push(...(await problemsOf(tasks, (j) => `${file}:${nos[j] ?? "?"}`)));
+  for (const p of problems) say(p);
+  say(problems.length === 0 ? `ok: ${tasks.length} line(s), nothing sent` : `${problems.length} problem(s); nothing sent`);
+  return problems.length === 0 ? EXIT.ok : EXIT.usage;
 }

@@ -20,6 +20,7 @@ const RUN_USAGE = `usage: runware run TASKTYPE [key=value | key:=json ...] [--fi
     runware run videoInference model=klingai:5@3 positivePrompt=waves duration:=5 width:=1280 height:=720
     runware run imageInference --file base.json seed:=42 inputs.referenceImages.0=https://example.com/a.png
   --file F             a JSON object (one task) the key=value arguments change
+  --validate           check the task and its local files, print every problem, send nothing (exit 2 if any)
 ${CLIENT_USAGE}`;
 
 function readBase(file: string): Record<string, unknown> {
@@ -42,7 +43,7 @@ function readBase(file: string): Record<string, unknown> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseClient(argv, { file: { type: "string" } }, true);
+  const { values, positionals } = parseClient(argv, { file: { type: "string" }, validate: { type: "boolean" } }, true);
   if (values["help"]) return usage(RUN_USAGE);
   const [taskType, ...assignments] = positionals;
   if (!taskType || taskType.includes("="))
@@ -55,5 +56,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   const task = applyAssignments({ ...base, taskType }, assignments);
   if (task["taskType"] !== taskType) throw new UsageError("taskType is the first argument; do not set it with key=value");
+  if (values["validate"]) return (await import("./validate-tasks.js")).validateOnly([task], () => "task");
   return runAndPrint(flagsOf(values), [task as TaskInput]);
 }

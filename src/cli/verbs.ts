@@ -144,10 +144,11 @@ function isTask(t: unknown): t is Record<string, unknown> {
 
 const RAW_USAGE = `usage: runware raw FILE|-
   FILE holds a JSON array of tasks exactly as Runware takes it ('-' reads stdin).
+  --validate           check every task and its local files, print every problem, send nothing (exit 2 if any)
 ${CLIENT_USAGE}`;
 
 export async function raw(argv: string[]): Promise<number> {
-  const { values, positionals } = parseClient(argv, {}, true);
+  const { values, positionals } = parseClient(argv, { validate: { type: "boolean" } }, true);
   if (values["help"]) return usage(RAW_USAGE);
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("raw takes exactly one FILE (or - for stdin)");
@@ -168,6 +169,7 @@ export async function raw(argv: string[]): Promise<number> {
   // Paths in the file are the file's: relative to its directory (stdin: the working directory).
   const base = file === "-" ? undefined : dirname(resolve(file));
   const own = base ? tasks.map((t: unknown) => (isTask(t) ? absolutizeLocalPaths(t, base) : t)) : tasks;
+  if (values["validate"]) return (await import("./validate-tasks.js")).validateOnly(own, (i) => `task ${i}`);
   return runAndPrint(flagsOf(values), own as TaskInput[]);
 }
 

@@ -64,6 +64,8 @@ export interface LocalFileOptions {
   maxBytes?: number;
   /** Prefix of each problem, e.g. `task 2` or `line 7`. */
   label?: string;
+  /** Check only (exists, is a file, fits): read nothing and change nothing (`--validate`). */
+  checkOnly?: boolean;
 }
 
 /** Whether any media input of `task` names a local file (no I/O beyond nothing: a cheap check before asking the daemon its limit). */
@@ -118,7 +120,7 @@ export async function readLocalFiles(task: Record<string, unknown>, opts: LocalF
       );
       continue;
     }
-    f.set(`data:${mime};base64,${(await readFile(f.path)).toString("base64")}`);
+    if (!opts.checkOnly) f.set(`data:${mime};base64,${(await readFile(f.path)).toString("base64")}`);
   }
   if (problems.length > 0) throw new LocalFileError(problems);
   forEachMediaInput(out, (_value, where) => replacements.get(where));
