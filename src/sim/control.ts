@@ -42,6 +42,11 @@ const CONTROLS = {
   nestResults: control(z.object({ depth: z.number().int().min(1).max(1_000_000), count: z.number().int().min(0).optional() }), (sim, b) =>
     sim.nestResults(b.depth, b.count),
   ),
+  setBalance: control(z.object({ amount: z.number().finite() }), (sim, b) => sim.setBalance(b.amount)),
+  failModelUploads: control(
+    z.object({ status: z.string().min(1), message: z.string(), count: z.number().int().min(0).optional() }),
+    (sim, b) => sim.failModelUploads(b),
+  ),
   sendGarbage: control(z.object({ text: z.string().optional() }).optional(), (sim, b) => sim.sendGarbage(b?.text)),
   resetCounters: control(empty, (sim) => sim.resetCounters()),
 } as const;

@@ -8,8 +8,10 @@
 import type { Logger } from "pino";
 import type { SimConnection } from "./connection.js";
 import { CounterStore } from "./counters.js";
-import type { AuthFaults, DeepResults, ErrorInjector } from "./faults.js";
+import type { Account } from "./account.js";
+import type { AuthFaults, DeepResults, ErrorInjector, ModelUploadFaults } from "./faults.js";
 import type { ImageStore } from "./images.js";
+import { mediaInputProblem } from "./inputs.js";
 import type { MediaStore } from "./media/store.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "./limits.js";
 import type { SimOptions } from "./options.js";
@@ -35,6 +37,8 @@ export interface SimState {
   readonly injector: ErrorInjector;
   readonly authFaults: AuthFaults;
   readonly deepResults: DeepResults;
+  readonly account: Account;
+  readonly modelUploadFaults: ModelUploadFaults;
   readonly httpUrl: () => string;
   /** Monotonic milliseconds (render progress). */
   readonly now: () => number;
@@ -153,7 +157,8 @@ export class Dispatcher {
     }
     CounterStore.bump(this.s.counters.getResponses, uuid);
     const rec = this.s.registry.get(uuid);
-    if (!rec) {
+    // Some task types are not answered by getResponse at Runware (TaskHandler.notPolled).
+    if (!rec || TASK_HANDLERS.get(rec.taskType)?.notPolled) {
       conn.sendFrame({ errors: [wireError("taskNotFound", { parameter: "taskUUID", taskType: GET_RESPONSE, taskUUID: uuid })] });
       return;
     }
@@ -196,7 +201,8 @@ export class Dispatcher {
     const problem =
       enumParam(task, "deliveryMethod", RUNWARE_LIMITS.deliveryMethods) ??
       (handler.asyncOnly && task["deliveryMethod"] !== "async" ? asyncOnlyError(taskType) : undefined) ??
-      handler.validate(task);
+      handler.validate(task) ??
+      mediaInputProblem(task, (id) => this.s.images.has(id) || this.s.media.has(id));
     const hook = webhookOf(task, ids);
     const refused = problem ?? (typeof hook === "object" ? hook : undefined);
     const base = { ...ids, session, async: task["deliveryMethod"] === "async", ...(typeof hook === "string" ? { webhook: hook } : {}) };
@@ -213,6 +219,8 @@ export class Dispatcher {
       media: this.s.media,
       httpUrl: this.s.httpUrl(),
       base64ResultChars: opts.base64ResultChars,
+      account: this.s.account,
+      modelUploadFaults: this.s.modelUploadFaults,
     });
     const rec: TaskRecord = { ...base, status: "processing", generations: plan.items.map(() => ({ state: "processing" })) };
     registry.add(rec);
@@ -229,6 +237,7 @@ export class Dispatcher {
       now: this.s.now,
       split: opts.split,
       deepen: () => this.s.deepResults.take(),
+      charge: (usd) => this.s.account.charge(usd),
       onError: (err) => this.s.log?.error({ err }, "sim: task failed internally"),
     });
   }

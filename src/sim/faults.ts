@@ -82,3 +82,28 @@ export class AuthFaults {
     return this.mode;
   }
 }
+
+/** `failModelUploads`: the next `count` modelUploads end on `status` (Runware's CLI sees e.g. "error downloading"). */
+export interface ModelUploadFailure {
+  status: string;
+  message: string;
+  count?: number;
+}
+
+export class ModelUploadFaults {
+  private rule: Required<ModelUploadFailure> | undefined;
+
+  /** Replaces any earlier setting; count 0 clears. */
+  arm(failure: ModelUploadFailure): void {
+    this.rule = { count: 1, ...failure };
+    if (this.rule.count <= 0) this.rule = undefined;
+  }
+
+  take(): { status: string; message: string } | undefined {
+    const rule = this.rule;
+    if (!rule) return undefined;
+    rule.count -= 1;
+    if (rule.count <= 0) this.rule = undefined;
+    return { status: rule.status, message: rule.message };
+  }
+}

@@ -1,13 +1,13 @@
 /**
- * The simulator's plain HTTP side: generated files (images at `/image/<id>.png`, rendered when
- * fetched; videos and audio at `/video/<id>.<ext>` and `/audio/<id>.<ext>`) and the JSON helpers
+ * The simulator's plain HTTP side: generated and uploaded files (images at `/image/<id>.png`, rendered
+ * when fetched, uploads at their own extension; videos and audio at `/video/<id>.<ext>` and `/audio/<id>.<ext>`) and the JSON helpers
  * the `/_sim/*` controls use. Files are `no-store` and 404 once unknown or expired.
  */
 import type http from "node:http";
 import type { ImageStore } from "./images.js";
 import { MEDIA_PATH, type MediaStore } from "./media/store.js";
 
-const IMAGE_PATH = /^\/image\/([A-Za-z0-9-]+)\.png$/;
+const IMAGE_PATH = /^\/image\/([A-Za-z0-9-]+)\.([a-z0-9]+)$/;
 
 /** Answer a GET/HEAD for a generated file; false when `path` is not a file route (the caller goes on). */
 export function serveGenerated(
@@ -20,8 +20,10 @@ export function serveGenerated(
   const image = IMAGE_PATH.exec(path);
   const media = image ? null : MEDIA_PATH.exec(path);
   let file: { what: string; type: string; bytes: Buffer | undefined };
-  if (image) file = { what: "image", type: "image/png", bytes: stores.images.render(image[1]!) };
-  else if (media) {
+  if (image) {
+    const found = stores.images.file(image[1]!, image[2]!);
+    file = { what: "image", type: found?.type ?? "", bytes: found?.bytes };
+  } else if (media) {
     const found = stores.media.get(media[1]!, media[2]!, media[3]!);
     file = { what: media[1]!, type: found?.contentType ?? "", bytes: found?.bytes() };
   } else return false;

@@ -46,6 +46,21 @@ export const RUNWARE_LIMITS = {
     promptMaxLength: { min: 12, max: 400 },
     promptVersions: { min: 1, max: 5, default: 1 },
   },
+  /** Upscale (`upscale`, `imageUpscale`): the factor; Runware caps the output at 4096², the simulator at the renderer's 2048. */
+  upscaleFactor: { min: 2, max: 4 },
+  textInference: {
+    numberResults: { min: 1, max: 4, default: 1 },
+    /** Message content; Runware's limits are per model. */
+    content: { min: 1, max: 100_000 },
+    roles: ["user", "assistant"] as const,
+  },
+  modelUpload: {
+    categories: ["checkpoint", "lora", "lycoris", "vae", "embeddings"] as const,
+    formats: ["safetensors"] as const,
+  },
+  accountOperations: ["getDetails", "getUsageActivity", "getUsagePerformance", "getUsageErrors"] as const,
+  mediaStorageOperations: ["upload", "delete"] as const,
+  /** `stream` is REST-only (server-sent events); over the WebSocket it is refused (docs/protocol.md §3.3). */
   deliveryMethods: ["sync", "async"] as const,
   /** Random seeds are 32-bit (§3.3). */
   randomSeedMax: 0xffff_ffff,
@@ -60,9 +75,17 @@ export const SIM_CONSTANTS = {
   costPerAudio: 0.02,
   /** USD for the other billable tasks when `includeCost` is set. */
   costPerTask: 0.0006,
+  /** USD per upscale, background removal or caption with `includeCost` (invented, near Runware's tool prices). */
+  costPerTool: 0.0019,
+  /** USD per textInference result with `includeCost` (invented). */
+  costPerText: 0.0004,
+  /** The simulated account's balance at start, USD (accountManagement; `setBalance` changes it). */
+  startBalance: 100,
+  /** The simulated account's organizationUUID (fixed, so answers compare). */
+  organizationUUID: "5e1a7ed0-0000-4000-8000-000000000001",
   /** `promptMaxLength` when the request omits it (undocumented; chosen inside 12–400). */
   promptMaxLengthDefault: 380,
-  /** Status stream of a `modelUpload` (§3.3), one frame each. */
+  /** Status stream of a `modelUpload` (§3.3), one frame each; `failModelUploads` ends it early with another status. */
   modelUploadStatuses: ["validated", "downloaded", "optimized", "stored", "ready"] as const,
   /** Default payload of `sendGarbage()`: what a misbehaving proxy might send. */
   garbageText: "<html><body>502 Bad Gateway</body></html>",

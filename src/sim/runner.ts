@@ -10,7 +10,7 @@ import type { Rng } from "./rng.js";
 import { planFrames } from "./schedule.js";
 import type { TaskPlan } from "./tasks/index.js";
 import type { Timers } from "./timers.js";
-import { wireError, withDeepField, type Item, type OutFrame, type WireError } from "./wire.js";
+import { SimTaskError, wireError, withDeepField, type Item, type OutFrame, type WireError } from "./wire.js";
 
 export interface RunEnv {
   timers: Timers;
@@ -25,6 +25,8 @@ export interface RunEnv {
   now(): number;
   /** Test hook (`nestResults`): the depth to nest the next result item at, if any. */
   deepen(): number | undefined;
+  /** Charge the account for one finished billable item (TaskPlan.cost). */
+  charge(usd: number): void;
   onError(err: unknown): void;
 }
 
@@ -63,10 +65,15 @@ export function runTask(rec: TaskRecord, plan: TaskPlan, injectedCode: string | 
           items.push({ ...ids, ...fields });
         }
       } catch (err) {
+        if (err instanceof SimTaskError) {
+          fail(rec, env, { ...err.wire, ...ids });
+          return;
+        }
         env.onError(err);
         fail(rec, env, wireError("internalServerError", ids));
         return;
       }
+      if (plan.cost !== undefined) for (let k = 0; k < group.indices.length; k++) env.charge(plan.cost);
       remaining -= group.indices.length;
       if (remaining === 0) env.registry.finish(rec, "success");
       if (rec.webhook) for (const item of items) postResult(rec.webhook, item, (err) => env.onError(err));

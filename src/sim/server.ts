@@ -11,7 +11,16 @@ import { SimConnection } from "./connection.js";
 import { handleControl } from "./control.js";
 import { CounterStore, type SimCounters } from "./counters.js";
 import { Dispatcher, type SimState } from "./dispatch.js";
-import { AuthFaults, DeepResults, ErrorInjector, type AuthFailureMode, type ErrorRule } from "./faults.js";
+import { Account } from "./account.js";
+import {
+  AuthFaults,
+  DeepResults,
+  ErrorInjector,
+  ModelUploadFaults,
+  type AuthFailureMode,
+  type ErrorRule,
+  type ModelUploadFailure,
+} from "./faults.js";
 import { ImageStore } from "./images.js";
 import { SIM_CONSTANTS } from "./limits.js";
 import { readBody, sendJson, serveGenerated } from "./http-files.js";
@@ -61,6 +70,8 @@ export class SimServer {
       injector: new ErrorInjector(),
       authFaults: new AuthFaults(),
       deepResults: new DeepResults(),
+      account: new Account(),
+      modelUploadFaults: new ModelUploadFaults(),
       httpUrl: () => this.base,
       now: () => performance.now(),
       log: opts.logger,
@@ -202,6 +213,17 @@ export class SimServer {
   nestResults(depth: number, count = 1): void {
     if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be an integer >= 1, got ${depth}`);
     this.state.deepResults.arm(depth, count);
+  }
+
+  /** What `accountManagement` `getDetails` reports as the balance from now on (USD). */
+  setBalance(amount: number): void {
+    if (!Number.isFinite(amount)) throw new RangeError(`amount must be a finite number, got ${amount}`);
+    this.state.account.setBalance(amount);
+  }
+
+  /** The next `count` (default 1) modelUploads end on `status` with `message` after `validated`. */
+  failModelUploads(failure: ModelUploadFailure): void {
+    this.state.modelUploadFaults.arm(failure);
   }
 
   /** Send a non-JSON text frame to every connection. */

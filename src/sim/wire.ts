@@ -70,3 +70,13 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export function isUuid(v: unknown): v is string {
   return typeof v === "string" && UUID_RE.test(v);
 }
+
+/** A task-level failure found while producing a result item; the runner sends its wire error instead of internalServerError. */
+export class SimTaskError extends Error {
+  readonly code: string;
+  constructor(readonly wire: WireError) {
+    super(wire.message);
+    this.name = "SimTaskError";
+    this.code = wire.code;
+  }
+}

@@ -86,3 +86,19 @@ export async function getResponse(c: WsTestClient, taskUUID: string): Promise<Fr
     what: `getResponse reply for ${taskUUID}`,
   });
 }
+
+/** A `modelUpload` with every field Runware requires (docs/protocol.md §8). */
+export function modelUploadTask(extra: Record<string, unknown> = {}): Record<string, unknown> & { taskUUID: string } {
+  return {
+    taskType: "modelUpload",
+    taskUUID: randomUUID(),
+    category: "lora",
+    architecture: "flux1d",
+    format: "safetensors",
+    name: "my style",
+    version: "1.0",
+    downloadURL: "https://example.invalid/my-style.safetensors",
+    air: "mine:1@1",
+    ...extra,
+  };
+}

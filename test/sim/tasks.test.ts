@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { CATALOGUE } from "../../src/sim/index.js";
 import type { WsTestClient, Obj } from "../helpers/ws-client.js";
 import { waitFor } from "../helpers/wait.js";
-import { imageTask, useSim } from "./harness.js";
+import { imageTask, modelUploadTask, useSim } from "./harness.js";
 
 async function search(c: WsTestClient, params: Record<string, unknown>): Promise<Obj> {
   const taskUUID = randomUUID();
@@ -121,13 +121,20 @@ describe("sim - other task types", () => {
     expect(c.items(one)).toHaveLength(1);
   });
 
-  it("sim - imageUpload answers with a fresh imageUUID", async () => {
+  it("sim - imageUpload answers with a fresh imageUUID and an imageURL serving the bytes sent", async () => {
     const sim = await start();
     const c = await authed(sim);
     const taskUUID = randomUUID();
     c.send([{ taskType: "imageUpload", taskUUID, image: "data:image/png;base64,iVBORw0KGgo=" }]);
     const [item] = await c.itemsFor(taskUUID, 1);
-    expect(item).toEqual({ taskType: "imageUpload", taskUUID, imageUUID: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(item).toEqual({
+      taskType: "imageUpload",
+      taskUUID,
+      imageUUID: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      imageURL: expect.stringMatching(/\/image\/[0-9a-f-]{36}\.png$/),
+    });
+    const served = await fetch(item!["imageURL"]);
+    expect(Buffer.from(await served.arrayBuffer()).toString("base64")).toBe("iVBORw0KGgo=");
     const bad = randomUUID();
     c.send([{ taskType: "imageUpload", taskUUID: bad }]);
     expect((await c.errorFor(bad))["code"]).toBe("missingImage");
@@ -137,7 +144,7 @@ describe("sim - other task types", () => {
     const sim = await start({ split: "single" });
     const c = await authed(sim);
     const taskUUID = randomUUID();
-    c.send([{ taskType: "modelUpload", taskUUID, air: "mine:1@1", downloadURL: "https://example.invalid/m.safetensors" }]);
+    c.send([modelUploadTask({ taskUUID })]);
     const items = await c.itemsFor(taskUUID, 5);
     expect(items.map((i) => i["status"])).toEqual(["validated", "downloaded", "optimized", "stored", "ready"]);
     expect(c.frames.filter((f) => f.data?.some((i) => i["taskUUID"] === taskUUID)).every((f) => f.data!.length === 1)).toBe(true);

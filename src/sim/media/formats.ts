@@ -6,7 +6,8 @@
 import { buildMp3, buildWav } from "./audio.js";
 import { buildVideoFile } from "./mp4.js";
 
-export type MediaKind = "video" | "audio";
+/** `media`: a `mediaStorage` upload, served under `/media/`. */
+export type MediaKind = "video" | "audio" | "media";
 
 export interface MediaFile {
   readonly kind: MediaKind;
@@ -34,7 +35,7 @@ export const AUDIO_FORMATS = ["MP3", "WAV", "FLAC", "OGG"] as const;
 const SERVED: Readonly<Record<string, MediaFile>> = { MP4, WEBM: MP4, MOV, MP3, WAV, FLAC: WAV, OGG: WAV };
 
 /** The file served for a requested format (already validated), or the kind's default: MP4 for video, MP3 for audio. */
-export function servedFile(kind: MediaKind, outputFormat: unknown): MediaFile {
+export function servedFile(kind: "video" | "audio", outputFormat: unknown): MediaFile {
   const file = typeof outputFormat === "string" ? SERVED[outputFormat.toUpperCase()] : undefined;
   return file?.kind === kind ? file : kind === "video" ? MP4 : MP3;
 }

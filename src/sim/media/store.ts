@@ -1,6 +1,8 @@
 /**
- * Generated videos and audio by id, for the simulator's HTTP server. Only which file each id is
- * (formats.ts) is kept; entries expire after the retention time like images (images.ts).
+ * Videos, audio and stored media by id, for the simulator's HTTP server: generated results (only
+ * which file each id is, formats.ts) and `mediaStorage` uploads (their bytes). A known id is a valid
+ * media input of a later task (inputs.ts); entries expire after the retention time like images
+ * (images.ts), and `mediaStorage` `delete` removes one.
  */
 import type { MediaFile } from "./formats.js";
 
@@ -13,6 +15,16 @@ export class MediaStore {
   add(id: string, file: MediaFile): void {
     this.sweep();
     this.recent.set(id, { file, at: Date.now() });
+  }
+
+  has(id: string): boolean {
+    this.sweep();
+    return this.recent.has(id);
+  }
+
+  /** Forget `id`; false when it was not known. */
+  delete(id: string): boolean {
+    return this.recent.delete(id);
   }
 
   /** The file for `/<kind>/<id>.<ext>`, or undefined when unknown, expired, or asked with another kind or extension. */
@@ -31,10 +43,10 @@ export class MediaStore {
   }
 }
 
-/** Where a generated file is served: `http://host:port/video/<id>.mp4`, `/audio/<id>.mp3`. */
+/** Where a file is served: `http://host:port/video/<id>.mp4`, `/audio/<id>.mp3`, `/media/<id>.<ext>`. */
 export function mediaUrl(httpUrl: string, id: string, file: MediaFile): string {
   return `${httpUrl}/${file.kind}/${id}.${file.ext}`;
 }
 
-/** `/video/<id>.<ext>` or `/audio/<id>.<ext>`. */
-export const MEDIA_PATH = /^\/(video|audio)\/([A-Za-z0-9-]+)\.([a-z0-9]+)$/;
+/** `/video/<id>.<ext>`, `/audio/<id>.<ext>` or `/media/<id>.<ext>`. */
+export const MEDIA_PATH = /^\/(video|audio|media)\/([A-Za-z0-9-]+)\.([a-z0-9]+)$/;

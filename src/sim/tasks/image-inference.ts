@@ -4,14 +4,11 @@
  * base + index), the output in the requested `outputType`, `cost` only with `includeCost` and
  * `NSFWContent` only when a safety check was asked for.
  */
-import { randomUUID } from "node:crypto";
 import { modelTaskType } from "../catalogue.js";
-import { imageUrl } from "../images.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "../limits.js";
-import { padPng } from "../png.js";
-import { renderImage, type RenderSpec } from "../render.js";
 import { booleanParam, enumParam, firstProblem, numberParam, ruleParam, stringParam } from "../validate.js";
 import { isRecord, type Item } from "../wire.js";
+import { imageOutput } from "./image-output.js";
 import type { TaskHandler } from "./types.js";
 
 const L = RUNWARE_LIMITS.imageInference;
@@ -57,27 +54,17 @@ export const imageInference: TaskHandler = {
     const prompt = String(task["positivePrompt"]);
     const width = Number(task["width"]);
     const height = Number(task["height"]);
-    const outputType = typeof task["outputType"] === "string" ? task["outputType"] : "URL";
     const includeCost = task["includeCost"] === true;
     const nsfw = wantsNsfwCheck(task);
-    const base64 = (spec: RenderSpec) => padPng(renderImage(spec), ctx.base64ResultChars).toString("base64");
 
     const produce = (index: number): Item => {
-      const imageUUID = randomUUID();
       const spec = { prompt, seed: baseSeed + index, width, height };
-      const item: Item = { imageUUID };
-      // We only render PNG, whatever outputFormat asks for (documented simplification).
-      if (outputType === "base64Data") item["imageBase64Data"] = base64(spec);
-      else if (outputType === "dataURI") item["imageDataURI"] = `data:image/png;base64,${base64(spec)}`;
-      else {
-        ctx.images.add(imageUUID, spec);
-        item["imageURL"] = imageUrl(ctx.httpUrl, imageUUID);
-      }
+      const item = imageOutput(ctx, spec, task["outputType"]);
       item["seed"] = spec.seed;
       if (nsfw) item["NSFWContent"] = false;
       if (includeCost) item["cost"] = SIM_CONSTANTS.costPerImage;
       return item;
     };
-    return { items: Array.from({ length: n }, (_, i) => () => produce(i)) };
+    return { items: Array.from({ length: n }, (_, i) => () => produce(i)), cost: SIM_CONSTANTS.costPerImage };
   },
 };

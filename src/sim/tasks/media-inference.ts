@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { modelTaskType } from "../catalogue.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "../limits.js";
-import { AUDIO_FORMATS, servedFile, VIDEO_FORMATS, type MediaKind } from "../media/formats.js";
+import { AUDIO_FORMATS, servedFile, VIDEO_FORMATS } from "../media/formats.js";
 import { mediaUrl } from "../media/store.js";
 import { booleanParam, enumParam, firstProblem, numberParam, ruleParam, stringParam, type Problem } from "../validate.js";
 import { isRecord, type Item } from "../wire.js";
@@ -27,7 +27,7 @@ function modelProblem(task: Item, taskType: string): Problem {
   );
 }
 
-function plan(kind: MediaKind, cost: number): TaskHandler["plan"] {
+function plan(kind: "video" | "audio", cost: number): TaskHandler["plan"] {
   return (task, ctx) => {
     const n = typeof task["numberResults"] === "number" ? task["numberResults"] : L.numberResults.default;
     const baseSeed = typeof task["seed"] === "number" ? task["seed"] : ctx.rng.int(1, RUNWARE_LIMITS.randomSeedMax);
@@ -39,18 +39,17 @@ function plan(kind: MediaKind, cost: number): TaskHandler["plan"] {
     const produce = (index: number): Item => {
       const uuid = randomUUID();
       const item: Item = { [`${kind}UUID`]: uuid };
+      // Kept whatever the output type, so the UUID is a valid input of a later task (inputs.ts).
+      ctx.media.add(uuid, file);
       if (outputType === "base64Data") item[`${kind}Base64Data`] = file.bytes().toString("base64");
       else if (outputType === "dataURI") item[`${kind}DataURI`] = `data:${file.contentType};base64,${file.bytes().toString("base64")}`;
-      else {
-        ctx.media.add(uuid, file);
-        item[`${kind}URL`] = mediaUrl(ctx.httpUrl, uuid, file);
-      }
+      else item[`${kind}URL`] = mediaUrl(ctx.httpUrl, uuid, file);
       item["seed"] = baseSeed + index;
       if (nsfw) item["NSFWContent"] = false;
       if (includeCost) item["cost"] = cost;
       return item;
     };
-    return { items: Array.from({ length: n }, (_, i) => () => produce(i)) };
+    return { items: Array.from({ length: n }, (_, i) => () => produce(i)), cost };
   };
 }
 

@@ -53,6 +53,9 @@ export const promptEnhance: TaskHandler = {
     const max = typeof task["promptMaxLength"] === "number" ? task["promptMaxLength"] : SIM_CONSTANTS.promptMaxLengthDefault;
     const versions = typeof task["promptVersions"] === "number" ? task["promptVersions"] : L.promptVersions.default;
     const cost = task["includeCost"] === true ? { cost: SIM_CONSTANTS.costPerTask } : {};
-    return { items: Array.from({ length: versions }, (_, v) => () => ({ text: enhancePrompt(prompt, v, max), ...cost })) };
+    return {
+      items: Array.from({ length: versions }, (_, v) => () => ({ text: enhancePrompt(prompt, v, max), ...cost })),
+      cost: SIM_CONSTANTS.costPerTask,
+    };
   },
 };

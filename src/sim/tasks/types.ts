@@ -2,6 +2,8 @@
  * What a task type contributes: its parameter checks and the items it will produce. Scheduling,
  * delivery, async state and fault injection are the same for every task type (runner.ts).
  */
+import type { Account } from "../account.js";
+import type { ModelUploadFaults } from "../faults.js";
 import type { ImageStore } from "../images.js";
 import type { MediaStore } from "../media/store.js";
 import type { SimOptions, SplitMode } from "../options.js";
@@ -9,8 +11,9 @@ import type { Rng } from "../rng.js";
 import type { Problem } from "../validate.js";
 import type { Item } from "../wire.js";
 
-interface TaskContext {
+export interface TaskContext {
   rng: Rng;
+  /** Generated and uploaded images; any of them is a valid image input (inputs.ts). */
   images: ImageStore;
   /** Generated videos and audio, served at `/video/…` and `/audio/…`. */
   media: MediaStore;
@@ -18,6 +21,10 @@ interface TaskContext {
   httpUrl: string;
   /** `SimOptions.base64ResultChars`: pad base64 and data URI images to this length (0: no padding). */
   base64ResultChars: number;
+  /** The balance `accountManagement` reports; finished work is charged to it (runner.ts). */
+  account: Account;
+  /** `failModelUploads`: the next uploads end on a failure status. */
+  modelUploadFaults: ModelUploadFaults;
 }
 
 /** Builds one result item's fields (beyond taskType/taskUUID), called when that item finishes. */
@@ -27,6 +34,11 @@ export interface TaskPlan {
   items: ItemProducer[];
   /** Overrides `SimOptions.split` (modelUpload sends one status per frame). */
   split?: SplitMode;
+  /**
+   * USD one item costs, charged to the account when it succeeds whether or not the request asked
+   * for `includeCost` (which only decides whether the answer shows it). Absent: free.
+   */
+  cost?: number;
 }
 
 export interface TaskHandler {
@@ -40,6 +52,11 @@ export interface TaskHandler {
    * renders (docs/protocol.md §4.2: only tasks that support progress carry it).
    */
   renderMs?(opts: Readonly<SimOptions>): number;
+  /**
+   * `getResponse` does not know this task type (modelUpload: Runware's CLI finds its status cannot
+   * always be fetched, docs/protocol.md §3.3); the simulator answers `taskNotFound`.
+   */
+  notPolled?: true;
   validate(task: Item): Problem;
   plan(task: Item, ctx: TaskContext): TaskPlan;
 }
