@@ -33,6 +33,8 @@ export function exitFor(env: Envelope): number {
 export interface ClientFlags {
   socket?: string | undefined;
   noAutostart?: boolean | undefined;
+  /** `--out DIR`: save every output file there (save.ts). */
+  out?: string | undefined;
 }
 
 /** Flags every client verb takes. */
@@ -81,8 +83,14 @@ export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 export function flagsOf(values: FlagValues): ClientFlags {
-  return { socket: str(values, "socket"), noAutostart: values["no-autostart"] === true };
+  return { socket: str(values, "socket"), noAutostart: values["no-autostart"] === true, out: str(values, "out") };
 }
+
+/** `--out`, for the verbs whose answers carry files (`OUT_USAGE` is its help line). */
+export const OUT_OPTION = { out: { type: "string" } } as const satisfies FlagSpecs;
+
+export const OUT_USAGE = `  --out DIR            save every output (images, video, audio, 3D, text) as DIR/<uuid>.<ext>;
+                       the printed JSON names each file in savedFiles`;
 
 export function usage(text: string): number {
   process.stdout.write(`${text}\n`);

@@ -20,12 +20,12 @@ import { expectedResults, isComplete, type Expectation } from "../protocol/expec
 import { UsageError } from "../errors.js";
 import { CLIENT_USAGE, compact, EXIT, flagsOf, int, parseClient, say, str, usage } from "./args.js";
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
-import { saveImage } from "./images.js";
+import { Saver } from "./save.js";
 import { withDaemon } from "./reach.js";
 
 const USAGE = `usage: runware batch FILE [options]
   FILE: one prompt per line, or one JSON task object per line ('#' comments and blank lines skipped)
-  --out DIR          save images as DIR/<imageUUID>.<ext>
+  --out DIR          save every output (images, video, audio, 3D, text) as DIR/<uuid>.<ext>
   --state PATH       progress file for resuming (default FILE.runware-state)
   --model AIR        for prompt lines (default ${D.model})
   --width N --height N --steps N --n N   for prompt lines (defaults ${D.width}, ${D.height}, model default, ${D.numberResults})
@@ -146,17 +146,19 @@ export async function batch(argv: string[]): Promise<number> {
   const progress = new Progress(lines.length, skipped);
   const record = (r: StateRecord) => appendFileSync(statePath, `${JSON.stringify(r)}\n`, { mode: 0o600 });
   const byUUID = new Map(lines.map((l) => [l.task.taskUUID, l]));
+  const saver = out ? new Saver(out) : undefined;
   const onSigint = () => {
+    saver?.discardPartial();
     say(`\nrunware batch: interrupted; finished lines are recorded in ${statePath}. Run the same command again to resume.`);
     process.exit(130);
   };
   process.once("SIGINT", onSigint);
 
+  let unsaved = 0;
   const emit = async (l: Line, item: ResultItem) => {
-    const saved = out ? await saveImage(item, out) : undefined;
-    process.stdout.write(
-      `${JSON.stringify({ line: l.no, ...(l.prompt ? { prompt: l.prompt } : {}), ...item, ...(saved ? { file: saved } : {}) })}\n`,
-    );
+    const saved = saver ? await saver.save(item) : item;
+    if (saved["saveErrors"]) unsaved++;
+    process.stdout.write(`${JSON.stringify({ line: l.no, ...(l.prompt ? { prompt: l.prompt } : {}), ...saved })}\n`);
   };
   const finish = (l: Line, failed: boolean) => {
     if (l.ended) return;
@@ -191,8 +193,11 @@ export async function batch(argv: string[]): Promise<number> {
   process.off("SIGINT", onSigint);
   progress.close();
   const failed = lines.filter((l) => l.errors.length > 0).length;
-  say(`runware batch: ${lines.length - failed} done, ${failed} failed${skipped ? `, ${skipped} already done earlier` : ""}`);
-  return failed > 0 ? EXIT.errors : EXIT.ok;
+  say(
+    `runware batch: ${lines.length - failed} done, ${failed} failed${skipped ? `, ${skipped} already done earlier` : ""}` +
+      (unsaved ? `, ${unsaved} result(s) with files not saved (see saveErrors)` : ""),
+  );
+  return failed > 0 || unsaved > 0 ? EXIT.errors : EXIT.ok;
 }
 
 async function runChunk(

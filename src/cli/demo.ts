@@ -14,7 +14,7 @@ import { loadDaemonConfig } from "../local/config.js";
 import { SIM_DEFAULTS, SimServer } from "../sim/index.js";
 import { EXIT, int, parseClient, say, str, usage } from "./args.js";
 import { CLIENT_DEFAULTS } from "./defaults.js";
-import { saveImage } from "./images.js";
+import { Saver } from "./save.js";
 
 const PROMPTS = [
   "a lighthouse on a cliff at dusk",
@@ -75,6 +75,7 @@ export async function demo(argv: string[]): Promise<number> {
     };
     const tStart = Date.now();
     const total = tasks.length + 1;
+    const saver = new Saver(outDir);
     for await (const frame of client.stream([video, ...tasks])) {
       if ("data" in frame) {
         for (const item of frame.data) {
@@ -82,8 +83,13 @@ export async function demo(argv: string[]): Promise<number> {
             say(`  [video] rendering: ${String(item["progress"])} %`);
             continue;
           }
-          const path = await saveImage(item, outDir);
+          const saved = await saver.save(item);
+          const path = (saved["savedFiles"] as string[] | undefined)?.[0];
           if (path) files.push(path);
+          for (const e of (saved["saveErrors"] as Array<{ message: string }> | undefined) ?? []) {
+            failed++;
+            say(`  not saved: ${e.message}`);
+          }
           if (path && typeof item["videoURL"] === "string") videos++;
           say(`  [${files.length}/${total}] ${path}  (${Date.now() - tStart} ms)`);
         }

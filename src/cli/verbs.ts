@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { absolutizeLocalPaths } from "../client/local-files.js";
-import type { Envelope, TaskInput } from "../client/index.js";
+import type { TaskInput } from "../client/index.js";
 import { UsageError } from "../errors.js";
 import { isPendingStatus } from "../protocol/statuses.js";
 import {
@@ -18,6 +18,8 @@ import {
   int,
   num,
   parseClient,
+  OUT_OPTION,
+  OUT_USAGE,
   printJson,
   say,
   str,
@@ -28,11 +30,17 @@ import { CLIENT_DEFAULTS as D } from "./defaults.js";
 import { localInputs } from "./local-inputs.js";
 import { withDaemon } from "./reach.js";
 
-export async function runAndPrint(flags: ClientFlags, tasks: TaskInput[], after?: (env: Envelope) => Promise<void>): Promise<number> {
+/** Run `tasks`, save their outputs with `--out`, print the answer (naming the saved files); the exit code. */
+export async function runAndPrint(flags: ClientFlags, tasks: TaskInput[]): Promise<number> {
   const env = await withDaemon(flags, async (client) => client.run(await localInputs(client, tasks)));
-  printJson(env);
-  await after?.(env);
-  return exitFor(env);
+  if (!flags.out) {
+    printJson(env);
+    return exitFor(env);
+  }
+  const { saveAll } = await import("./save.js"); // only with --out: spares every other run the import
+  const saved = await saveAll(env, flags.out);
+  printJson(saved.env);
+  return saved.failed ? EXIT.errors : exitFor(env);
 }
 
 // --- model-search -------------------------------------------------------------------------------
@@ -86,11 +94,12 @@ const TEXT_TO_IMAGE_USAGE = `usage: runware text-to-image --prompt TEXT [options
   --n N                number of images, 1-20 (default ${D.numberResults})
   --format F           JPG | PNG | WEBP         --output-type T  URL | base64Data | dataURI
   --include-cost       ask for the cost         --async       deliveryMethod async (the daemon polls)
-  --out DIR            save the images as DIR/<imageUUID>.<ext>
+${OUT_USAGE}
 ${CLIENT_USAGE}`;
 
 export async function textToImage(argv: string[]): Promise<number> {
   const { values } = parseClient(argv, {
+    ...OUT_OPTION,
     prompt: { type: "string" },
     negative: { type: "string" },
     model: { type: "string" },
@@ -104,7 +113,6 @@ export async function textToImage(argv: string[]): Promise<number> {
     "output-type": { type: "string" },
     "include-cost": { type: "boolean" },
     async: { type: "boolean" },
-    out: { type: "string" },
   });
   if (values["help"]) return usage(TEXT_TO_IMAGE_USAGE);
   const prompt = str(values, "prompt");
@@ -125,15 +133,7 @@ export async function textToImage(argv: string[]): Promise<number> {
     includeCost: values["include-cost"] ? true : undefined,
     deliveryMethod: values["async"] ? "async" : undefined,
   });
-  const out = str(values, "out");
-  return runAndPrint(flagsOf(values), [task as TaskInput], async (env) => {
-    if (!out) return;
-    for (const item of env.data) {
-      const { saveImage } = await import("./images.js"); // only with --out: spares every other run the import
-      const path = await saveImage(item, out);
-      if (path) say(`saved ${path}`);
-    }
-  });
+  return runAndPrint(flagsOf(values), [task as TaskInput]);
 }
 
 function isTask(t: unknown): t is Record<string, unknown> {
@@ -145,10 +145,11 @@ function isTask(t: unknown): t is Record<string, unknown> {
 const RAW_USAGE = `usage: runware raw FILE|-
   FILE holds a JSON array of tasks exactly as Runware takes it ('-' reads stdin).
   --validate           check every task and its local files, print every problem, send nothing (exit 2 if any)
+${OUT_USAGE}
 ${CLIENT_USAGE}`;
 
 export async function raw(argv: string[]): Promise<number> {
-  const { values, positionals } = parseClient(argv, { validate: { type: "boolean" } }, true);
+  const { values, positionals } = parseClient(argv, { ...OUT_OPTION, validate: { type: "boolean" } }, true);
   if (values["help"]) return usage(RAW_USAGE);
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("raw takes exactly one FILE (or - for stdin)");
@@ -178,10 +179,15 @@ export async function raw(argv: string[]): Promise<number> {
 const POLL_USAGE = `usage: runware poll TASK_UUID [--interval-ms N] [--timeout-ms N]
   Asks getResponse until the task is final, backing off x${D.pollBackoff} from --interval-ms (default ${D.pollIntervalMs})
   up to ${D.pollMaxIntervalMs / 1000} s, for at most --timeout-ms (default ${D.pollTimeoutMs}). Prints the final answer.
+${OUT_USAGE}
 ${CLIENT_USAGE}`;
 
 export async function poll(argv: string[]): Promise<number> {
-  const { values, positionals } = parseClient(argv, { "interval-ms": { type: "string" }, "timeout-ms": { type: "string" } }, true);
+  const { values, positionals } = parseClient(
+    argv,
+    { ...OUT_OPTION, "interval-ms": { type: "string" }, "timeout-ms": { type: "string" } },
+    true,
+  );
   if (values["help"]) return usage(POLL_USAGE);
   const uuid = positionals[0];
   if (!uuid || positionals.length > 1) throw new UsageError("poll takes exactly one TASK_UUID");
@@ -191,7 +197,10 @@ export async function poll(argv: string[]): Promise<number> {
     const env = await withDaemon(flagsOf(values), (client) => client.run([{ taskType: "getResponse", taskUUID: uuid }]));
     const running = env.data.some((d) => isPendingStatus(d["status"]));
     if (!running || Date.now() + delay > deadline) {
-      printJson(env);
+      const out = str(values, "out");
+      const saved = out && !running ? await (await import("./save.js")).saveAll(env, out) : undefined;
+      printJson(saved?.env ?? env);
+      if (saved?.failed) return EXIT.errors;
       if (running) say(`runware: task ${uuid} still running after --timeout-ms`);
       return running ? EXIT.errors : exitFor(env);
     }

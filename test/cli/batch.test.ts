@@ -21,7 +21,7 @@ interface ResultLine {
   taskUUID: string;
   prompt?: string;
   imageUUID?: string;
-  file?: string;
+  savedFiles?: string[];
   errors?: Array<Record<string, unknown>>;
 }
 interface StateRecord {
@@ -106,8 +106,8 @@ describe("cli - batch", () => {
       expect(res.taskUUID).toMatch(UUID_V4);
       expect(res.errors).toBeUndefined();
       expect(res.prompt).toBe(promptLines.get(res.line));
-      expect(res.file).toBe(join(out, `${res.imageUUID!}.png`));
-      const size = pngSize(readFileSync(res.file!));
+      expect(res.savedFiles).toEqual([join(out, `${res.imageUUID!}.png`)]);
+      const size = pngSize(readFileSync(res.savedFiles![0]!));
       expect(size, `line ${res.line}`).toEqual(res.line === 6 ? { width: 128, height: 128 } : { width: 256, height: 192 });
     }
     expect(readdirSync(out)).toHaveLength(8);
@@ -186,7 +186,7 @@ describe("cli - batch", () => {
     for (const res of run2) expect(doneBefore).not.toContain(res.line);
     const all = [...run1, ...run2];
     expect(new Set(all.map((x) => x.line))).toEqual(new Set(PROMPTS.map((_, i) => i + 1)));
-    expect(all.every((x) => x.errors === undefined && x.file !== undefined)).toBe(true);
+    expect(all.every((x) => x.errors === undefined && x.savedFiles !== undefined)).toBe(true);
 
     // Each line kept its taskUUID across the runs, and "Runware" received each exactly once: the
     // unfinished lines were looked up in the daemon, not resubmitted.
@@ -261,7 +261,7 @@ describe("cli - batch", () => {
     expect(results).toHaveLength(2);
     for (const res of results) {
       expect(res).toMatchObject({ line: 1, imageUUID: expect.stringMatching(UUID_V4) });
-      expect(pngSize(readFileSync(res.file!))).toEqual({ width: 128, height: 128 });
+      expect(pngSize(readFileSync(res.savedFiles![0]!))).toEqual({ width: 128, height: 128 });
     }
     expect(readdirSync(out)).toHaveLength(2);
   });

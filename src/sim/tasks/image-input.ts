@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { classify } from "../inputs.js";
-import { sniff } from "../media/sniff.js";
+import { sniff } from "../../util/file-type.js";
 import type { RenderSpec } from "../render.js";
 import { isRecord, paramCode, wireError, type Item } from "../wire.js";
 import type { Problem } from "../validate.js";

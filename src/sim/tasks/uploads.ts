@@ -2,13 +2,13 @@
  * Uploads (docs/protocol.md §8): `imageUpload` (answers `imageUUID` and `imageURL`), `mediaStorage`
  * (`upload` answers `mediaUUID` and `mediaURL`; `delete` forgets one) and `modelUpload` (a stream of
  * status items, validated → downloaded → optimized → stored → ready, one frame each, §3.3). The
- * value itself was checked by inputs.ts; what it is comes from its first bytes (media/sniff.ts).
+ * value itself was checked by inputs.ts; what it is comes from its first bytes (util/file-type.ts).
  */
 import { randomUUID } from "node:crypto";
 import { imageUrl } from "../images.js";
 import { classify } from "../inputs.js";
 import { RUNWARE_LIMITS, SIM_CONSTANTS } from "../limits.js";
-import { sniff } from "../media/sniff.js";
+import { sniff } from "../../util/file-type.js";
 import { mediaUrl } from "../media/store.js";
 import { enumParam, firstProblem, ruleParam, stringParam } from "../validate.js";
 import { isUuid, SimTaskError, wireError, type Item } from "../wire.js";
