@@ -9,12 +9,13 @@ import { NoDaemonError, UsageError } from "../errors.js";
 const USAGE = `usage: runware <command> [options]
 
 commands:
-  text-to-image  generate images from a prompt (--prompt TEXT, --out DIR to save them)
+  text-to-image  generate images from a prompt (--prompt TEXT; --out DIR saves them)
   video          generate a video from a prompt (--prompt TEXT; the daemon polls it)
   audio          generate audio from a prompt (--prompt TEXT)
   model-search   search Runware's model catalogue (--search TEXT)
   run TYPE k=v   any task from the command line (key=value, key:=json; --file base)
   upload FILE    upload an image (or video, audio) once; prints the UUID to reuse
+  account        the account's balance and usage
   raw FILE|-     run a JSON array of tasks exactly as Runware takes it
   poll UUID      getResponse with backoff until the task is final
   batch FILE     one prompt (or JSON task) per line, resumable, with progress
@@ -45,6 +46,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   run: async () => (await import("./run.js")).run,
   video: async () => (await import("./shortcuts.js")).video,
   upload: async () => (await import("./upload.js")).upload,
+  account: async () => (await import("./account.js")).account,
   audio: async () => (await import("./shortcuts.js")).audio,
   poll: async () => (await import("./verbs.js")).poll,
   batch: async () => (await import("./batch.js")).batch,

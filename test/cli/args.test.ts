@@ -92,6 +92,13 @@ describe("cli - argument forms", () => {
         stderr: new RegExp(`no daemon on ${socket}`),
       },
       {
+        verb: "account",
+        flags: [["socket", socket]],
+        switches: ["no-autostart"],
+        code: 3,
+        stderr: new RegExp(`no daemon on ${socket}`),
+      },
+      {
         verb: "poll",
         positionals: ["6f1c0000-0000-4000-8000-000000000000"],
         flags: [["interval-ms", "0"]],
