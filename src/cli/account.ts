@@ -18,7 +18,8 @@ const rec = (v: unknown): Record<string, unknown> => (typeof v === "object" && v
 export function accountSummary(item: ResultItem): string {
   const parts: string[] = [];
   const balance = rec(item["balance"]);
-  if (typeof balance["amount"] === "number") parts.push(`balance ${balance["amount"]} ${String(balance["currency"] ?? "USD")}`);
+  if (typeof balance["amount"] === "number")
+    parts.push(`balance ${balance["amount"]} ${typeof balance["currency"] === "string" ? balance["currency"] : "USD"}`);
   const today = rec(rec(item["usage"])["today"]);
   if (typeof today["requests"] === "number") {
     parts.push(`today ${today["requests"]} requests${typeof today["credits"] === "number" ? `, ${today["credits"]} credits` : ""}`);

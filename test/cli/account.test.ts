@@ -36,7 +36,8 @@ describe("cli - account", () => {
     ]);
     expect(made.code).toBe(0);
     const second = await runCli(cleanup, ["account", "--socket", rig.socketPath]);
-    const amount = (stdoutEnvelope(second).data[0]?.["balance"] as { amount: number }).amount;
+    const balance = stdoutEnvelope(second).data[0]?.["balance"] as { amount: number } | undefined;
+    const amount = balance?.amount ?? Number.NaN;
     expect(amount).toBeLessThan(12.5);
     expect(second.stderr).toContain(`balance ${amount} USD`);
   });
