@@ -35,6 +35,8 @@ export interface ClientFlags {
   noAutostart?: boolean | undefined;
   /** `--out DIR`: save every output file there (save.ts). */
   out?: string | undefined;
+  /** `--progress`: the live lines even when stderr is not a terminal (progress.ts). */
+  progress?: boolean | undefined;
 }
 
 /** Flags every client verb takes. */
@@ -83,14 +85,20 @@ export function compact<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 export function flagsOf(values: FlagValues): ClientFlags {
-  return { socket: str(values, "socket"), noAutostart: values["no-autostart"] === true, out: str(values, "out") };
+  return {
+    socket: str(values, "socket"),
+    noAutostart: values["no-autostart"] === true,
+    out: str(values, "out"),
+    progress: values["progress"] === true,
+  };
 }
 
-/** `--out`, for the verbs whose answers carry files (`OUT_USAGE` is its help line). */
-export const OUT_OPTION = { out: { type: "string" } } as const satisfies FlagSpecs;
+/** `--out` and `--progress`, for the verbs that run tasks (`RESULT_USAGE` is their help). */
+export const RESULT_OPTIONS = { out: { type: "string" }, progress: { type: "boolean" } } as const satisfies FlagSpecs;
 
-export const OUT_USAGE = `  --out DIR            save every output (images, video, audio, 3D, text) as DIR/<uuid>.<ext>;
-                       the printed JSON names each file in savedFiles`;
+export const RESULT_USAGE = `  --out DIR            save every output (images, video, audio, 3D, text) as DIR/<uuid>.<ext>;
+                       the printed JSON names each file in savedFiles
+  --progress           live progress on stderr even when it is not a terminal (one line per change)`;
 
 export function usage(text: string): number {
   process.stdout.write(`${text}\n`);

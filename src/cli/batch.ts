@@ -20,6 +20,7 @@ import { expectedResults, isComplete, type Expectation } from "../protocol/expec
 import { UsageError } from "../errors.js";
 import { CLIENT_USAGE, compact, EXIT, flagsOf, int, parseClient, say, str, usage } from "./args.js";
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
+import { Board, boardMode, renderBatchLine } from "./progress.js";
 import { Saver } from "./save.js";
 import { withDaemon } from "./reach.js";
 
@@ -31,6 +32,7 @@ const USAGE = `usage: runware batch FILE [options]
   --width N --height N --steps N --n N   for prompt lines (defaults ${D.width}, ${D.height}, model default, ${D.numberResults})
   --chunk N          tasks per request to the daemon (default ${D.batchChunk})
   --validate         check every line (JSON, envelope, local files), print every problem, send nothing (exit 2 if any)
+  --progress         the progress line (done / failed / running, ETA) even when stderr is not a terminal
 ${CLIENT_USAGE}`;
 
 interface Line {
@@ -59,6 +61,7 @@ export async function batch(argv: string[]): Promise<number> {
       n: { type: "string" },
       validate: { type: "boolean" },
       chunk: { type: "string" },
+      progress: { type: "boolean" },
     },
     true,
   );
@@ -77,7 +80,7 @@ export async function batch(argv: string[]): Promise<number> {
     numberResults: int(values, "n", 1) ?? D.numberResults,
   };
 
-  if (values["validate"]) return validateLines(file, defaults);
+  if (values["validate"]) return (await import("./validate-tasks.js")).validateLines(file, defaults);
 
   // What earlier runs did: the last record per line wins.
   const previous = new Map<number, StateRecord>();
@@ -143,7 +146,7 @@ export async function batch(argv: string[]): Promise<number> {
   );
   read.forEach((task, i) => (lines[i]!.task = { ...task, taskUUID: lines[i]!.task.taskUUID }));
 
-  const progress = new Progress(lines.length, skipped);
+  const progress = new BatchProgress(lines.length, skipped, values["progress"] === true);
   const record = (r: StateRecord) => appendFileSync(statePath, `${JSON.stringify(r)}\n`, { mode: 0o600 });
   const byUUID = new Map(lines.map((l) => [l.task.taskUUID, l]));
   const saver = out ? new Saver(out) : undefined;
@@ -175,8 +178,10 @@ export async function batch(argv: string[]): Promise<number> {
       fresh.push(l);
       continue;
     }
+    progress.started(1);
     const known = await client.task(l.task.taskUUID, { wait: true });
     if (!known) {
+      progress.started(-1);
       fresh.push(l); // the daemon forgot it: resubmit under the same UUID (Runware conflicts if it still runs it, and the daemon then polls)
       continue;
     }
@@ -188,6 +193,7 @@ export async function batch(argv: string[]): Promise<number> {
   for (let i = 0; i < fresh.length; i += chunk) {
     const part = fresh.slice(i, i + chunk);
     for (const l of part) record({ line: l.no, taskUUID: l.task.taskUUID, status: "submitted" });
+    progress.started(part.length);
     await runChunk(client, part, byUUID, emit, finish);
   }
   process.off("SIGINT", onSigint);
@@ -244,70 +250,39 @@ function isAcknowledgement(l: Line, item: ResultItem): boolean {
   return l.task["deliveryMethod"] === "async" && isAsyncAcknowledgement(item);
 }
 
-/** The live line on stderr: done/total, failed, rate, ETA. Silent when stderr is not a terminal. */
-class Progress {
+/** done / failed / running counts and the ETA (progress.ts), redrawn as lines start and end. */
+class BatchProgress {
   private done = 0;
   private failed = 0;
+  private running = 0;
   private readonly start = Date.now();
-  private readonly tty: boolean = process.stderr.isTTY;
+  private readonly board: Board;
 
   constructor(
     private readonly total: number,
     private readonly skipped: number,
+    forced: boolean,
   ) {
-    this.draw();
+    const counts = () => ({ total, done: this.done, failed: this.failed, running: this.running, skipped });
+    this.board = new Board(process.stderr, boardMode(process.stderr, forced), (now) => [
+      ["batch", renderBatchLine(counts(), now - this.start)],
+    ]);
+    this.board.draw();
+  }
+
+  started(n: number): void {
+    this.running += n;
+    this.board.draw();
   }
 
   end(failed: boolean): void {
-    this.done++;
+    this.running = Math.max(0, this.running - 1);
     if (failed) this.failed++;
-    this.draw();
+    else this.done++;
+    this.board.draw();
   }
 
   close(): void {
-    if (this.tty) process.stderr.write("\n");
+    this.board.close();
   }
-
-  private draw(): void {
-    if (!this.tty) return;
-    const secs = (Date.now() - this.start) / 1000;
-    const rate = secs > 0 ? this.done / secs : 0;
-    const eta = rate > 0 ? Math.ceil((this.total - this.done) / rate) : undefined;
-    process.stderr.write(
-      `\r[batch] ${this.done}/${this.total} done, ${this.failed} failed` +
-        `${this.skipped ? `, ${this.skipped} skipped` : ""}, ${rate.toFixed(1)}/s${eta !== undefined ? `, ETA ${eta}s` : ""}   `,
-    );
-  }
-}
-
-/** `--validate`: every line checked, every problem listed with its line; nothing sent, no state written. */
-async function validateLines(file: string, defaults: Record<string, unknown>): Promise<number> {
-  const { problemsOf } = await import("./validate-tasks.js");
-  const base = dirname(resolve(file));
-  const tasks: unknown[] = [];
-  const nos: number[] = [];
-  const problems: string[] = [];
-  readFileSync(file, "utf8")
-    .split("\n")
-    .forEach((text, i) => {
-      const trimmed = text.trim();
-      if (!trimmed || trimmed.startsWith("#")) return;
-      if (!trimmed.startsWith("{")) {
-        tasks.push({ taskType: "imageInference", positivePrompt: trimmed, ...compact(defaults) });
-      } else {
-        try {
-          const task: unknown = JSON.parse(trimmed);
-          const own = typeof task === "object" && task !== null && !Array.isArray(task);
-          tasks.push(own ? absolutizeLocalPaths(task as Record<string, unknown>, base) : task);
-        } catch {
-          problems.push(`${file}:${i + 1}: not valid JSON`);
-          return;
-        }
-      }
-      nos.push(i + 1);
-    });
-  problems.push(...(await problemsOf(tasks, (j) => `${file}:${nos[j] ?? "?"}`)));
-  for (const p of problems) say(p);
-  say(problems.length === 0 ? `ok: ${tasks.length} line(s), nothing sent` : `${problems.length} problem(s); nothing sent`);
-  return problems.length === 0 ? EXIT.ok : EXIT.usage;
 }

@@ -48,7 +48,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   upload: async () => (await import("./upload.js")).upload,
   account: async () => (await import("./account.js")).account,
   audio: async () => (await import("./shortcuts.js")).audio,
-  poll: async () => (await import("./verbs.js")).poll,
+  poll: async () => (await import("./poll.js")).poll,
   batch: async () => (await import("./batch.js")).batch,
 };
 

@@ -9,7 +9,7 @@ import { dirname, resolve } from "node:path";
 import { absolutizeLocalPaths } from "../client/local-files.js";
 import type { TaskInput } from "../client/index.js";
 import { UsageError } from "../errors.js";
-import { CLIENT_USAGE, flagsOf, OUT_OPTION, OUT_USAGE, parseClient, str, usage } from "./args.js";
+import { CLIENT_USAGE, flagsOf, RESULT_OPTIONS, RESULT_USAGE, parseClient, str, usage } from "./args.js";
 import { applyAssignments } from "./assignments.js";
 import { runAndPrint } from "./verbs.js";
 
@@ -21,7 +21,7 @@ const RUN_USAGE = `usage: runware run TASKTYPE [key=value | key:=json ...] [--fi
     runware run imageInference --file base.json seed:=42 inputs.referenceImages.0=https://example.com/a.png
   --file F             a JSON object (one task) the key=value arguments change
   --validate           check the task and its local files, print every problem, send nothing (exit 2 if any)
-${OUT_USAGE}
+${RESULT_USAGE}
 ${CLIENT_USAGE}`;
 
 function readBase(file: string): Record<string, unknown> {
@@ -44,7 +44,7 @@ function readBase(file: string): Record<string, unknown> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseClient(argv, { ...OUT_OPTION, file: { type: "string" }, validate: { type: "boolean" } }, true);
+  const { values, positionals } = parseClient(argv, { ...RESULT_OPTIONS, file: { type: "string" }, validate: { type: "boolean" } }, true);
   if (values["help"]) return usage(RUN_USAGE);
   const [taskType, ...assignments] = positionals;
   if (!taskType || taskType.includes("="))

@@ -6,12 +6,12 @@
 import type { TaskInput } from "../client/index.js";
 import { UsageError } from "../errors.js";
 import type { FlagValues } from "../util/args.js";
-import { CLIENT_USAGE, compact, flagsOf, int, num, OUT_OPTION, OUT_USAGE, parseClient, str, usage } from "./args.js";
+import { CLIENT_USAGE, compact, flagsOf, int, num, RESULT_OPTIONS, RESULT_USAGE, parseClient, str, usage } from "./args.js";
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
 import { runAndPrint } from "./verbs.js";
 
 const COMMON = {
-  ...OUT_OPTION,
+  ...RESULT_OPTIONS,
   prompt: { type: "string" },
   negative: { type: "string" },
   model: { type: "string" },
@@ -30,7 +30,7 @@ const VIDEO_USAGE = `usage: runware video --prompt TEXT [options]
   --fps N              frames per second (the model's default)
   --seed N             fixed seed               --n N         number of videos (default 1)
   --format F           MP4 | WEBM | MOV          --include-cost  ask for the cost
-${OUT_USAGE}
+${RESULT_USAGE}
 ${CLIENT_USAGE}`;
 
 const AUDIO_USAGE = `usage: runware audio --prompt TEXT [options]
@@ -39,7 +39,7 @@ const AUDIO_USAGE = `usage: runware audio --prompt TEXT [options]
   --duration S         seconds (default ${D.audioDuration})
   --seed N             fixed seed               --n N         number of clips (default 1)
   --format F           MP3 | WAV | FLAC | OGG   --include-cost  ask for the cost
-${OUT_USAGE}
+${RESULT_USAGE}
 ${CLIENT_USAGE}`;
 
 function common(values: FlagValues, model: string, duration: number): Record<string, unknown> {

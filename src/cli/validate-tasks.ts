@@ -3,11 +3,13 @@
  * would check it (src/local/validate.ts, docs/local-api.md §2.3) and its local file inputs checked
  * to exist (client/local-files.ts), every problem listed with its index or line, nothing sent and
  * no daemon needed. (The size of a local file against the daemon's body limit needs the daemon: it
- * is checked when the tasks are sent.)
+ * is checked when the tasks are sent.) `batch --validate` reads its file here too.
  */
-import { LocalFileError, readLocalFiles } from "../client/local-files.js";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { absolutizeLocalPaths, LocalFileError, readLocalFiles } from "../client/local-files.js";
 import { isRefusal, validateBatch } from "../local/validate.js";
-import { say } from "./args.js";
+import { compact, EXIT, say } from "./args.js";
 
 /** The daemon's default nesting limit (settings maxJsonDepth): deeper tasks are refused there. */
 const MAX_JSON_DEPTH = 64;
@@ -45,4 +47,35 @@ export async function validateOnly(tasks: readonly unknown[], labelOf: (i: numbe
   for (const p of problems) say(p);
   say(problems.length === 0 ? `ok: ${tasks.length} task(s), nothing sent` : `${problems.length} problem(s); nothing sent`);
   return problems.length === 0 ? 0 : 2;
+}
+
+/** `--validate`: every line checked, every problem listed with its line; nothing sent, no state written. */
+export async function validateLines(file: string, defaults: Record<string, unknown>): Promise<number> {
+  const base = dirname(resolve(file));
+  const tasks: unknown[] = [];
+  const nos: number[] = [];
+  const problems: string[] = [];
+  readFileSync(file, "utf8")
+    .split("\n")
+    .forEach((text, i) => {
+      const trimmed = text.trim();
+      if (!trimmed || trimmed.startsWith("#")) return;
+      if (!trimmed.startsWith("{")) {
+        tasks.push({ taskType: "imageInference", positivePrompt: trimmed, ...compact(defaults) });
+      } else {
+        try {
+          const task: unknown = JSON.parse(trimmed);
+          const own = typeof task === "object" && task !== null && !Array.isArray(task);
+          tasks.push(own ? absolutizeLocalPaths(task as Record<string, unknown>, base) : task);
+        } catch {
+          problems.push(`${file}:${i + 1}: not valid JSON`);
+          return;
+        }
+      }
+      nos.push(i + 1);
+    });
+  problems.push(...(await problemsOf(tasks, (j) => `${file}:${nos[j] ?? "?"}`)));
+  for (const p of problems) say(p);
+  say(problems.length === 0 ? `ok: ${tasks.length} line(s), nothing sent` : `${problems.length} problem(s); nothing sent`);
+  return problems.length === 0 ? EXIT.ok : EXIT.usage;
 }

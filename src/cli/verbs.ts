@@ -3,12 +3,12 @@
  * `text-to-image`, `raw`, `poll`. Each prints Runware's full JSON answer on stdout and exits 1 when
  * it carries `errors` (the helper's contract); retries of transient failures are the daemon's job.
  */
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { absolutizeLocalPaths } from "../client/local-files.js";
 import type { TaskInput } from "../client/index.js";
 import { UsageError } from "../errors.js";
-import { isPendingStatus } from "../protocol/statuses.js";
 import {
   CLIENT_USAGE,
   compact,
@@ -18,21 +18,34 @@ import {
   int,
   num,
   parseClient,
-  OUT_OPTION,
-  OUT_USAGE,
+  RESULT_OPTIONS,
+  RESULT_USAGE,
   printJson,
-  say,
   str,
   usage,
   type ClientFlags,
 } from "./args.js";
 import { CLIENT_DEFAULTS as D } from "./defaults.js";
 import { localInputs } from "./local-inputs.js";
+import { boardMode } from "./progress.js";
 import { withDaemon } from "./reach.js";
 
 /** Run `tasks`, save their outputs with `--out`, print the answer (naming the saved files); the exit code. */
 export async function runAndPrint(flags: ClientFlags, tasks: TaskInput[]): Promise<number> {
-  const env = await withDaemon(flags, async (client) => client.run(await localInputs(client, tasks)));
+  const env = await withDaemon(flags, async (client) => {
+    const read = await localInputs(client, tasks);
+    const mode = boardMode(process.stderr, flags.progress === true);
+    if (mode === "off") return client.run(read);
+    const { TaskBoard } = await import("./task-board.js");
+    // The board follows tasks by UUID: give each one now (the daemon would otherwise).
+    const named = read.map((t) => ({ ...t, taskUUID: t.taskUUID ?? randomUUID() }));
+    const board = new TaskBoard(named, process.stderr, mode);
+    try {
+      return await client.run(named, board.hooks());
+    } finally {
+      board.close();
+    }
+  });
   if (!flags.out) {
     printJson(env);
     return exitFor(env);
@@ -94,12 +107,12 @@ const TEXT_TO_IMAGE_USAGE = `usage: runware text-to-image --prompt TEXT [options
   --n N                number of images, 1-20 (default ${D.numberResults})
   --format F           JPG | PNG | WEBP         --output-type T  URL | base64Data | dataURI
   --include-cost       ask for the cost         --async       deliveryMethod async (the daemon polls)
-${OUT_USAGE}
+${RESULT_USAGE}
 ${CLIENT_USAGE}`;
 
 export async function textToImage(argv: string[]): Promise<number> {
   const { values } = parseClient(argv, {
-    ...OUT_OPTION,
+    ...RESULT_OPTIONS,
     prompt: { type: "string" },
     negative: { type: "string" },
     model: { type: "string" },
@@ -145,11 +158,11 @@ function isTask(t: unknown): t is Record<string, unknown> {
 const RAW_USAGE = `usage: runware raw FILE|-
   FILE holds a JSON array of tasks exactly as Runware takes it ('-' reads stdin).
   --validate           check every task and its local files, print every problem, send nothing (exit 2 if any)
-${OUT_USAGE}
+${RESULT_USAGE}
 ${CLIENT_USAGE}`;
 
 export async function raw(argv: string[]): Promise<number> {
-  const { values, positionals } = parseClient(argv, { ...OUT_OPTION, validate: { type: "boolean" } }, true);
+  const { values, positionals } = parseClient(argv, { ...RESULT_OPTIONS, validate: { type: "boolean" } }, true);
   if (values["help"]) return usage(RAW_USAGE);
   const file = positionals[0];
   if (!file || positionals.length > 1) throw new UsageError("raw takes exactly one FILE (or - for stdin)");
@@ -172,39 +185,4 @@ export async function raw(argv: string[]): Promise<number> {
   const own = base ? tasks.map((t: unknown) => (isTask(t) ? absolutizeLocalPaths(t, base) : t)) : tasks;
   if (values["validate"]) return (await import("./validate-tasks.js")).validateOnly(own, (i) => `task ${i}`);
   return runAndPrint(flagsOf(values), own as TaskInput[]);
-}
-
-// --- poll ---------------------------------------------------------------------------------------
-
-const POLL_USAGE = `usage: runware poll TASK_UUID [--interval-ms N] [--timeout-ms N]
-  Asks getResponse until the task is final, backing off x${D.pollBackoff} from --interval-ms (default ${D.pollIntervalMs})
-  up to ${D.pollMaxIntervalMs / 1000} s, for at most --timeout-ms (default ${D.pollTimeoutMs}). Prints the final answer.
-${OUT_USAGE}
-${CLIENT_USAGE}`;
-
-export async function poll(argv: string[]): Promise<number> {
-  const { values, positionals } = parseClient(
-    argv,
-    { ...OUT_OPTION, "interval-ms": { type: "string" }, "timeout-ms": { type: "string" } },
-    true,
-  );
-  if (values["help"]) return usage(POLL_USAGE);
-  const uuid = positionals[0];
-  if (!uuid || positionals.length > 1) throw new UsageError("poll takes exactly one TASK_UUID");
-  let delay = int(values, "interval-ms", 1) ?? D.pollIntervalMs;
-  const deadline = Date.now() + (int(values, "timeout-ms", 1) ?? D.pollTimeoutMs);
-  for (;;) {
-    const env = await withDaemon(flagsOf(values), (client) => client.run([{ taskType: "getResponse", taskUUID: uuid }]));
-    const running = env.data.some((d) => isPendingStatus(d["status"]));
-    if (!running || Date.now() + delay > deadline) {
-      const out = str(values, "out");
-      const saved = out && !running ? await (await import("./save.js")).saveAll(env, out) : undefined;
-      printJson(saved?.env ?? env);
-      if (saved?.failed) return EXIT.errors;
-      if (running) say(`runware: task ${uuid} still running after --timeout-ms`);
-      return running ? EXIT.errors : exitFor(env);
-    }
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(D.pollMaxIntervalMs, Math.round(delay * D.pollBackoff));
-  }
 }

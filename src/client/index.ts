@@ -69,6 +69,10 @@ export interface RunOptions {
    * a stream; the envelope it resolves with is the same.
    */
   onProgress?: (item: ResultItem & { progress: number }) => void;
+  /** Called with each result item as it arrives (the envelope still holds them all). Also reads the stream. */
+  onResult?: (item: ResultItem) => void;
+  /** Called with each error as it arrives. Also reads the stream. */
+  onError?: (error: RunwareError) => void;
   /**
    * Read media inputs that name a local file (`seedImage: "./cat.png"`, a `file://` URI) and send
    * them as data URIs; relative paths against `baseDir` (default: the working directory). Off
@@ -149,7 +153,7 @@ export class RunwareClient {
       const read = await readLocalFilesFor(this, tasks, options.readLocalFiles === true ? {} : options.readLocalFiles);
       return this.run(read, { ...options, readLocalFiles: false });
     }
-    if (options.onProgress) return this.runStreamed(tasks, options.onProgress);
+    if (options.onProgress || options.onResult || options.onError) return this.runStreamed(tasks, options);
     let res: Http1Response;
     try {
       res = await this.send("POST", "/v1", tasks);
@@ -209,7 +213,7 @@ export class RunwareClient {
    * errors gathered into one envelope, results in task order as `run` gives them. A task without a
    * taskUUID gets one here, so its items (and its acknowledgement) are known as its own.
    */
-  private async runStreamed(tasks: TaskInput[], onProgress: NonNullable<RunOptions["onProgress"]>): Promise<Envelope> {
+  private async runStreamed(tasks: TaskInput[], hooks: RunOptions): Promise<Envelope> {
     const named = tasks.map((t) => (t.taskUUID ? t : { ...t, taskUUID: randomUUID() }));
     const order = new Map<string, ResultItem[]>();
     for (const t of named) order.set(t.taskUUID as string, []);
@@ -217,14 +221,18 @@ export class RunwareClient {
     const unacked = new Set(named.filter((t) => t.deliveryMethod === "async").map((t) => t.taskUUID as string));
     const errors: RunwareError[] = [];
     for await (const frame of this.stream(named)) {
-      if ("errors" in frame) errors.push(...frame.errors);
+      if ("errors" in frame) {
+        errors.push(...frame.errors);
+        for (const e of frame.errors) hooks.onError?.(e);
+      }
       if (!("data" in frame)) continue;
       for (const item of frame.data) {
         if (isProgress(item)) {
-          if (typeof item["progress"] === "number") onProgress(item as ResultItem & { progress: number });
+          if (typeof item["progress"] === "number") hooks.onProgress?.(item as ResultItem & { progress: number });
           continue;
         }
         if (unacked.delete(item.taskUUID)) continue;
+        hooks.onResult?.(item);
         let list = order.get(item.taskUUID);
         if (!list) order.set(item.taskUUID, (list = []));
         list.push(item);
