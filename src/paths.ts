@@ -3,12 +3,19 @@
  * imports so a one-shot client starts fast. Order (docs/local-api.md §1): `--socket`, `RUNWARE_SOCKET`,
  * `$XDG_RUNTIME_DIR/runware/daemon.sock`, `/tmp/runware-<uid>/daemon.sock`.
  */
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 
 export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? 0): string {
   if (env["RUNWARE_SOCKET"]) return env["RUNWARE_SOCKET"];
   if (env["XDG_RUNTIME_DIR"]) return join(env["XDG_RUNTIME_DIR"], "runware", "daemon.sock");
   return join("/tmp", `runware-${uid}`, "daemon.sock");
+}
+
+/** Where the daemon keeps its journal: `$XDG_STATE_HOME/runware`, else `~/.local/state/runware` (XDG base directories). */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env["XDG_STATE_HOME"]) return join(env["XDG_STATE_HOME"], "runware");
+  return join(env["HOME"] || homedir(), ".local", "state", "runware");
 }
 
 /**

@@ -59,9 +59,12 @@ const pending: Array<Promise<unknown>> = [];
 try {
   const sim = await startSim("sim(heap)", ["--work-ms", "0"]);
   const socket = join(dir, "d.sock");
-  const cfg = loadDaemonConfig(["--upstream", sim.url, "--socket", socket, "--max-in-flight", String(N), "--drain-timeout-ms", "0"], {
-    RUNWARE_API_KEY: BENCH.apiKey,
-  });
+  const cfg = loadDaemonConfig(
+    ["--upstream", sim.url, "--socket", socket, "--max-in-flight", String(N), "--drain-timeout-ms", "0", "--state-dir", join(dir, "state")],
+    {
+      RUNWARE_API_KEY: BENCH.apiKey,
+    },
+  );
   const daemon = await Daemon.start(cfg);
   await waitUntil("upstream ready", () => daemon.engine.stats().upstream.state === "ready");
   const client = connect({ socket });

@@ -202,7 +202,20 @@ export function startDaemonWith(name: string, upstream: string, settings: Record
 }
 
 function daemonArgs(upstream: string, socket: string, args: string[]): string[] {
-  return ["--upstream", upstream, "--socket", socket, "--log-level", "warn", "--drain-timeout-ms", "0", ...args];
+  // The journal (on unless args say --no-journal) in the daemon's own temp directory.
+  return [
+    "--upstream",
+    upstream,
+    "--socket",
+    socket,
+    "--state-dir",
+    join(dirname(socket), "state"),
+    "--log-level",
+    "warn",
+    "--drain-timeout-ms",
+    "0",
+    ...args,
+  ];
 }
 
 async function daemonOf(name: string, argv: (socket: string) => string[], env: NodeJS.ProcessEnv): Promise<DaemonProc> {

@@ -4,6 +4,7 @@
  * Engine timings are the tests' FAST ones (milliseconds instead of seconds) so that faults and
  * recoveries happen many times a minute.
  */
+import { dirname, join } from "node:path";
 import { defaultSettings, type DaemonConfig } from "../../src/local/config.js";
 import type { EngineOptions } from "../../src/upstream/engine.js";
 
@@ -189,6 +190,8 @@ export function daemonConfigFor(
     ...defaultSettings(),
     upstreamUrl: where.upstreamUrl,
     socketPath: where.socketPath,
+    // The journal beside the socket, in the run's own temp directory (chaos also runs with it on).
+    stateDir: join(dirname(where.socketPath), "state"),
     maxInFlight: e.maxInFlight,
     maxQueued: e.maxQueued,
     taskTimeoutMs: e.taskTimeoutMs,

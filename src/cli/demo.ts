@@ -47,7 +47,10 @@ export async function demo(argv: string[]): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "runware-demo-"));
   const socket = join(dir, "daemon.sock");
   // A throwaway key for the simulator: the demo never talks to Runware.
-  const cfg = loadDaemonConfig(["--socket", socket, "--upstream", sim.url, "--max-in-flight", "4"], { RUNWARE_API_KEY: "demo-key" });
+  // A throwaway daemon: no journal (nothing to recover; nothing left in ~/.local/state).
+  const cfg = loadDaemonConfig(["--socket", socket, "--upstream", sim.url, "--max-in-flight", "4", "--no-journal"], {
+    RUNWARE_API_KEY: "demo-key",
+  });
   // The demo's render is seconds long, not minutes: polled every 0.5 s instead of 5 s.
   const daemon = await Daemon.start({ ...cfg, pollMaxMs: 500 });
   say(`runware demo: simulator on ${sim.url}, daemon on ${socket} (max 4 tasks in flight)`);

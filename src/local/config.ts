@@ -39,7 +39,9 @@ export function flagOf(key: string): string | undefined {
 
 /** parseArgs specs of every daemon flag, `--api-key-file` included (for `runware daemon` and `runware start`). */
 export function daemonFlagSpecs(): FlagSpecs {
-  const specs: FlagSpecs = Object.fromEntries(FLAGGED.map(([, s]) => [s.flag, { type: "string" as const }]));
+  const specs: FlagSpecs = Object.fromEntries(
+    FLAGGED.map(([, s]) => [s.flag, { type: s.switch ? ("boolean" as const) : ("string" as const) }]),
+  );
   specs[API_KEY.fileFlag] = { type: "string" };
   return specs;
 }
@@ -70,7 +72,10 @@ function settingsFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   for (const [key, s] of ENTRIES) {
     const fromFlag = s.flag ? values[s.flag] : undefined;
     const fromEnv = s.env ? env[s.env] : undefined;
-    if (typeof fromFlag === "string") {
+    if (s.switch && fromFlag === true) {
+      raw[key] = true;
+      source[key] = `--${s.flag}`;
+    } else if (typeof fromFlag === "string") {
       raw[key] = fromFlag;
       source[key] = `--${s.flag}`;
     } else if (s.env && fromEnv) {

@@ -14,6 +14,7 @@ import { ResultStore } from "./store.js";
 import { ByteBudget } from "./budget.js";
 import { UnsentBudget } from "./unsent.js";
 import { LocalWebSocket } from "./wsapi.js";
+import type { AttachedJournal } from "./journal/attach.js";
 
 export interface DaemonOptions {
   logger?: Logger;
@@ -34,6 +35,8 @@ export class Daemon {
     private readonly socket: BoundSocket,
     private readonly cfg: DaemonConfig,
     private readonly log: Logger,
+    /** The journal (journal/attach.ts); undefined with --no-journal. */
+    readonly journal: AttachedJournal | undefined,
   ) {}
 
   get socketPath(): string {
@@ -43,20 +46,27 @@ export class Daemon {
   static async start(cfg: DaemonConfig, opts: DaemonOptions = {}): Promise<Daemon> {
     const logger = opts.logger ?? silentLogger;
     const log = logger.child({ mod: "daemon" });
+    // Set once the socket is ours (below); the engine commits it before each upstream write.
+    let journal: AttachedJournal | undefined;
     // Every setting goes to the engine; it takes the ones it knows (its options share the table's names).
     const engine = new UpstreamEngine({
       ...cfg,
       url: cfg.upstreamUrl,
       apiKey: cfg.apiKey,
       logger,
+      beforeSend: () => journal?.journal.flush(),
       ...opts.engine,
     });
-    const store = new ResultStore({
-      retentionMs: cfg.resultRetentionMs,
-      maxEntries: cfg.resultRetentionMax,
-      maxBytes: cfg.resultRetentionBytes,
-      maxMarkers: cfg.evictedMarkersMax,
-    });
+    const store = new ResultStore(
+      {
+        retentionMs: cfg.resultRetentionMs,
+        maxEntries: cfg.resultRetentionMax,
+        maxBytes: cfg.resultRetentionBytes,
+        maxMarkers: cfg.evictedMarkersMax,
+      },
+      undefined,
+      (uuid) => journal?.journal.forget(uuid),
+    );
     const service = new TaskService(engine, store);
     // The local side's byte budgets, shared by HTTP and the local WebSocket (docs/reliability.md, Limits).
     const reading = new ByteBudget(cfg.maxReadingBytes);
@@ -86,9 +96,21 @@ export class Daemon {
     });
     // Bind first: a second instance must fail before it opens a second upstream connection.
     const socket = await bindUnixSocket(server, cfg.socketPath, cfg.socketProbeTimeoutMs, { pidFile: opts.pidFile });
-    engine.start();
+    if (!cfg.noJournal) {
+      try {
+        // Loaded only here: --no-journal never loads the native module, and no client ever does.
+        const { attachJournal } = await import("./journal/attach.js");
+        journal = attachJournal(cfg, engine, store, logger);
+      } catch (err) {
+        socket.unlink();
+        await new Promise<void>((r) => server.close(() => r()));
+        await engine.close("the journal could not be opened");
+        throw err;
+      }
+    }
+    engine.start(journal?.sessionUUID);
     log.info({ socket: socket.path, upstream: cfg.upstreamUrl, maxInFlight: cfg.maxInFlight }, `listening on ${socket.path}`);
-    return new Daemon(engine, service, server, ws, socket, cfg, log);
+    return new Daemon(engine, service, server, ws, socket, cfg, log, journal);
   }
 
   /** Drain and stop; idempotent. Resolves once the socket is gone. */
@@ -102,6 +124,7 @@ export class Daemon {
     // New work is refused from here (the engine stops accepting); running tasks keep their link.
     await this.engine.drain(this.cfg.drainTimeoutMs);
     // Every task is settled now, so every waiting request has its answer on the way.
+    this.journal?.close();
     this.ws.close();
     // Removed while still listening, so what is removed is ours (socket.ts); new callers now find no daemon.
     this.socket.unlink();

@@ -11,7 +11,8 @@ import { RunwareDaemonError } from "../errors.js";
 const WAIT_MS = 10_000;
 const RETRY_MS = 10;
 
-function ownerAlive(lock: string): boolean {
+/** Whether the pid written in `lock` is a live process (an unreadable or empty lock: true, its writer is within microseconds). */
+export function ownerAlive(lock: string): boolean {
   let pid: number;
   try {
     pid = Number(readFileSync(lock, "utf8").trim());
@@ -22,9 +23,19 @@ function ownerAlive(lock: string): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return true;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !isZombie(pid);
+}
+
+/** A killed process nobody has reaped yet (an orphaned daemon under a non-reaping init) still answers kill(pid, 0): it is dead all the same. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false; // no /proc (macOS): kill(pid, 0) is all we know
   }
 }
 

@@ -9,7 +9,7 @@
  * Durations are milliseconds.
  */
 import { z } from "zod";
-import { defaultSocketPath } from "../paths.js";
+import { defaultSocketPath, defaultStateDir } from "../paths.js";
 import { DEFAULT_MAX_JSON_DEPTH } from "../protocol/json-limits.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -23,6 +23,8 @@ export interface Setting<S extends z.ZodType = z.ZodType> {
   flag?: string;
   /** What the flag's value looks like in help: `N`, `MS`, `URL`, ... */
   arg?: string;
+  /** A switch: the flag takes no value and sets the setting to true (its schema is boolean). */
+  switch?: true;
   /** An environment variable read when the flag is absent (an empty one counts as unset). */
   env?: string;
   /** The default, or how to compute it from the environment. */
@@ -73,6 +75,33 @@ export const SETTINGS = {
     schema: z.string().min(1),
     help: "the local API's Unix socket",
     why: "A directory of the user's own (the XDG runtime dir, else a per-uid one in /tmp), as ssh-agent does; paths.ts.",
+    group: "endpoints",
+  }),
+
+  stateDir: setting({
+    flag: "state-dir",
+    arg: "DIR",
+    default: (env: NodeJS.ProcessEnv) => defaultStateDir(env),
+    shownDefault: ["$XDG_STATE_HOME/runware", "~/.local/state/runware"],
+    schema: z.string().min(1),
+    help: "where the journal lives (one per socket path; directory 0700, files 0600)",
+    why: "The XDG base directory spec's place for state that should survive a restart but is not worth backing up (logs, history); containerd and Docker keep theirs in /var/lib the same way. Per user, so no permission to share.",
+    group: "endpoints",
+  }),
+  noJournal: setting({
+    flag: "no-journal",
+    switch: true,
+    default: false,
+    schema: z.boolean(),
+    help: "keep tasks in memory only: a daemon that dies loses what it had (as before the journal)",
+    why: "The journal is what makes a crash lose nothing accepted (docs/reliability.md, The journal); off only for a throwaway daemon.",
+    group: "endpoints",
+  }),
+  journalInputMaxBytes: setting({
+    default: 64 * 1024,
+    schema: count(0),
+    help: "a finished task's input is kept in the journal only up to this size (larger inputs, base64 media, are dropped once it is final)",
+    why: "An input is needed only to resend an unfinished task; a finished one keeps a small task (a prompt, a seed: enough to run it again) and drops base64 media.",
     group: "endpoints",
   }),
 

@@ -44,26 +44,33 @@ export class ResultStore {
   private readonly evictions = new FifoMap<string, Eviction>();
   private total = 0;
 
+  /** `onGone(uuid)`: a finished task left the store (expired or evicted): its durable half forgets it too (journal). */
   constructor(
     readonly limits: StoreLimits,
     private readonly clock: Clock = systemClock,
+    private readonly onGone: (taskUUID: string) => void = () => {},
   ) {}
 
-  put(outcome: TaskOutcome): void {
+  /** Keep a finished task; `finishedAt` when it finished earlier (loaded from the journal at start). */
+  put(outcome: TaskOutcome, finishedAt?: number): void {
     const { retentionMs, maxEntries, maxBytes } = this.limits;
-    if (retentionMs <= 0 || maxEntries <= 0) return;
-    const now = this.clock.now();
+    if (retentionMs <= 0 || maxEntries <= 0) {
+      this.onGone(outcome.taskUUID);
+      return;
+    }
+    const now = finishedAt ?? this.clock.now();
     this.remove(outcome.taskUUID); // re-insert at the back
     this.evictions.delete(outcome.taskUUID);
     const bytes = outcomeBytes(outcome);
     if (bytes > maxBytes) {
       this.mark(outcome.taskUUID, { why: "size", taskType: outcome.taskType, finishedAt: now, evictedAt: now });
-      this.expire(now);
+      this.onGone(outcome.taskUUID);
+      this.expire(this.clock.now());
       return;
     }
     this.entries.set(outcome.taskUUID, { outcome, finishedAt: now, bytes });
     this.total += bytes;
-    this.expire(now);
+    this.expire(this.clock.now());
   }
 
   get(taskUUID: string): TaskOutcome | undefined {
@@ -71,6 +78,7 @@ export class ResultStore {
     if (!e) return undefined;
     if (this.clock.now() - e.finishedAt > this.limits.retentionMs) {
       this.remove(taskUUID);
+      this.onGone(taskUUID);
       return undefined;
     }
     return e.outcome;
@@ -116,6 +124,7 @@ export class ResultStore {
         now - e.finishedAt > retentionMs ? undefined : this.entries.size > maxEntries ? "count" : this.total > maxBytes ? "bytes" : "keep";
       if (why === "keep") break;
       this.remove(uuid);
+      this.onGone(uuid);
       if (why) this.mark(uuid, { why, taskType: e.outcome.taskType, finishedAt: e.finishedAt, evictedAt: now });
     }
   }

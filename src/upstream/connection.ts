@@ -134,8 +134,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** Begin connecting (idempotent: a dial already under way is not repeated). */
-  start(): void {
+  /** `resumeSessionUUID`: the session to ask for on the first authentication (a restarted daemon's, from its journal: docs/protocol.md §2.3). */
+  start(resumeSessionUUID?: string): void {
     if (this._state !== "closed") return;
+    if (resumeSessionUUID !== undefined) this._sessionUUID = resumeSessionUUID;
     this.dial("start");
   }
 

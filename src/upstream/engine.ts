@@ -25,6 +25,7 @@ import type { RandomSource } from "./backoff.js";
 import { Connection, type ReadyInfo } from "./connection.js";
 import * as decide from "./decisions.js";
 import { admission } from "./admission.js";
+import { adoptedRecord, type UnfinishedTask } from "./adopt.js";
 import { ConflictError, DrainingError } from "./errors.js";
 import type { EngineLink } from "./link.js";
 import { checkMove, type FinalPhase, type Phase } from "./lifecycle.js";
@@ -33,7 +34,7 @@ import { isPrepared, prepareTask, type PreparedTask } from "./prepare.js";
 import { finalOutcome, reopenedRecord } from "./reopen.js";
 import { Sending } from "./sending.js";
 import { TaskDeadlines } from "./task-deadlines.js";
-import type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
+import type { AcceptedTask, EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
 import { Reactions } from "./reactions.js";
 import { fill } from "./replies.js";
 import { announceAck, applyFrame, type SliceActions } from "./intake.js";
@@ -54,7 +55,8 @@ import { IdleSignal } from "../util/idle.js";
 import { EveryInterval } from "../util/ratelimit.js";
 
 export type { EngineStats } from "./stats.js";
-export type { EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
+export type { AcceptedTask, EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
+export type { UnfinishedTask } from "./adopt.js";
 
 export class UpstreamEngine extends EventEmitter<EngineEvents> {
   readonly connection: EngineLink;
@@ -124,8 +126,9 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.connection.on("writable", () => this.sending.outbox.request());
   }
 
-  start(): void {
-    this.connection.start();
+  /** Connect; `resumeSessionUUID`: the session a previous daemon process had (its journal), so Runware replays its buffer. */
+  start(resumeSessionUUID?: string): void {
+    this.connection.start(resumeSessionUUID);
   }
 
   /**
@@ -174,9 +177,38 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       this.settle(t, "failed", [{ ...this.authFailure, taskUUID, taskType: t.taskType }], "the API key was rejected");
       return handle;
     }
+    this.emit("accepted", acceptedOf(t), handle);
     this.deadlines.start(t);
     this.sending.enqueue(t, "back");
     if (this.log.isLevelEnabled("debug")) this.log.debug({ taskUUID, taskType: t.taskType, client: t.client }, "task accepted");
+    return handle;
+  }
+
+  /**
+   * Take up a task a previous daemon process accepted and did not finish (adopt.ts: polled,
+   * recovered as after a drop, or queued; never under a new UUID). Call before `start()`, so the
+   * first link decides for it as for any task sent before a drop. Outside every admission limit:
+   * it was admitted once. Throws for a UUID already pending or a text that is no task.
+   */
+  adopt(u: UnfinishedTask): TaskHandle {
+    if (this.pending.has(u.taskUUID)) throw new ConflictError(u.taskUUID);
+    const { t, plan } = adoptedRecord(u, this.opts);
+    this.pending.set(t.taskUUID, t);
+    const handle = handleOf(t);
+    this.emit("accepted", acceptedOf(t), handle);
+    if (plan === "poll") {
+      this.sending.slots.holdAsync(t);
+      this.onAcked(t);
+      this.react.startPolling(t, 0, "adopted from the journal: Runware acknowledged it before the restart");
+    } else if (plan === "recover") {
+      this.deadlines.start(t);
+      this.sending.slots.take(t);
+      this.moveTo(t, "sent", "adopted from the journal: sent before the restart");
+      t.sentEpoch = -1; // an earlier link: the first one decides (resume, or resend under the same UUID)
+    } else {
+      this.deadlines.start(t);
+      this.sending.enqueue(t, "back");
+    }
     return handle;
   }
 
@@ -272,6 +304,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 
   private onReady(info: ReadyInfo): void {
     this.log.info({ sessionUUID: info.sessionUUID, resumed: info.resumed }, "upstream ready");
+    this.emit("session", info.sessionUUID);
     this.react.linkReady([...this.pending.values()], info);
     this.sending.outbox.request();
   }
@@ -316,4 +349,8 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     if (this.pending.size === 0) this.idle.idle();
     this.sending.outbox.request();
   }
+}
+
+function acceptedOf(t: TaskRecord): AcceptedTask {
+  return { taskUUID: t.taskUUID, taskType: t.taskType, text: t.text, client: t.client, passthrough: t.passthrough };
 }

@@ -17,7 +17,8 @@ export interface EngineLink extends Pick<EventEmitter<ConnectionEvents>, "on" | 
   readonly connectedSince: number | undefined;
   readonly reconnects: number;
   readonly lastError: string | undefined;
-  start(): void;
+  /** Dial; the first authentication asks to resume `resumeSessionUUID` when given. */
+  start(resumeSessionUUID?: string): void;
   send(text: string, onWritten?: (err?: Error) => void): void;
   /** Stop taking new work but keep the link for results still due. */
   drain(): void;

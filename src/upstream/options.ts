@@ -7,7 +7,18 @@ import type { RandomSource } from "./backoff.js";
 import type { ConnectionOptions } from "./connection.js";
 import type { Phase } from "./lifecycle.js";
 import type { ConnState } from "./state.js";
-import type { TaskOutcome } from "./task.js";
+import type { TaskHandle, TaskOutcome } from "./task.js";
+
+/** A task as the engine accepted it: what a restarted daemon needs to take it up again. */
+export interface AcceptedTask {
+  readonly taskUUID: string;
+  readonly taskType: string;
+  /** The task as sent upstream (JSON, never a key: the key travels only in the auth frame). */
+  readonly text: string;
+  readonly client: string;
+  /** A caller's own getResponse: an answer, not work (never journaled). */
+  readonly passthrough: boolean;
+}
 import type { Clock } from "../util/clock.js";
 
 export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logger" | "clock"> {
@@ -31,6 +42,8 @@ export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logge
   recoveryGraceMs: number;
   maxRecoveryResends: number;
   sendHighWaterBytes: number;
+  /** Called before each upstream write of tasks (the journal's commit point: a task is on disk before it is sent). */
+  beforeSend?: () => void;
   random?: RandomSource;
   clock?: Clock;
   logger?: Logger;
@@ -45,6 +58,10 @@ export interface EngineEvents {
   /** A task ended; its outcome is final. */
   settled: [outcome: TaskOutcome];
   state: [to: ConnState, from: ConnState, reason: string];
-  /** A task changed phase (lifecycle.ts): for metrics, the event stream and tests. */
+  /** A task changed phase (lifecycle.ts): for metrics, the event stream, the journal and tests. */
   move: [taskUUID: string, from: Phase, to: Phase, reason: string];
+  /** A task was accepted (submitted or adopted from the journal): what the journal records, and its handle. */
+  accepted: [task: AcceptedTask, handle: TaskHandle];
+  /** Runware gave the link a session (docs/protocol.md §2.1): the journal keeps it for a restart. */
+  session: [sessionUUID: string];
 }

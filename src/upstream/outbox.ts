@@ -24,6 +24,8 @@ export interface OutboxOptions {
   /** No frame is larger: encoded tasks are packed up to it (each task alone fits: prepare.ts). */
   maxFrameBytes: number;
   logger: Logger;
+  /** Called once per flush before anything is written: the journal commits what must precede the send. */
+  beforeSend?: () => void;
 }
 
 /** The frame limit is never lowered below this by `tooBig()`. */
@@ -106,6 +108,7 @@ export class Outbox {
       if (item !== undefined) items.push(item);
     }
     this.takeNew(items, epoch);
+    if (items.length > 0) this.opts.beforeSend?.();
     const frames = pack(items, this.limit);
     frames.forEach((frame, i) => {
       if (this.opts.logger.isLevelEnabled("trace"))

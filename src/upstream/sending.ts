@@ -27,7 +27,12 @@ export class Sending {
     this.slots = new Slots(opts);
     this.outbox = new Outbox(
       link,
-      { highWaterBytes: opts.sendHighWaterBytes, maxFrameBytes: opts.maxFrameBytes, logger: log },
+      {
+        highWaterBytes: opts.sendHighWaterBytes,
+        maxFrameBytes: opts.maxFrameBytes,
+        logger: log,
+        ...(opts.beforeSend ? { beforeSend: opts.beforeSend } : {}),
+      },
       (frames, epoch) => this.takeFromQueue(frames, epoch),
     );
   }

@@ -23,8 +23,16 @@ import type { Obj } from "./ws-client.js";
 /** The daemon's key in tests: obviously fake. */
 export const TEST_KEY = "test-key";
 
+/**
+ * Every test daemon's journals live here (one per socket path), never in the user's home; the
+ * children the tests spawn get it as XDG_STATE_HOME. Removed when the test process exits.
+ */
+export const TEST_STATE_HOME = mkdtempSync(join(tmpdir(), "rwd-state-"));
+process.once("exit", () => rmSync(TEST_STATE_HOME, { recursive: true, force: true }));
+
 /** Flags every test daemon gets (fast engine timings; overridable per test). */
 export const FAST_FLAGS: Readonly<Record<string, string>> = {
+  "state-dir": join(TEST_STATE_HOME, "runware"),
   "task-timeout-ms": String(FAST.taskTimeoutMs),
   "ping-interval-ms": String(FAST.pingIntervalMs),
   "pong-timeout-ms": String(FAST.pongTimeoutMs),
@@ -267,7 +275,7 @@ export interface Child {
 /** The environment for a child: ours without any RUNWARE_* variable, plus `env`. */
 export function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("RUNWARE_")));
-  return { ...base, ...env };
+  return { ...base, XDG_STATE_HOME: TEST_STATE_HOME, ...env };
 }
 
 /** Spawn `node [nodeArgs] dist/src/cli/main.js <args>`; killed (SIGKILL) at cleanup if still running. */

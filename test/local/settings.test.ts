@@ -8,11 +8,14 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { UsageError } from "../../src/errors.js";
 import { daemonFlagSpecs, daemonHelp, defaultSettings, loadDaemonConfig, renderReadmeTable, statusLimits } from "../../src/local/config.js";
-import { API_KEY, SETTINGS, type Setting } from "../../src/local/settings.js";
+import { API_KEY, SETTINGS, type Setting, type Settings } from "../../src/local/settings.js";
 
 const ENV = { RUNWARE_API_KEY: "settings-fake-key" };
 const ENTRIES = Object.entries(SETTINGS) as Array<[string, Setting]>;
 const FLAGGED = ENTRIES.filter(([, s]) => s.flag !== undefined) as Array<[string, Setting & { flag: string }]>;
+/** Flags that take a value (a switch, like --no-journal, takes none). */
+const VALUED = FLAGGED.filter(([, s]) => !s.switch);
+const SWITCHES = FLAGGED.filter(([, s]) => s.switch);
 
 const defaultOf = (s: Setting) => (typeof s.default === "function" ? s.default(ENV) : s.default);
 
@@ -85,7 +88,7 @@ describe("settings - the one table", () => {
 
 describe("settings - flags", () => {
   it("settings - --flag=value and --flag value both set every flag", () => {
-    for (const [key, s] of FLAGGED) {
+    for (const [key, s] of VALUED) {
       const v = otherValue(s);
       const spaced = loadDaemonConfig([`--${s.flag}`, v], ENV);
       const joined = loadDaemonConfig([`--${s.flag}=${v}`], ENV);
@@ -95,8 +98,17 @@ describe("settings - flags", () => {
     }
   });
 
+  it("settings - a switch sets its setting to true and takes no value", () => {
+    expect(SWITCHES.length).toBeGreaterThan(0);
+    for (const [key, s] of SWITCHES) {
+      expect(loadDaemonConfig([`--${s.flag}`], ENV)[key as keyof Settings], key).toBe(true);
+      expect(loadDaemonConfig([], ENV)[key as keyof Settings], key).toBe(false);
+      expect(usageError(() => loadDaemonConfig([`--${s.flag}=yes`], ENV)).message).toContain(`--${s.flag}`);
+    }
+  });
+
   it("settings - a bad value is a usage error naming its flag", () => {
-    for (const [key, s] of FLAGGED) {
+    for (const [key, s] of VALUED) {
       const bad = badValue(s);
       expect(bad, `${key} has a value its schema refuses`).toBeDefined();
       const err = usageError(() => loadDaemonConfig([`--${s.flag}=${bad}`], ENV));
@@ -133,10 +145,10 @@ describe("settings - flags", () => {
     }
   });
 
-  it("settings - runware start's flag specs are every daemon flag and --api-key-file, each taking a value", () => {
+  it("settings - runware start's flag specs are every daemon flag and --api-key-file, each taking a value unless a switch", () => {
     const specs = daemonFlagSpecs();
     expect(Object.keys(specs).sort()).toEqual([...FLAGGED.map(([, s]) => s.flag), API_KEY.fileFlag].sort());
-    expect(Object.values(specs).every((o) => o.type === "string")).toBe(true);
+    for (const [, s] of FLAGGED) expect(specs[s.flag]?.type, s.flag).toBe(s.switch ? "boolean" : "string");
   });
 });
 

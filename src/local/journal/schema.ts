@@ -1,0 +1,85 @@
+/**
+ * The journal's schema, with a version (`PRAGMA user_version`) and the migrations that reach it,
+ * and opening it: WAL, `synchronous = NORMAL` (docs/reliability.md "The journal": a commit survives
+ * the daemon's death, since it is in the WAL the moment it is written; only a power loss or an OS
+ * crash can take the last moments). A journal that will not open, fails its check, or comes from a
+ * newer version is moved aside with a clear log line, and the daemon starts with an empty one.
+ */
+import { chmodSync, existsSync, renameSync } from "node:fs";
+import Database from "better-sqlite3";
+import type { Logger } from "../../log.js";
+
+/** Each entry takes the schema from version i to i+1. */
+const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
+  (db) =>
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      -- One row per accepted task. input: the task as sent (never a key), dropped once final when large.
+      -- outcome: {state, data, errors, askAgain?, expected?} once final.
+      CREATE TABLE tasks (
+        uuid TEXT PRIMARY KEY,
+        task_type TEXT NOT NULL,
+        client TEXT NOT NULL,
+        input TEXT,
+        input_bytes INTEGER NOT NULL,
+        accepted_at INTEGER NOT NULL,
+        phase TEXT NOT NULL,
+        sent INTEGER NOT NULL DEFAULT 0,
+        acked INTEGER NOT NULL DEFAULT 0,
+        finished_at INTEGER,
+        outcome TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX tasks_by_finish ON tasks (finished_at);
+      -- Result items of unfinished tasks as they arrive (moved into the outcome at the end).
+      CREATE TABLE items (uuid TEXT NOT NULL, seq INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (uuid, seq)) WITHOUT ROWID;
+    `),
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+function moveAside(file: string, why: string, log: Logger): void {
+  const aside = `${file}.${why}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  for (const suffix of ["", "-wal", "-shm"]) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  log.error(
+    { journal: file, movedTo: aside },
+    `the journal was ${why === "newer" ? "written by a newer version" : "unreadable"}: moved aside to ${aside}; starting with an empty journal`,
+  );
+}
+
+function tryOpen(file: string): { db: Database.Database } | { problem: "corrupt" | "newer" } {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    const version = Number(db.pragma("user_version", { simple: true }));
+    if (version > SCHEMA_VERSION) {
+      db.close();
+      return { problem: "newer" };
+    }
+    if (db.pragma("quick_check", { simple: true }) !== "ok") throw new Error("quick_check failed");
+    return { db };
+  } catch {
+    db?.close();
+    return { problem: "corrupt" };
+  }
+}
+
+/** Open (or create) the journal at `file`, migrated to SCHEMA_VERSION; a bad one is moved aside first. */
+export function openJournalDb(file: string, log: Logger): Database.Database {
+  let opened = tryOpen(file);
+  if ("problem" in opened) {
+    moveAside(file, opened.problem, log);
+    opened = tryOpen(file);
+    if ("problem" in opened) throw new Error(`cannot create the journal at ${file}`);
+  }
+  const db = opened.db;
+  chmodSync(file, 0o600);
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = OFF");
+  const from = Number(db.pragma("user_version", { simple: true }));
+  db.transaction(() => {
+    for (let v = from; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+  return db;
+}
