@@ -2,13 +2,15 @@
  * The journal (issue 15) with real daemon processes: a daemon SIGKILLed with tasks in flight is
  * replaced by a new one on the same socket, which resumes the journaled session and answers for
  * every task (none sent under a new UUID); a finished-but-unread result survives a restart; a
- * corrupt journal is moved aside; two sockets keep two journals; a live holder keeps the lock.
+ * corrupt or newer journal is moved aside; a kill in the middle of a write burst loses nothing accepted; two sockets keep two journals; a live holder keeps the lock.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
 import { journalPaths, JournalLockedError, lockJournal } from "../../src/local/journal/location.js";
+import { SCHEMA_VERSION } from "../../src/local/journal/schema.js";
 import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { getJson, postTasks, spawnDaemon, tempDir, type Child } from "../helpers/daemon.js";
@@ -63,6 +65,43 @@ describe("journal - nothing lost when the daemon dies", () => {
     expect(sim.counters.received).toEqual(Object.fromEntries(tasks.map((t) => [t["taskUUID"], 1])));
   });
 
+  it("journal - SIGKILL in the middle of a write burst: every task Runware got is answered in full after the restart, none run twice", async () => {
+    const { socketPath, stateDir } = setup();
+    // Short work so results stream in while tasks are still being accepted: the journal is
+    // committing acceptances, sends and results in every turn when the daemon dies.
+    const sim = cleanup.add(await SimServer.start({ workMs: 15 }), (s) => s.close());
+    const first = await daemonOn(sim, socketPath, stateDir);
+    const tasks = Array.from({ length: 400 }, (_, i) => imageTask({ taskUUID: randomUUID(), numberResults: 1 + (i % 3), seed: i + 1 }));
+    const ours = new Set(tasks.map((t) => t["taskUUID"] as string));
+    const posts = Array.from({ length: 8 }, (_, i) =>
+      postTasks(socketPath, tasks.slice(i * 50, (i + 1) * 50)).catch((err: unknown) => err),
+    );
+    await waitFor(() => Object.keys(sim.counters.received).length >= 120, "a burst under way (120 tasks at the simulator)", 15_000);
+    await kill9(first);
+    const receivedBefore = new Set(Object.keys(sim.counters.received));
+    expect(receivedBefore.size).toBeLessThan(400); // killed mid-burst, not after it
+    await Promise.all(posts);
+
+    await daemonOn(sim, socketPath, stateDir);
+    let answered = 0;
+    for (const t of tasks) {
+      const uuid = t["taskUUID"] as string;
+      const r = await getJson(socketPath, `/v1/tasks/${uuid}?wait=1`);
+      if (receivedBefore.has(uuid)) expect(r.status, `${uuid} reached Runware before the kill: ${r.text}`).toBe(200);
+      if (r.status === 404) continue; // never accepted: its caller saw the connection fail
+      expect(r.json, r.text).toMatchObject({ taskUUID: uuid, state: "done" });
+      expect((r.json!["data"] as Obj[]).length).toBe(t["numberResults"]);
+      answered++;
+    }
+    expect(answered).toBeGreaterThanOrEqual(receivedBefore.size);
+    // Only our UUIDs reached Runware; a second arrival of one is a resend Runware refused as a
+    // conflict (then polled), so no task was generated twice.
+    const received = sim.counters.received;
+    expect(Object.keys(received).every((u) => ours.has(u))).toBe(true);
+    const extra = Object.values(received).reduce((sum, n) => sum + (n - 1), 0);
+    expect(sim.counters.conflicts).toBe(extra);
+  });
+
   it("journal - with Runware's session gone, the tasks are resent under their own UUIDs and Runware's copies are polled, not run again", async () => {
     const { socketPath, stateDir } = setup();
     const sim = cleanup.add(await SimServer.start({ workMs: 1500 }), (s) => s.close());
@@ -93,6 +132,8 @@ describe("journal - nothing lost when the daemon dies", () => {
     const task = imageTask({ taskUUID: randomUUID(), numberResults: 2 });
     const done = await postTasks(socketPath, [task]);
     expect((done.json!["data"] as Obj[]).length).toBe(2);
+    // One more answer from the daemon: the turn that finished the task (and committed it) is over.
+    expect((await getJson(socketPath, "/v1/status")).status).toBe(200);
     await kill9(first);
     await daemonOn(sim, socketPath, stateDir);
     const r = await getJson(socketPath, `/v1/tasks/${task["taskUUID"] as string}`);
@@ -111,6 +152,25 @@ describe("journal - nothing lost when the daemon dies", () => {
     expect(readdirSync(stateDir).some((f) => f.includes(".corrupt-"))).toBe(true);
     const ok = await postTasks(socketPath, [imageTask({ taskUUID: randomUUID() })]);
     expect(ok.status).toBe(200);
+  });
+
+  it("journal - a journal from a newer version is moved aside, not read or changed, and the daemon starts empty", async () => {
+    const { socketPath, stateDir } = setup();
+    const sim = cleanup.add(await SimServer.start({ workMs: 5 }), (s) => s.close());
+    const paths = journalPaths(stateDir, socketPath);
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const future = new Database(paths.file);
+    future.exec("CREATE TABLE from_the_future (x TEXT); INSERT INTO from_the_future VALUES ('kept as it was')");
+    future.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    future.close();
+    const d = await daemonOn(sim, socketPath, stateDir);
+    expect(d.stdout()).toMatch(/the journal was written by a newer version: moved aside to .*\.newer-/);
+    const aside = readdirSync(stateDir).find((f) => f.includes(".newer-") && f.endsWith("Z"));
+    expect(aside).toBeDefined();
+    const kept = new Database(join(stateDir, aside!), { readonly: true });
+    expect(kept.prepare("SELECT x FROM from_the_future").get()).toEqual({ x: "kept as it was" });
+    kept.close();
+    expect((await postTasks(socketPath, [imageTask({ taskUUID: randomUUID() })])).status).toBe(200);
   });
 
   it("journal - two daemons on two sockets keep two journals; a journal held by a live daemon cannot be taken", async () => {

@@ -53,7 +53,7 @@ export function attachJournal(cfg: JournalConfig, engine: UpstreamEngine, store:
       adopted++;
     } catch (err) {
       log.error({ err, taskUUID: u.taskUUID }, "a journaled task could not be taken up again; it ends failed");
-      journal.abandon(u.taskUUID, {
+      journal.abandon(u, {
         code: "journalUnreadable",
         message: `the daemon restarted and could not take this task up again: ${(err as Error).message}`,
         taskUUID: u.taskUUID,

@@ -4,7 +4,8 @@
  * upstream, its phase as it moves, the acknowledgement, result items as they arrive, its outcome
  * at the end, and the link's `connectionSessionUUID`. Writes are gathered and committed in one
  * transaction per event-loop turn, and at the latest right before the engine writes tasks upstream
- * (`flush`, the engine's beforeSend), so the hot path pays one commit per turn, not one per frame.
+ * (`flush`, the engine's beforeSend), so the hot path pays one commit per turn, not one per frame;
+ * within a commit a task's changes collapse into the fewest statements (rows.ts).
  * Finished tasks leave with the result store's budgets (`forget`): this is that store's durable
  * half, not a second copy with other rules.
  */
@@ -16,6 +17,7 @@ import type { DataItem } from "../../protocol/schemas.js";
 import type { AcceptedTask, UnfinishedTask } from "../../upstream/engine.js";
 import type { Phase } from "../../upstream/lifecycle.js";
 import type { TaskHandle, TaskOutcome } from "../../upstream/task.js";
+import { PendingChanges, statementsOf, type Change, type Row } from "./rows.js";
 import { openJournalDb } from "./schema.js";
 
 export interface FinishedTask {
@@ -23,19 +25,32 @@ export interface FinishedTask {
   readonly finishedAt: number;
 }
 
-type Write = () => void;
+/**
+ * Every SWEEP_MS: finished rows let go since the last sweep are deleted together, and the WAL is
+ * checkpointed (PASSIVE) if anything was committed. Measured (npm run bench:journal), a delete per
+ * commit and SQLite's checkpoint every 1000 pages each cost about a fifth of the journal's time;
+ * gathered here they touch old pages once a second instead of at every commit.
+ */
+const SWEEP_MS = 1_000;
+/** Deleted at the next commit instead of the next sweep once this many wait. */
+const SWEEP_AT = 512;
+
+type Stmt = "insert" | "move" | "finish" | "item" | "dropItems" | "delete" | "meta";
 
 export class Journal {
   private readonly db: Database.Database;
-  private readonly st: Record<
-    "insert" | "phase" | "sent" | "acked" | "item" | "finish" | "dropItems" | "forget" | "meta",
-    Database.Statement
-  >;
-  private writes: Write[] = [];
+  private readonly st: Record<Stmt, Database.Statement>;
+  /** Every row the database holds (or will at the next commit), by taskUUID. */
+  private readonly rows = new Map<string, Row>();
+  private readonly pending = new PendingChanges();
+  private sessionToWrite: string | undefined;
+  private nextId = 1;
   private immediate: NodeJS.Immediate | undefined;
-  private readonly commit: (writes: Write[]) => void;
-  /** Per task, the next item sequence number. */
-  private readonly seq = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
+  /** Finished rows let go of, deleted at the next sweep. */
+  private doomed: Row[] = [];
+  private committedSinceCheckpoint = false;
+  private readonly commit: (changes: Change[], session: string | undefined, doomed: Row[]) => void;
   private closed = false;
 
   constructor(
@@ -46,95 +61,196 @@ export class Journal {
     const db = this.db;
     this.st = {
       insert: db.prepare(
-        "INSERT INTO tasks (uuid, task_type, client, input, input_bytes, accepted_at, phase) VALUES (?, ?, ?, ?, ?, ?, 'queued') ON CONFLICT (uuid) DO NOTHING",
+        "INSERT INTO tasks (id, uuid, task_type, client, input, input_bytes, accepted_at, phase, sent, acked, finished_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
-      phase: db.prepare("UPDATE tasks SET phase = ? WHERE uuid = ? AND finished_at IS NULL"),
-      sent: db.prepare("UPDATE tasks SET sent = 1 WHERE uuid = ?"),
-      acked: db.prepare("UPDATE tasks SET acked = 1 WHERE uuid = ?"),
-      item: db.prepare("INSERT OR REPLACE INTO items (uuid, seq, item) VALUES (?, ?, ?)"),
+      move: db.prepare("UPDATE tasks SET phase = ?, sent = ?, acked = ? WHERE id = ?"),
       finish: db.prepare(
-        "UPDATE tasks SET phase = ?, finished_at = ?, outcome = ?, input = CASE WHEN input_bytes > ? THEN NULL ELSE input END WHERE uuid = ?",
+        "UPDATE tasks SET phase = ?, sent = ?, acked = ?, finished_at = ?, outcome = ?, input = CASE WHEN input_bytes > ? THEN NULL ELSE input END WHERE id = ?",
       ),
-      dropItems: db.prepare("DELETE FROM items WHERE uuid = ?"),
-      forget: db.prepare("DELETE FROM tasks WHERE uuid = ? AND finished_at IS NOT NULL"),
+      item: db.prepare("INSERT OR REPLACE INTO items (task, seq, item) VALUES (?, ?, ?)"),
+      dropItems: db.prepare("DELETE FROM items WHERE task = ?"),
+      delete: db.prepare("DELETE FROM tasks WHERE id = ?"),
       meta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
-    this.commit = db.transaction((writes: Write[]) => {
-      for (const w of writes) w();
+    this.commit = db.transaction((changes: Change[], session: string | undefined, doomed: Row[]) => {
+      if (session !== undefined) this.st.meta.run("sessionUUID", session);
+      for (const c of changes) for (const s of statementsOf(c)) this.run(s);
+      for (const row of doomed) for (const s of statementsOf({ row, forget: true, items: [] })) this.run(s);
     });
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS).unref();
     for (const suffix of ["-wal", "-shm"]) if (existsSync(file + suffix)) chmodSync(file + suffix, 0o600);
+    const last = db.prepare("SELECT max(id) FROM tasks").pluck().get() as number | null;
+    this.nextId = (last ?? 0) + 1;
   }
 
   // --- what happens, recorded ---------------------------------------------------------------------
 
   /** A task accepted (or adopted): recorded, and followed through its handle until it ends. */
-  accepted(task: AcceptedTask, handle: TaskHandle): void {
-    if (task.passthrough) return; // a caller's own getResponse is an answer, not work
-    const at = this.opts.now();
-    const bytes = Buffer.byteLength(task.text);
-    this.write(() => this.st.insert.run(task.taskUUID, task.taskType, task.client, task.text, bytes, at));
+  accepted(task: AcceptedTask, handle: Pick<TaskHandle, "subscribe">): void {
+    if (task.passthrough || this.closed) return; // a caller's own getResponse is an answer, not work
+    const known = this.rows.get(task.taskUUID);
+    let row: Row;
+    if (known && !known.final) {
+      row = known; // adopted at start: its row is already there
+    } else {
+      if (known) this.drop(known); // the same UUID again after it finished: the new one replaces it
+      row = {
+        id: this.nextId++,
+        taskUUID: task.taskUUID,
+        phase: "queued",
+        sent: false,
+        acked: false,
+        final: false,
+        itemsStored: false,
+        nextSeq: 0,
+      };
+      this.rows.set(task.taskUUID, row);
+      const fresh = {
+        taskType: task.taskType,
+        client: task.client,
+        input: task.text,
+        inputBytes: Buffer.byteLength(task.text),
+        acceptedAt: this.opts.now(),
+      };
+      this.change(row).insert = fresh;
+    }
     handle.subscribe((ev) => {
-      if (ev.type === "ack") this.write(() => this.st.acked.run(task.taskUUID));
-      else if (ev.type === "data") this.item(task.taskUUID, ev.item);
-      else if (ev.type === "final") this.finished(ev.outcome);
+      if (ev.type === "ack") {
+        row.acked = true;
+        this.change(row).moved = true;
+      } else if (ev.type === "data") {
+        this.change(row).items.push({ seq: row.nextSeq++, item: ev.item });
+      } else if (ev.type === "final") {
+        this.finished(row, ev.outcome);
+      }
     });
   }
 
   moved(taskUUID: string, to: Phase): void {
     if (to === "done" || to === "failed" || to === "in-doubt") return; // the outcome records it
-    this.write(() => {
-      this.st.phase.run(to, taskUUID);
-      if (to === "sent") this.st.sent.run(taskUUID);
-    });
+    const row = this.rows.get(taskUUID);
+    if (!row || row.final) return;
+    row.phase = to;
+    if (to === "sent") row.sent = true;
+    this.change(row).moved = true;
   }
 
   session(sessionUUID: string): void {
-    this.write(() => this.st.meta.run("sessionUUID", sessionUUID));
+    this.sessionToWrite = sessionUUID;
+    this.later();
   }
 
   /** The result store let the finished task go (expired or evicted): so does the journal. */
   forget(taskUUID: string): void {
-    this.write(() => this.st.forget.run(taskUUID));
+    const row = this.rows.get(taskUUID);
+    if (!row) return;
+    if (row.final) this.drop(row);
+    else row.goneEarly = true;
   }
 
-  private item(taskUUID: string, item: DataItem): void {
-    const n = this.seq.get(taskUUID) ?? 0;
-    this.seq.set(taskUUID, n + 1);
-    const text = JSON.stringify(item);
-    this.write(() => this.st.item.run(taskUUID, n, text));
+  private drop(row: Row): void {
+    this.rows.delete(row.taskUUID);
+    // Stored and nothing else pending: it waits for the sweep (or for company: SWEEP_AT).
+    if (row.final && !this.pending.has(row)) {
+      this.doomed.push(row);
+      if (this.doomed.length >= SWEEP_AT) this.later();
+      return;
+    }
+    this.change(row).forget = true;
   }
 
-  private finished(o: TaskOutcome): void {
-    this.seq.delete(o.taskUUID);
-    const text = JSON.stringify(outcomeRecord(o));
-    const at = this.opts.now();
-    this.write(() => {
-      this.st.finish.run(o.state, at, text, this.opts.inputMaxBytes, o.taskUUID);
-      this.st.dropItems.run(o.taskUUID);
-    });
+  private finished(row: Row, o: TaskOutcome): void {
+    row.final = true;
+    row.phase = o.state;
+    if (row.goneEarly) {
+      this.drop(row);
+      return;
+    }
+    this.change(row).finish = { at: this.opts.now(), outcome: JSON.stringify(outcomeRecord(o)) };
   }
 
   // --- committing ---------------------------------------------------------------------------------
 
-  private write(w: Write): void {
+  private change(row: Row): Change {
+    this.later();
+    return this.pending.of(row);
+  }
+
+  private later(): void {
     if (this.closed) return;
-    this.writes.push(w);
+    // Committed at the end of this turn; a send in this turn commits first (beforeSend).
     this.immediate ??= setImmediate(() => {
       this.immediate = undefined;
       this.flush();
     });
   }
 
-  /** Commit everything recorded so far, now (before tasks go upstream; at close). */
-  flush(): void {
-    if (this.writes.length === 0) return;
-    const writes = this.writes;
-    this.writes = [];
+  private run(s: ReturnType<typeof statementsOf>[number]): void {
+    const r = s.row;
+    const flags = [r.phase, r.sent ? 1 : 0, r.acked ? 1 : 0] as const;
+    switch (s.op) {
+      case "insert": {
+        const f = s.fresh;
+        const input = s.finish && f.inputBytes > this.opts.inputMaxBytes ? null : f.input;
+        this.st.insert.run(
+          r.id,
+          r.taskUUID,
+          f.taskType,
+          f.client,
+          input,
+          f.inputBytes,
+          f.acceptedAt,
+          ...flags,
+          s.finish?.at ?? null,
+          s.finish?.outcome ?? null,
+        );
+        return;
+      }
+      case "move":
+        this.st.move.run(...flags, r.id);
+        return;
+      case "finish":
+        this.st.finish.run(...flags, s.finish.at, s.finish.outcome, this.opts.inputMaxBytes, r.id);
+        return;
+      case "item":
+        this.st.item.run(r.id, s.seq, JSON.stringify(s.item));
+        r.itemsStored = true;
+        return;
+      case "dropItems":
+        this.st.dropItems.run(r.id);
+        r.itemsStored = false;
+        return;
+      case "delete":
+        this.st.delete.run(r.id);
+        return;
+    }
+  }
+
+  private sweep(): void {
+    this.flush(true);
+    if (!this.committedSinceCheckpoint || this.closed) return;
+    this.committedSinceCheckpoint = false;
     try {
-      this.commit(writes);
+      this.db.pragma("wal_checkpoint(PASSIVE)");
+    } catch (err) {
+      this.opts.log.error({ err, journal: this.file }, "journal checkpoint failed");
+    }
+  }
+
+  /** Commit everything recorded so far, now (before tasks go upstream; at close); `all`: the doomed rows too. */
+  flush(all = false): void {
+    const doomed = all || this.doomed.length >= SWEEP_AT ? this.doomed : [];
+    if (this.pending.size === 0 && this.sessionToWrite === undefined && doomed.length === 0) return;
+    const changes = this.pending.take();
+    if (doomed.length > 0) this.doomed = [];
+    const session = this.sessionToWrite;
+    this.sessionToWrite = undefined;
+    this.committedSinceCheckpoint = true;
+    try {
+      this.commit(changes, session, doomed);
     } catch (err) {
       // A full disk or a removed file must not take the daemon down: it goes on in memory and says so.
-      this.opts.log.error({ err, journal: this.file, lost: writes.length }, "journal write failed; these changes are not durable");
+      this.opts.log.error({ err, journal: this.file, lost: changes.length }, "journal write failed; these changes are not durable");
     }
   }
 
@@ -142,7 +258,8 @@ export class Journal {
     if (this.closed) return;
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = undefined;
-    this.flush();
+    clearInterval(this.sweeper);
+    this.flush(true);
     this.closed = true;
     this.db.close();
   }
@@ -157,51 +274,76 @@ export class Journal {
   /** Finished tasks newer than `since`, oldest first; older ones are deleted. */
   finishedSince(since: number): FinishedTask[] {
     this.db.prepare("DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?").run(since);
+    this.db.exec("DELETE FROM items WHERE task NOT IN (SELECT id FROM tasks)");
     const rows = this.db
-      .prepare("SELECT uuid, task_type, finished_at, outcome FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at")
-      .all() as Array<{ uuid: string; task_type: string; finished_at: number; outcome: string }>;
-    return rows.map((r) => ({
-      outcome: { taskUUID: r.uuid, taskType: r.task_type, ...(JSON.parse(r.outcome) as OutcomeRecord) },
-      finishedAt: r.finished_at,
-    }));
+      .prepare("SELECT id, uuid, task_type, phase, finished_at, outcome FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at, id")
+      .all() as Array<{ id: number; uuid: string; task_type: string; phase: Phase; finished_at: number; outcome: string }>;
+    return rows.map((r) => {
+      this.hold({ id: r.id, taskUUID: r.uuid, phase: r.phase, sent: true, acked: false, final: true, itemsStored: false, nextSeq: 0 });
+      return {
+        outcome: { taskUUID: r.uuid, taskType: r.task_type, ...(JSON.parse(r.outcome) as OutcomeRecord) },
+        finishedAt: r.finished_at,
+      };
+    });
   }
 
   /** Every task that was not final, in the order it was accepted, with the items it had received. */
   unfinished(): UnfinishedTask[] {
     const rows = this.db
-      .prepare("SELECT uuid, task_type, client, input, phase, sent, acked FROM tasks WHERE finished_at IS NULL ORDER BY accepted_at")
-      .all() as Array<{ uuid: string; task_type: string; client: string; input: string | null; phase: Phase; sent: number; acked: number }>;
-    const items = this.db.prepare("SELECT item FROM items WHERE uuid = ? ORDER BY seq").pluck();
+      .prepare("SELECT id, uuid, task_type, client, input, phase, sent, acked FROM tasks WHERE finished_at IS NULL ORDER BY id")
+      .all() as Array<{
+      id: number;
+      uuid: string;
+      task_type: string;
+      client: string;
+      input: string | null;
+      phase: Phase;
+      sent: number;
+      acked: number;
+    }>;
+    const items = this.db.prepare("SELECT item FROM items WHERE task = ? ORDER BY seq").pluck();
     return rows.flatMap((r) => {
       if (r.input === null) return [];
-      const data = (items.all(r.uuid) as string[]).map((i) => JSON.parse(i) as DataItem);
-      this.seq.set(r.uuid, data.length);
-      return [
-        {
-          taskUUID: r.uuid,
-          taskType: r.task_type,
-          text: r.input,
-          client: r.client,
-          phase: r.phase,
-          sent: r.sent === 1,
-          acked: r.acked === 1,
-          data,
-        },
-      ];
+      const data = (items.all(r.id) as string[]).map((i) => JSON.parse(i) as DataItem);
+      const u = {
+        taskUUID: r.uuid,
+        taskType: r.task_type,
+        text: r.input,
+        client: r.client,
+        phase: r.phase,
+        sent: r.sent === 1,
+        acked: r.acked === 1,
+        data,
+      };
+      this.hold({
+        id: r.id,
+        taskUUID: r.uuid,
+        phase: r.phase,
+        sent: u.sent,
+        acked: u.acked,
+        final: false,
+        itemsStored: data.length > 0,
+        nextSeq: data.length,
+      });
+      return [u];
     });
   }
 
-  /** A journaled task the daemon could not take up again ends failed, with the reason. */
-  abandon(taskUUID: string, error: RunwareErrorObject): void {
-    const o: TaskOutcome = { taskUUID, taskType: "unknown", state: "failed", data: [], errors: [error] };
-    const row = this.db.prepare("SELECT task_type FROM tasks WHERE uuid = ?").get(taskUUID) as { task_type: string } | undefined;
-    this.finished({ ...o, taskType: row?.task_type ?? o.taskType });
+  /** A row read at start; of two with one UUID (never written so, but cheap to be sure of) the newer stays. */
+  private hold(row: Row): void {
+    const other = this.rows.get(row.taskUUID);
+    if (other && other.id > row.id) {
+      this.change(row).forget = true;
+      return;
+    }
+    if (other) this.change(other).forget = true;
+    this.rows.set(row.taskUUID, row);
   }
 
-  /** Bytes on disk (the database and its WAL), for the benchmark. */
-  bytesOnDisk(): number {
-    const page = Number(this.db.pragma("page_size", { simple: true }));
-    return page * Number(this.db.pragma("page_count", { simple: true }));
+  /** A journaled task the daemon could not take up again ends failed, with the reason. */
+  abandon(u: Pick<UnfinishedTask, "taskUUID" | "taskType">, error: RunwareErrorObject): void {
+    const row = this.rows.get(u.taskUUID);
+    if (row) this.finished(row, { taskUUID: u.taskUUID, taskType: u.taskType, state: "failed", data: [], errors: [error] });
   }
 }
 
