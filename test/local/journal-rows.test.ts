@@ -21,7 +21,7 @@ function open(file: string): Journal {
 }
 
 /** A task accepted by `j`; returns the function that plays its handle's events. */
-function accept(j: Journal, taskUUID = randomUUID(), text?: string): { taskUUID: string; emit: (ev: TaskEvent) => void } {
+function accept(j: Journal, taskUUID: string = randomUUID(), text?: string): { taskUUID: string; emit: (ev: TaskEvent) => void } {
   let listener: ((ev: TaskEvent) => void) | undefined;
   const body = text ?? JSON.stringify({ taskType: "imageInference", taskUUID, positivePrompt: "a lighthouse at dusk" });
   j.accepted(
