@@ -111,7 +111,7 @@ async function recovery(): Promise<{ tasks: number; adoptMs: number; startToList
     const s = await client.status();
     return s.tasks.queued + s.tasks.inFlight >= RECOVER;
   });
-  await new Promise((r) => setTimeout(r, 200)); // the last turn's commit
+  await client.status(); // one more answer: the turn that accepted the last task (and committed it) is over
   first.child.kill("SIGKILL");
   await new Promise((r) => first.child.once("exit", r));
   const t0 = performance.now();

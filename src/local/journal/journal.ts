@@ -27,9 +27,10 @@ export interface FinishedTask {
 
 /**
  * Every SWEEP_MS: finished rows let go since the last sweep are deleted together, and the WAL is
- * checkpointed (PASSIVE) if anything was committed. Measured (npm run bench:journal), a delete per
- * commit and SQLite's checkpoint every 1000 pages each cost about a fifth of the journal's time;
- * gathered here they touch old pages once a second instead of at every commit.
+ * checkpointed (PASSIVE) if anything was committed. Measured in a microbenchmark of the journal's
+ * statements (not separately in npm run bench:journal), a delete per commit and SQLite's own
+ * checkpoint every 1000 pages each cost about a fifth of its time; gathered here they touch old
+ * pages once a second instead of at every commit.
  */
 const SWEEP_MS = 1_000;
 /** Deleted at the next commit instead of the next sweep once this many wait. */
