@@ -42,7 +42,15 @@ const summary = (s: Side): SideSummary => ({
   p50Ms: median(s.p50Ms),
 });
 
-async function steady(upstream: string): Promise<{ off: SideSummary; on: SideSummary; bytesPerTask: number }> {
+/** Each round's (on − off) / off, so the machine's drift between rounds cancels: median and range. */
+function pairedChange(off: number[], on: number[]): { medianPct: number; minPct: number; maxPct: number } {
+  const pct = on.map((v, i) => ((v - off[i]!) / off[i]!) * 100);
+  return { medianPct: median(pct), minPct: Math.min(...pct), maxPct: Math.max(...pct) };
+}
+
+async function steady(
+  upstream: string,
+): Promise<{ off: SideSummary; on: SideSummary; paired: ReturnType<typeof pairedChange>; bytesPerTask: number }> {
   const args = ["--max-in-flight", "256"];
   const daemons = {
     off: await startDaemon("daemon(journal off)", upstream, [...args, "--no-journal"]),
@@ -70,7 +78,12 @@ async function steady(upstream: string): Promise<{ off: SideSummary; on: SideSum
   }
   const bytesPerTask = dirBytes(join(daemons.on.socket, "..", "state")) / tasksOn;
   for (const d of Object.values(daemons)) d.child.proc.kill("SIGKILL");
-  return { off: summary(sides.off), on: summary(sides.on), bytesPerTask };
+  return {
+    off: summary(sides.off),
+    on: summary(sides.on),
+    paired: pairedChange(sides.off.tasksPerSec, sides.on.tasksPerSec),
+    bytesPerTask,
+  };
 }
 
 function daemonProcess(upstream: string, socket: string, stateDir: string) {
@@ -129,7 +142,7 @@ async function recovery(): Promise<{ tasks: number; adoptMs: number; startToList
 
 try {
   const sim = await startSim("sim(journal)", ["--work-ms", "0"]);
-  const { off, on, bytesPerTask } = await steady(sim.url);
+  const { off, on, paired, bytesPerTask } = await steady(sim.url);
   const rec = await recovery();
   const result = {
     clients: CLIENTS,
@@ -138,6 +151,7 @@ try {
     journalOff: off,
     journalOn: on,
     throughputChangePct: ((on.tasksPerSec - off.tasksPerSec) / off.tasksPerSec) * 100,
+    throughputChangePerRoundPct: paired,
     cpuChangePct: ((on.cpuUsPerTask - off.cpuUsPerTask) / off.cpuUsPerTask) * 100,
     p50DeltaMs: on.p50Ms - off.p50Ms,
     bytesPerTask,

@@ -35,6 +35,12 @@ export interface FinishedTask {
 const SWEEP_MS = 1_000;
 /** Deleted at the next commit instead of the next sweep once this many wait. */
 const SWEEP_AT = 512;
+/**
+ * A phase or ack change waits at most this long for a commit to ride with (under load the next
+ * turn's commit takes it); so the window in which a restart resends a task that was sent, under
+ * its own UUID, stays this short.
+ */
+const LAZY_MS = 20;
 
 type Stmt = "insert" | "move" | "finish" | "item" | "dropItems" | "delete" | "meta";
 
@@ -47,6 +53,7 @@ export class Journal {
   private sessionToWrite: string | undefined;
   private nextId = 1;
   private immediate: NodeJS.Immediate | undefined;
+  private lazy: NodeJS.Timeout | undefined;
   private readonly sweeper: NodeJS.Timeout;
   /** Finished rows let go of, deleted at the next sweep. */
   private doomed: Row[] = [];
@@ -118,7 +125,7 @@ export class Journal {
     handle.subscribe((ev) => {
       if (ev.type === "ack") {
         row.acked = true;
-        this.change(row).moved = true;
+        this.change(row, false).moved = true;
       } else if (ev.type === "data") {
         this.change(row).items.push({ seq: row.nextSeq++, item: ev.item });
       } else if (ev.type === "final") {
@@ -133,7 +140,7 @@ export class Journal {
     if (!row || row.final) return;
     row.phase = to;
     if (to === "sent") row.sent = true;
-    this.change(row).moved = true;
+    this.change(row, false).moved = true;
   }
 
   session(sessionUUID: string): void {
@@ -172,8 +179,19 @@ export class Journal {
 
   // --- committing ---------------------------------------------------------------------------------
 
-  private change(row: Row): Change {
-    this.later();
+  /**
+   * `urgent` false: a phase or the ack, which recovery does not need to be right (a task resent
+   * under its own UUID that Runware has answers conflictTaskUUID and is polled: docs/protocol.md
+   * §5.3); it rides with the next commit, within LAZY_MS, instead of making one of its own.
+   */
+  private change(row: Row, urgent = true): Change {
+    if (urgent) this.later();
+    else if (!this.closed) {
+      this.lazy ??= setTimeout(() => {
+        this.lazy = undefined;
+        this.flush();
+      }, LAZY_MS).unref();
+    }
     return this.pending.of(row);
   }
 
@@ -259,6 +277,8 @@ export class Journal {
     if (this.closed) return;
     if (this.immediate) clearImmediate(this.immediate);
     this.immediate = undefined;
+    clearTimeout(this.lazy);
+    this.lazy = undefined;
     clearInterval(this.sweeper);
     this.flush(true);
     this.closed = true;
