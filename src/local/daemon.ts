@@ -67,7 +67,7 @@ export class Daemon {
       undefined,
       (uuid) => journal?.journal.forget(uuid),
     );
-    const service = new TaskService(engine, store);
+    const service = new TaskService(engine, store, cfg.maxLabels);
     // The local side's byte budgets, shared by HTTP and the local WebSocket (docs/reliability.md, Limits).
     const reading = new ByteBudget(cfg.maxReadingBytes);
     const unsent = new UnsentBudget(cfg.maxClientUnsentBytes, cfg.maxUnsentBytes);

@@ -16,7 +16,9 @@ import { capConnections } from "./connections.js";
 import { BodyRefused, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
 import type { DaemonConfig, StatusLimits } from "./config.js";
 import { NdjsonWriter } from "./ndjson.js";
-import type { TaskService } from "./service.js";
+import type { RunwareDaemonError } from "../errors.js";
+import { InvalidLabelError, parseLabel } from "./label.js";
+import type { Caller, TaskService } from "./service.js";
 import { jsonBytes, outcomeBytes } from "./size.js";
 import { evictedError } from "./store.js";
 import type { UnsentBudget } from "./unsent.js";
@@ -171,26 +173,28 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     // life of the request (a heap snapshot showed both alive across the await below).
     const tasks = await readTasks(req, res);
     if (!tasks) return;
+    const label = labelOrError(req.headers["runware-label"]);
+    if (typeof label !== "string") return sendError(res, 400, label.toRunwareError());
     const refused = service.admissionError(tasks);
     if (refused) {
       const status = ADMISSION_STATUS[refused.code] ?? 503;
       return sendError(res, status, refused.toRunwareError(), status === 429 || status === 503 ? { "retry-after": "1" } : {});
     }
     const client = `http:${++clientSeq}`;
-    if (log.isLevelEnabled("debug")) log.debug({ client, tasks: tasks.length }, "batch accepted");
-    return runBatch(res, tasks, client, (req.headers.accept ?? "").includes("application/x-ndjson"));
+    if (log.isLevelEnabled("debug")) log.debug({ client, label, tasks: tasks.length }, "batch accepted");
+    return runBatch(res, tasks, { client, label }, (req.headers.accept ?? "").includes("application/x-ndjson"));
   }
 
   /**
    * Not async, and its writers keep only each task's taskUUID and taskType: the parsed tasks (a 30 MB
    * seedImage, and the body text it may still point into) are let go once they are encoded.
    */
-  function runBatch(res: ServerResponse, tasks: Task[], client: string, ndjson: boolean): Promise<void> {
+  function runBatch(res: ServerResponse, tasks: Task[], caller: Caller, ndjson: boolean): Promise<void> {
     const refs = tasks.map((t) => ({ taskUUID: t.taskUUID, taskType: t.taskType }));
-    const clientLog = warnWith(log, { client });
+    const clientLog = warnWith(log, { client: caller.client });
     if (ndjson) {
       const out = new NdjsonWriter(res, refs, opts.unsent, opts.slowClientGraceMs, clientLog);
-      const done = service.run(tasks, client, (ev, i) => {
+      const done = service.run(tasks, caller, (ev, i) => {
         if (ev.type === "final") out.final(i, ev.outcome);
         else out.item(i, ev.item, ev.type !== "data"); // an ack or a processing item is not a result
       });
@@ -198,21 +202,34 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     }
     // Each task's outcome is held (and counted) until the whole answer can be written.
     const answer = new JsonAnswer(res, refs, opts.unsent, opts.slowClientGraceMs, clientLog);
-    const done = service.run(tasks, client, (ev, i) => {
+    const done = service.run(tasks, caller, (ev, i) => {
       if (ev.type === "final") answer.hold(i, ev.outcome, outcomeBytes(ev.outcome));
     });
     return done.then(() => answer.write(200, undefined));
+  }
+
+  /** The caller's label (local/label.ts), taken into the daemon's book of labels; or why not. */
+  function labelOrError(raw: string | string[] | undefined): string | RunwareDaemonError {
+    try {
+      const label = parseLabel(raw);
+      return service.admitLabel(label) ?? label;
+    } catch (err) {
+      if (err instanceof InvalidLabelError) return err;
+      throw err;
+    }
   }
 
   server.on("upgrade", (req, socket, head) => {
     if (cap.refused(socket)) return;
     // splitTarget, not new URL(): an unparseable absolute target must not throw here, in an event
     // listener, where it would take the daemon down.
-    const { path } = splitTarget(req.url);
+    const { path, query } = splitTarget(req.url);
     if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
     if (fromBrowser(req))
       return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
-    ws.handleUpgrade(req, socket, head);
+    const label = labelOrError(new URLSearchParams(query).getAll("label"));
+    if (typeof label !== "string") return sendRawError(socket, 400, label.toRunwareError());
+    ws.handleUpgrade(req, socket, head, label);
   });
 
   // What Node answers by itself otherwise (a bare status line, or nothing) gets the error shape too

@@ -11,7 +11,20 @@ import type { TaskHandle, TaskOutcome, TaskSnapshot } from "../upstream/task.js"
 import { DrainingError, TaskEncodingError, TaskTooLargeError } from "../upstream/errors.js";
 import type { PreparedTask } from "../upstream/prepare.js";
 import type { RunwareDaemonError } from "../errors.js";
+import { withoutCost } from "../protocol/cost.js";
+import { LabelBook } from "./label.js";
 import { evictedError, type Eviction, type ResultStore } from "./store.js";
+
+/** Who sent a batch: its connection (the queue is fair between them) and its label (local/label.ts). */
+export interface Caller {
+  readonly client: string;
+  readonly label: string;
+}
+
+/** What a caller sees of a task: `cost` only if it asked for it (protocol/cost.ts). */
+export function shown<T extends { data: DataItem[]; costHidden?: true }>(s: T): T {
+  return s.costHidden ? { ...s, data: s.data.map(withoutCost) } : s;
+}
 
 export type BatchEvent =
   | { type: "ack"; item: DataItem }
@@ -25,11 +38,14 @@ export type BatchSink = (ev: BatchEvent) => void;
 export class TaskService {
   /** Tasks encoded by `admissionError`, for `run` to send as they are. */
   private readonly prepared = new WeakMap<Task, PreparedTask | TaskEncodingError>();
+  private readonly labels: LabelBook;
 
   constructor(
     readonly engine: UpstreamEngine,
     readonly store: ResultStore,
+    maxLabels = 1_000,
   ) {
+    this.labels = new LabelBook(maxLabels);
     // A caller's own getResponse shares its UUID with the task it asks about: it is an answer, not
     // a task, and must not be kept where it would pose as that task's state.
     engine.on("settled", (o) => {
@@ -37,12 +53,17 @@ export class TaskService {
     });
   }
 
-  /** A pending task's state, or a finished one's within retention. */
+  /** A pending task's state, or a finished one's within retention, as its caller sees it. */
   lookup(taskUUID: string): TaskSnapshot | undefined {
     const live = this.engine.get(taskUUID);
-    if (live) return live;
+    if (live) return shown(live);
     const done = this.store.get(taskUUID);
-    return done ? { ...done } : undefined;
+    return done ? shown({ ...done }) : undefined;
+  }
+
+  /** A label new to the daemon is taken in, up to maxLabels; past that, the error to answer. */
+  admitLabel(label: string): RunwareDaemonError | undefined {
+    return this.labels.admit(label);
   }
 
   /** Set for a finished task evicted for room before its retention ran out (store.ts). */
@@ -53,9 +74,9 @@ export class TaskService {
   /** Resolves when the task is final (an async task the daemon gave up on is asked about again); undefined for an unknown UUID. */
   wait(taskUUID: string): Promise<TaskOutcome> | undefined {
     const h = this.engine.handle(taskUUID) ?? this.reopen(taskUUID);
-    if (h) return h.done;
+    if (h) return h.done.then(shown);
     const done = this.store.get(taskUUID);
-    return done ? Promise.resolve(done) : undefined;
+    return done ? Promise.resolve(shown(done)) : undefined;
   }
 
   /**
@@ -109,8 +130,8 @@ export class TaskService {
    * task is final, keeping no outcome itself: a caller holds what it needs and can let go of it
    * (a held answer counts against the local clients' byte budget, unsent.ts).
    */
-  run(tasks: readonly Task[], client: string, sink: (ev: BatchEvent, index: number) => void): Promise<void> {
-    return Promise.all(tasks.map((t, i) => this.runOne(t, client, (ev) => sink(ev, i)).then(() => undefined))).then(() => undefined);
+  run(tasks: readonly Task[], caller: Caller, sink: (ev: BatchEvent, index: number) => void): Promise<void> {
+    return Promise.all(tasks.map((t, i) => this.runOne(t, caller, (ev) => sink(ev, i)).then(() => undefined))).then(() => undefined);
   }
 
   private answeredLocally(t: Task): boolean {
@@ -118,7 +139,7 @@ export class TaskService {
     return t.taskType === "getResponse" && (this.lookup(t.taskUUID) !== undefined || this.evicted(t.taskUUID) !== undefined);
   }
 
-  private async runOne(task: Task, client: string, sink: BatchSink): Promise<TaskOutcome> {
+  private async runOne(task: Task, caller: Caller, sink: BatchSink): Promise<TaskOutcome> {
     if (task.taskType === "ping") {
       return this.local(task, [{ taskType: "ping", taskUUID: task.taskUUID, pong: true }], [], sink);
     }
@@ -136,7 +157,7 @@ export class TaskService {
       const p = this.prepared.get(task);
       this.prepared.delete(task);
       if (p instanceof TaskEncodingError) throw p;
-      handle = this.engine.submit(p ?? task, { client });
+      handle = this.engine.submit(p ?? task, caller);
     } catch (err) {
       const e = err as RunwareDaemonError;
       return Promise.resolve(
@@ -144,8 +165,12 @@ export class TaskService {
       );
     }
     // The engine announces an async task's ack once, before its results (upstream/intake.ts).
+    const hide = handle.snapshot().costHidden === true;
     handle.subscribe((ev) => {
-      if (ev.type !== "error") sink(ev);
+      if (ev.type === "error") return;
+      if (!hide) sink(ev);
+      else if (ev.type === "final") sink({ type: "final", outcome: shown(ev.outcome) });
+      else sink({ type: ev.type, item: withoutCost(ev.item) });
     });
     return handle.done;
   }

@@ -334,6 +334,13 @@ export const SETTINGS = {
     why: "Finished tasks stay readable (`GET /v1/tasks/{uuid}`) this long, so a caller that went away can come back.",
     group: "local",
   }),
+  maxLabels: setting({
+    default: 1_000,
+    schema: count(1),
+    help: "distinct caller labels the daemon keeps; a new one past this is refused (tooManyLabels)",
+    why: "Spend is kept by label (issue 16); a script inventing a label per request must not grow that without end.",
+    group: "local",
+  }),
   resultRetentionMax: setting({
     default: 10_000,
     schema: count(0),

@@ -17,7 +17,7 @@ import { PONG_FRAME } from "../protocol/codec.js";
 import type { ByteBudget } from "./budget.js";
 import type { DaemonConfig } from "./config.js";
 import { unencodable } from "./encode.js";
-import type { TaskService } from "./service.js";
+import type { Caller, TaskService } from "./service.js";
 import type { UnsentBudget } from "./unsent.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import { WsPeer } from "./wspeer.js";
@@ -45,11 +45,11 @@ export class LocalWebSocket {
     // A close unanswered this long is cut: a client closed for not reading has this long to read.
     // (ws 8.18+ takes closeTimeout; @types/ws does not know it yet.)
     (this.wss.options as { closeTimeout?: number }).closeTimeout = opts.slowClientGraceMs;
-    this.wss.on("connection", (ws: WebSocket, _req: IncomingMessage, socket: Duplex) => this.onConnection(ws, socket));
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req, socket));
+  /** `label`: the caller's, from the URL's `label` query parameter (local/label.ts). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, label: string): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, label));
   }
 
   get clients(): number {
@@ -66,8 +66,9 @@ export class LocalWebSocket {
     this.wss.close(() => clearTimeout(force));
   }
 
-  private onConnection(ws: WebSocket, socket: Duplex): void {
-    const client = `ws:${++this.seq}`;
+  private onConnection(ws: WebSocket, socket: Duplex, label: string): void {
+    const caller = { client: `ws:${++this.seq}`, label };
+    const client = caller.client;
     const session = randomUUID();
     this.log.debug({ client }, "local websocket connected");
     const peer = new WsPeer(ws, this.budgets.unsent, this.log.child({ client }));
@@ -84,11 +85,11 @@ export class LocalWebSocket {
         return sendErrors([{ code: "invalidRequestBody", message: "the frame is not valid JSON" }]);
       }
       const items = Array.isArray(body) ? body : [body];
-      for (const el of items) this.onTask(el, client, session, peer);
+      for (const el of items) this.onTask(el, caller, session, peer);
     });
   }
 
-  private onTask(el: unknown, client: string, session: string, peer: WsPeer): void {
+  private onTask(el: unknown, caller: Caller, session: string, peer: WsPeer): void {
     const sendErrors = (errors: RunwareErrorObject[]) => peer.sendErrors(errors);
     const rec = el && typeof el === "object" ? (el as Record<string, unknown>) : undefined;
     if (rec?.["taskType"] === "authentication") {
@@ -113,7 +114,7 @@ export class LocalWebSocket {
     const ref = { taskUUID: task.taskUUID, taskType: task.taskType };
     // Replies that could not be encoded: the task's errors frame says so, so no task goes unanswered.
     const unsent: RunwareErrorObject[] = [];
-    void this.service.run(checked, client, (ev) => {
+    void this.service.run(checked, caller, (ev) => {
       if (ev.type === "ack") {
         if (!peer.sendJson({ data: [ev.item] })) unsent.push(unencodable(ref, "the acknowledgement"));
       } else if (ev.type === "progress") {

@@ -25,6 +25,9 @@ export interface UnfinishedTask {
   /** The task as it was sent (or queued to be). */
   readonly text: string;
   readonly client: string;
+  readonly label: string;
+  /** The caller did not ask for `includeCost` (its text asks: the daemon added it). */
+  readonly costHidden: boolean;
   /** Its last phase. */
   readonly phase: Phase;
   /** It was written upstream at least once. */
@@ -48,7 +51,7 @@ export function adoptedRecord(u: UnfinishedTask, limits: PrepareLimits & PollPol
   if (frame.taskUUID !== u.taskUUID) throw new Error(`journaled task ${u.taskUUID} holds another taskUUID`);
   const p = prepareTask(frame, limits);
   const async = frame["deliveryMethod"] === "async";
-  const t = newRecord(p, u.client, expectedResults(p.frame), firstPoll(async, p.taskType, limits));
+  const t = newRecord(p, u, expectedResults(p.frame), firstPoll(async, p.taskType, limits), u.costHidden);
   const plan = adoptPlan(u, async);
   if (plan !== "queue") {
     // It may have run: from now on, not knowing means in doubt, never "failed, not run".

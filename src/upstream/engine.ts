@@ -34,7 +34,7 @@ import { isPrepared, prepareTask, type PreparedTask } from "./prepare.js";
 import { finalOutcome, reopenedRecord } from "./reopen.js";
 import { Sending } from "./sending.js";
 import { TaskDeadlines } from "./task-deadlines.js";
-import type { AcceptedTask, EngineEvents, EngineOptions, SubmitOptions } from "./options.js";
+import { UNLABELLED, type AcceptedTask, type EngineEvents, type EngineOptions, type SubmitOptions } from "./options.js";
 import { Reactions } from "./reactions.js";
 import { fill } from "./replies.js";
 import { announceAck, applyFrame, type SliceActions } from "./intake.js";
@@ -166,7 +166,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     }
     const t = newRecord(
       p,
-      options.client ?? "default",
+      { client: options.client ?? "default", label: options.label ?? UNLABELLED },
       expectedResults(p.frame),
       firstPoll(p.frame["deliveryMethod"] === "async", p.taskType, this.opts),
     );
@@ -352,5 +352,13 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
 }
 
 function acceptedOf(t: TaskRecord): AcceptedTask {
-  return { taskUUID: t.taskUUID, taskType: t.taskType, text: t.text, client: t.client, passthrough: t.passthrough };
+  return {
+    taskUUID: t.taskUUID,
+    taskType: t.taskType,
+    text: t.text,
+    client: t.client,
+    label: t.label,
+    costHidden: t.costHidden,
+    passthrough: t.passthrough,
+  };
 }

@@ -16,6 +16,10 @@ export interface AcceptedTask {
   /** The task as sent upstream (JSON, never a key: the key travels only in the auth frame). */
   readonly text: string;
   readonly client: string;
+  /** Who asked, as the caller named itself (local/label.ts). */
+  readonly label: string;
+  /** The caller did not ask for `includeCost` (protocol/cost.ts). */
+  readonly costHidden: boolean;
   /** A caller's own getResponse: an answer, not work (never journaled). */
   readonly passthrough: boolean;
 }
@@ -52,7 +56,12 @@ export interface EngineOptions extends Omit<ConnectionOptions, "random" | "logge
 export interface SubmitOptions {
   /** Who submitted: the queue is fair between clients. */
   client?: string;
+  /** Who asked, as the caller named itself (local/label.ts); default UNLABELLED. */
+  label?: string;
 }
+
+/** The label of a task whose caller gave none (issue 16). */
+export const UNLABELLED = "unlabelled";
 
 export interface EngineEvents {
   /** A task ended; its outcome is final. */

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Task } from "../protocol/schemas.js";
+import { reportsCost } from "../protocol/cost.js";
 import { runsAsync } from "../protocol/task-kinds.js";
 import { TaskEncodingError, TaskTooLargeError } from "./errors.js";
 
@@ -19,6 +20,8 @@ export interface PreparedTask {
   readonly bytes: number;
   /** The daemon added `deliveryMethod: "async"` by the task's kind (protocol/task-kinds.ts): the caller did not ask. */
   readonly asyncByDefault: boolean;
+  /** The daemon set `includeCost: true` (protocol/cost.ts), the caller did not: its answers leave `cost` out. */
+  readonly costHidden: boolean;
 }
 
 class Prepared implements PreparedTask {
@@ -29,6 +32,7 @@ class Prepared implements PreparedTask {
     readonly text: string,
     readonly bytes: number,
     readonly asyncByDefault: boolean,
+    readonly costHidden: boolean,
   ) {}
 }
 
@@ -43,9 +47,15 @@ export function prepareTask(input: Omit<Task, "taskUUID"> & { taskUUID?: string 
   const taskUUID = input.taskUUID ?? randomUUID();
   // Runware runs this kind async: sent so when the caller gave no deliveryMethod (docs/protocol.md §4.5).
   const asyncByDefault = input["deliveryMethod"] === undefined && runsAsync(input as Task);
+  // Every task that reports a cost asks for it: spend is counted for all (protocol/cost.ts).
+  const costHidden = input["includeCost"] !== true && reportsCost(String(input.taskType));
   // The caller's object is the frame as it is (no copy per task) unless a field must be added.
   const frame = (
-    asyncByDefault ? { ...input, taskUUID, deliveryMethod: "async" } : input.taskUUID ? input : { ...input, taskUUID }
+    asyncByDefault || costHidden
+      ? { ...input, taskUUID, ...(asyncByDefault ? { deliveryMethod: "async" } : {}), ...(costHidden ? { includeCost: true } : {}) }
+      : input.taskUUID
+        ? input
+        : { ...input, taskUUID }
   ) as Task;
   let text: string;
   try {
@@ -56,7 +66,7 @@ export function prepareTask(input: Omit<Task, "taskUUID"> & { taskUUID?: string 
   const bytes = Buffer.byteLength(text);
   if (bytes + 2 > limits.maxFrameBytes) throw new TaskTooLargeError(taskUUID, bytes, limits.maxFrameBytes, "frame");
   if (bytes > limits.maxQueuedBytes) throw new TaskTooLargeError(taskUUID, bytes, limits.maxQueuedBytes, "queue");
-  return new Prepared(taskUUID, frame.taskType, frame, text, bytes, asyncByDefault);
+  return new Prepared(taskUUID, frame.taskType, frame, text, bytes, asyncByDefault, costHidden);
 }
 
 /** A task already through `prepareTask` (its encoded text travels with it). */

@@ -29,6 +29,10 @@ export interface TaskOutcome {
   askAgain?: true;
   /** With `askAgain`: result items the task yields when complete. */
   expected?: number;
+  /** The caller did not ask for `includeCost`: its answers leave `cost` out (protocol/cost.ts). */
+  costHidden?: true;
+  /** Who asked (issue 16); set on every outcome the engine makes. */
+  label?: string;
 }
 
 export type TaskEvent =
@@ -49,6 +53,8 @@ export interface TaskSnapshot {
   expected?: number;
   /** The last `progress` (0-100) Runware reported for an async task. */
   progress?: number;
+  /** The caller did not ask for `includeCost`: its answers leave `cost` out (protocol/cost.ts). */
+  costHidden?: true;
 }
 
 export interface TaskRecord extends DeadlineNode, PollNode {
@@ -59,6 +65,9 @@ export interface TaskRecord extends DeadlineNode, PollNode {
   /** `text`'s size in bytes: what the queue's byte budget counts. */
   readonly bytes: number;
   readonly client: string;
+  /** Who asked, as the caller named itself (issue 16; local/label.ts). */
+  readonly label: string;
+  readonly costHidden: boolean;
   readonly expect: Expectation;
   /** `deliveryMethod: "async"`: acknowledged first, then fetched with getResponse. */
   readonly async: boolean;
@@ -138,7 +147,13 @@ export interface TaskHandle {
   nextReply(): Promise<void>;
 }
 
-export function newRecord(p: PreparedTask, client: string, expect: Expectation, firstPollMs: number): TaskRecord {
+export function newRecord(
+  p: PreparedTask,
+  who: { client: string; label: string },
+  expect: Expectation,
+  firstPollMs: number,
+  costHidden = p.costHidden,
+): TaskRecord {
   const frame = p.frame;
   const async = frame["deliveryMethod"] === "async";
   const kind = kindOf(frame.taskType);
@@ -149,7 +164,9 @@ export function newRecord(p: PreparedTask, client: string, expect: Expectation, 
     taskType: frame.taskType,
     text: p.text,
     bytes: p.bytes,
-    client,
+    client: who.client,
+    label: who.label,
+    costHidden,
     expect,
     async,
     askedAsync: async && !p.asyncByDefault,
@@ -222,6 +239,7 @@ export function snapshotOf(t: TaskRecord): TaskSnapshot {
   const snap: TaskSnapshot = { taskUUID: t.taskUUID, taskType: t.taskType, state: stateOf(t), data: [...t.data], errors: [...t.errors] };
   if (t.expect.kind === "count") snap.expected = t.expect.count;
   if (t.progress !== undefined && !t.outcome) snap.progress = t.progress;
+  if (t.costHidden) snap.costHidden = true;
   return snap;
 }
 

@@ -25,7 +25,7 @@ function accept(j: Journal, taskUUID: string = randomUUID(), text?: string): { t
   let listener: ((ev: TaskEvent) => void) | undefined;
   const body = text ?? JSON.stringify({ taskType: "imageInference", taskUUID, positivePrompt: "a lighthouse at dusk" });
   j.accepted(
-    { taskUUID, taskType: "imageInference", text: body, client: "http:1", passthrough: false },
+    { taskUUID, taskType: "imageInference", text: body, client: "http:1", label: "batch.mjs", costHidden: true, passthrough: false },
     {
       subscribe: (l) => {
         listener = l;
@@ -66,10 +66,18 @@ describe("journal rows - what is written, and what a restart reads back", () => 
     const again = open(file);
     const [u, ...rest] = again.unfinished();
     expect(rest).toEqual([]);
-    expect(u).toMatchObject({ taskUUID: t.taskUUID, phase: "sent", sent: true, acked: false, data: items });
+    expect(u).toMatchObject({
+      taskUUID: t.taskUUID,
+      phase: "sent",
+      sent: true,
+      acked: false,
+      data: items,
+      label: "batch.mjs",
+      costHidden: true,
+    });
   });
 
-  it("journal rows - a task accepted and finished between two commits is one row with its outcome and no items", () => {
+  it("journal rows - a task accepted and finished between two commits is one row with its outcome, its label and no items", () => {
     const file = join(tempDir(cleanup, "rwd-jrows-"), "j.sqlite");
     const j = open(file);
     const t = accept(j);
@@ -84,7 +92,7 @@ describe("journal rows - what is written, and what a restart reads back", () => 
     const again = open(file);
     expect(again.unfinished()).toEqual([]);
     const [f] = again.finishedSince(0);
-    expect(f?.outcome).toMatchObject({ taskUUID: t.taskUUID, state: "done", data });
+    expect(f?.outcome).toMatchObject({ taskUUID: t.taskUUID, state: "done", data, label: "batch.mjs" });
   });
 
   it("journal rows - items written while a task ran are deleted when it ends; a large input is dropped, a small one kept", () => {
@@ -156,7 +164,7 @@ describe("journal rows - what is written, and what a restart reads back", () => 
       itemsStored: false,
       nextSeq: 0,
     };
-    const fresh = { taskType: "imageInference", client: "c", input: "{}", inputBytes: 2, acceptedAt: 1 };
+    const fresh = { taskType: "imageInference", client: "c", label: "l", costHidden: false, input: "{}", inputBytes: 2, acceptedAt: 1 };
     expect(statementsOf({ row, insert: fresh, forget: true, items: [] })).toEqual([]);
     expect(statementsOf({ row: { ...row, itemsStored: true }, forget: true, items: [] }).map((s) => s.op)).toEqual(["delete", "dropItems"]);
     expect(statementsOf({ row, moved: true, items: [{ seq: 0, item: item(row.taskUUID, 1) }] }).map((s) => s.op)).toEqual(["move", "item"]);

@@ -69,7 +69,7 @@ export class Journal {
     const db = this.db;
     this.st = {
       insert: db.prepare(
-        "INSERT INTO tasks (id, uuid, task_type, client, input, input_bytes, accepted_at, phase, sent, acked, finished_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO tasks (id, uuid, task_type, client, label, cost_hidden, input, input_bytes, accepted_at, phase, sent, acked, finished_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       move: db.prepare("UPDATE tasks SET phase = ?, sent = ?, acked = ? WHERE id = ?"),
       finish: db.prepare(
@@ -116,6 +116,8 @@ export class Journal {
       const fresh = {
         taskType: task.taskType,
         client: task.client,
+        label: task.label,
+        costHidden: task.costHidden,
         input: task.text,
         inputBytes: Buffer.byteLength(task.text),
         acceptedAt: this.opts.now(),
@@ -216,6 +218,8 @@ export class Journal {
           r.taskUUID,
           f.taskType,
           f.client,
+          f.label,
+          f.costHidden ? 1 : 0,
           input,
           f.inputBytes,
           f.acceptedAt,
@@ -297,12 +301,14 @@ export class Journal {
     this.db.prepare("DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?").run(since);
     this.db.exec("DELETE FROM items WHERE task NOT IN (SELECT id FROM tasks)");
     const rows = this.db
-      .prepare("SELECT id, uuid, task_type, phase, finished_at, outcome FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at, id")
-      .all() as Array<{ id: number; uuid: string; task_type: string; phase: Phase; finished_at: number; outcome: string }>;
+      .prepare(
+        "SELECT id, uuid, task_type, label, phase, finished_at, outcome FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at, id",
+      )
+      .all() as Array<{ id: number; uuid: string; task_type: string; label: string; phase: Phase; finished_at: number; outcome: string }>;
     return rows.map((r) => {
       this.hold({ id: r.id, taskUUID: r.uuid, phase: r.phase, sent: true, acked: false, final: true, itemsStored: false, nextSeq: 0 });
       return {
-        outcome: { taskUUID: r.uuid, taskType: r.task_type, ...(JSON.parse(r.outcome) as OutcomeRecord) },
+        outcome: { taskUUID: r.uuid, taskType: r.task_type, label: r.label, ...(JSON.parse(r.outcome) as OutcomeRecord) },
         finishedAt: r.finished_at,
       };
     });
@@ -311,12 +317,16 @@ export class Journal {
   /** Every task that was not final, in the order it was accepted, with the items it had received. */
   unfinished(): UnfinishedTask[] {
     const rows = this.db
-      .prepare("SELECT id, uuid, task_type, client, input, phase, sent, acked FROM tasks WHERE finished_at IS NULL ORDER BY id")
+      .prepare(
+        "SELECT id, uuid, task_type, client, label, cost_hidden, input, phase, sent, acked FROM tasks WHERE finished_at IS NULL ORDER BY id",
+      )
       .all() as Array<{
       id: number;
       uuid: string;
       task_type: string;
       client: string;
+      label: string;
+      cost_hidden: number;
       input: string | null;
       phase: Phase;
       sent: number;
@@ -331,6 +341,8 @@ export class Journal {
         taskType: r.task_type,
         text: r.input,
         client: r.client,
+        label: r.label,
+        costHidden: r.cost_hidden === 1,
         phase: r.phase,
         sent: r.sent === 1,
         acked: r.acked === 1,
@@ -368,7 +380,7 @@ export class Journal {
   }
 }
 
-type OutcomeRecord = Omit<TaskOutcome, "taskUUID" | "taskType">;
+type OutcomeRecord = Omit<TaskOutcome, "taskUUID" | "taskType" | "label">;
 
 function outcomeRecord(o: TaskOutcome): OutcomeRecord {
   return {
@@ -377,5 +389,6 @@ function outcomeRecord(o: TaskOutcome): OutcomeRecord {
     errors: o.errors,
     ...(o.askAgain ? { askAgain: true as const } : {}),
     ...(o.expected !== undefined ? { expected: o.expected } : {}),
+    ...(o.costHidden ? { costHidden: true as const } : {}),
   };
 }

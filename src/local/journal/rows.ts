@@ -27,6 +27,8 @@ export interface Row {
 export interface NewRow {
   readonly taskType: string;
   readonly client: string;
+  readonly label: string;
+  readonly costHidden: boolean;
   readonly input: string;
   readonly inputBytes: number;
   readonly acceptedAt: number;

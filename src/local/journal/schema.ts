@@ -34,6 +34,12 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       -- Result items of unfinished tasks as they arrive (moved into the outcome at the end).
       CREATE TABLE items (task INTEGER NOT NULL, seq INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY (task, seq)) WITHOUT ROWID;
     `),
+  // Issue 16: who asked (label), and whether the caller asked for the cost the daemon asks for.
+  (db) =>
+    db.exec(`
+      ALTER TABLE tasks ADD COLUMN label TEXT NOT NULL DEFAULT 'unlabelled';
+      ALTER TABLE tasks ADD COLUMN cost_hidden INTEGER NOT NULL DEFAULT 0;
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
