@@ -27,15 +27,5 @@ export const reportsCost = (taskType: string): boolean => REPORTS_COST.has(taskT
 export function withoutCost(item: DataItem): DataItem {
   if (!("cost" in item)) return item;
   const { cost: _cost, ...rest } = item;
-  return rest as DataItem;
-}
-
-/** The sum of the items' `cost`, or undefined when none carries one (a cost of 0 is a cost). */
-export function costOf(items: readonly DataItem[]): number | undefined {
-  let sum: number | undefined;
-  for (const item of items) {
-    const c = item["cost"];
-    if (typeof c === "number" && Number.isFinite(c)) sum = (sum ?? 0) + c;
-  }
-  return sum;
+  return rest;
 }

@@ -21,6 +21,13 @@ function acceptedTasks(rig: DaemonRig): AcceptedTask[] {
   return seen;
 }
 
+/** The `data` (or `errors`) array of a JSON answer; a missing one fails the test. */
+function list(json: Obj | undefined, key: "data" | "errors"): Obj[] {
+  const v = json?.[key];
+  if (!Array.isArray(v)) throw new Error(`the answer has no ${key} array: ${JSON.stringify(json)}`);
+  return v as Obj[];
+}
+
 function simFrames(rig: DaemonRig): string[] {
   const frames: string[] = [];
   rig.sim.tapFrames((text) => frames.push(text));
@@ -50,8 +57,8 @@ describe("labels and cost", () => {
     const frames = simFrames(rig);
     const plain = await postTasks(rig.socketPath, [imageTask()]);
     const asked = await postTasks(rig.socketPath, [imageTask({ includeCost: true })]);
-    const plainItem = (plain.json?.["data"] as Obj[])[0]!;
-    const askedItem = (asked.json?.["data"] as Obj[])[0]!;
+    const plainItem = list(plain.json, "data")[0]!;
+    const askedItem = list(asked.json, "data")[0]!;
     expect(plainItem["imageURL"]).toBeTypeOf("string");
     expect(plainItem).not.toHaveProperty("cost");
     expect(askedItem["cost"]).toBeGreaterThan(0);
@@ -62,7 +69,7 @@ describe("labels and cost", () => {
     const uuid = plainItem["taskUUID"] as string;
     const looked = await getJson(rig.socketPath, `/v1/tasks/${uuid}`);
     expect(looked.status).toBe(200);
-    expect((looked.json?.["data"] as Obj[])[0]).not.toHaveProperty("cost");
+    expect(list(looked.json, "data")[0]).not.toHaveProperty("cost");
   });
 
   it("cost - a task type that reports no cost is sent as the caller wrote it", async () => {
@@ -100,7 +107,7 @@ describe("labels and cost", () => {
     const frames = simFrames(rig);
     const long = await postTasks(rig.socketPath, [imageTask()], { "runware-label": "x".repeat(65) });
     expect(long.status).toBe(400);
-    expect((long.json?.["errors"] as Obj[])[0]?.["code"]).toBe("invalidLabel");
+    expect(list(long.json, "errors")[0]?.["code"]).toBe("invalidLabel");
     const odd = await postTasks(rig.socketPath, [imageTask()], { "runware-label": "caf\u00e9" });
     expect(odd.status).toBe(400);
     const twice = await refusedUpgrade(rig, "/v1?label=a&label=b");
@@ -114,7 +121,7 @@ describe("labels and cost", () => {
     for (const label of ["a", "b"]) expect((await postTasks(rig.socketPath, [imageTask()], { "runware-label": label })).status).toBe(200);
     const third = await postTasks(rig.socketPath, [imageTask()], { "runware-label": "c" });
     expect(third.status).toBe(400);
-    expect((third.json?.["errors"] as Obj[])[0]?.["code"]).toBe("tooManyLabels");
+    expect(list(third.json, "errors")[0]?.["code"]).toBe("tooManyLabels");
     expect((await postTasks(rig.socketPath, [imageTask()], { "runware-label": "a" })).status).toBe(200);
     expect((await refusedUpgrade(rig, "/v1?label=d")).status).toBe(400);
   });
