@@ -4,6 +4,7 @@
  * bare Node, so this module imports only the shared parser (node:util) and errors.ts.
  */
 import type { Envelope } from "../client/index.js";
+import { labelFor } from "../client/label.js";
 import { UsageError } from "../errors.js";
 import { parseFlags, type FlagSpecs, type FlagValues, type Parsed } from "../util/args.js";
 
@@ -37,17 +38,21 @@ export interface ClientFlags {
   out?: string | undefined;
   /** `--progress`: the live lines even when stderr is not a terminal (progress.ts). */
   progress?: boolean | undefined;
+  /** `--label`: who asked, for the daemon's history and spend (default RUNWARE_LABEL, set by main.ts to `runware <verb>`). */
+  label?: string | undefined;
 }
 
 /** Flags every client verb takes. */
 const CLIENT_OPTIONS = {
   socket: { type: "string" },
   "no-autostart": { type: "boolean" },
+  label: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies FlagSpecs;
 
 export const CLIENT_USAGE = `  --socket PATH      the daemon's socket (default: RUNWARE_SOCKET, $XDG_RUNTIME_DIR/runware/daemon.sock, /tmp/runware-<uid>/daemon.sock)
-  --no-autostart     do not start a daemon when none answers (default: start one when RUNWARE_API_KEY is set)`;
+  --no-autostart     do not start a daemon when none answers (default: start one when RUNWARE_API_KEY is set)
+  --label TEXT       who asked, in the daemon's history and spend (default: RUNWARE_LABEL, else 'runware <command>')`;
 
 /** A client verb's arguments: its own flags plus the client flags, through the one parser. */
 export function parseClient(argv: readonly string[], options: FlagSpecs, positionals = false): Parsed {
@@ -90,7 +95,17 @@ export function flagsOf(values: FlagValues): ClientFlags {
     noAutostart: values["no-autostart"] === true,
     out: str(values, "out"),
     progress: values["progress"] === true,
+    label: labelFlag(str(values, "label")),
   };
+}
+
+/** `--label`, checked as the daemon would (client/label.ts): a bad one is a usage error, nothing sent. */
+function labelFlag(raw: string | undefined): string | undefined {
+  try {
+    return raw === undefined ? undefined : labelFor(raw, {}, undefined);
+  } catch (err) {
+    throw new UsageError(`--label: ${(err as Error).message}`);
+  }
 }
 
 /** `--out` and `--progress`, for the verbs that run tasks (`RESULT_USAGE` is their help). */

@@ -63,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`runware: unknown command '${verb}'\n${USAGE}\n`);
     return 2;
   }
+  // Who asked, for the daemon's history and spend (client/label.ts): the verb, unless the caller named itself.
+  if (!process.env["RUNWARE_LABEL"]?.trim()) process.env["RUNWARE_LABEL"] = `runware ${verb}`;
   try {
     return await (
       await load()

@@ -10,7 +10,7 @@ import { say, type ClientFlags } from "./args.js";
 
 export async function withDaemon<T>(flags: ClientFlags, fn: (client: RunwareClient) => Promise<T>): Promise<T> {
   const socket = flags.socket ?? defaultSocketPath();
-  const client = connect({ socket });
+  const client = connect({ socket, ...(flags.label ? { label: flags.label } : {}) });
   try {
     return await fn(client);
   } catch (err) {

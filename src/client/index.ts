@@ -9,11 +9,14 @@ import { defaultSocketPath } from "../paths.js";
 import type { RunwareErrorObject } from "../errors.js";
 import type { EngineStats } from "../upstream/stats.js";
 import type { TaskState } from "../upstream/task.js";
+import { ClientError, DaemonUnreachableError, InvalidLabelError, RequestRefusedError } from "./errors.js";
+import { labelFor } from "./label.js";
 
 // The daemon's own definitions, as types only: they cost nothing at run time.
 /** Runware's error object. */
 export type RunwareError = RunwareErrorObject;
 export { LocalFileError } from "./local-files.js";
+export { ClientError, DaemonUnreachableError, InvalidLabelError, RequestRefusedError };
 export type { TaskState };
 
 export interface ResultItem {
@@ -88,39 +91,6 @@ export type Status = Omit<EngineStats, "limits"> & {
   version: string;
 };
 
-/** Base class of the client's errors; `code` is stable. */
-export class ClientError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
-
-/** Nothing answers on the socket (no daemon, or a stale socket file). */
-export class DaemonUnreachableError extends ClientError {
-  constructor(
-    readonly socketPath: string,
-    cause: NodeJS.ErrnoException,
-  ) {
-    super("daemonUnreachable", `no daemon answers on ${socketPath} (${cause.code ?? cause.message})`, { cause });
-  }
-}
-
-/** The daemon refused the request (4xx/5xx) with Runware-shaped errors. */
-export class RequestRefusedError extends ClientError {
-  constructor(
-    readonly status: number,
-    readonly errors: RunwareError[],
-  ) {
-    const first = errors[0];
-    super(first?.code ?? `http${status}`, first?.message ?? `the daemon answered HTTP ${status}`);
-  }
-}
-
 export interface ConnectOptions {
   /** The daemon's socket; default: RUNWARE_SOCKET, then $XDG_RUNTIME_DIR/runware/daemon.sock, then /tmp/runware-<uid>/daemon.sock. */
   socket?: string;
@@ -130,17 +100,26 @@ export interface ConnectOptions {
    * without (the default: one connection per request, no node:http).
    */
   keepAlive?: boolean;
+  /**
+   * Who is asking, for the daemon's history and spend (docs/local-api.md §2.9): 1 to 64 printable
+   * ASCII characters. Default: RUNWARE_LABEL, else this script's file name. A bad one throws
+   * InvalidLabelError (code `invalidLabel`) here, before anything is sent.
+   */
+  label?: string;
 }
 
 const UNREACHABLE = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES"]);
 
 export class RunwareClient {
   readonly socketPath: string;
+  /** The label sent with each batch; undefined: none (the daemon says `unlabelled`). */
+  readonly label: string | undefined;
   private readonly keepAlive: boolean;
 
   constructor(options: ConnectOptions = {}) {
     this.socketPath = options.socket ?? defaultSocketPath();
     this.keepAlive = options.keepAlive ?? false;
+    this.label = labelFor(options.label, process.env, process.argv[1]);
   }
 
   /**
@@ -156,7 +135,7 @@ export class RunwareClient {
     if (options.onProgress || options.onResult || options.onError) return this.runStreamed(tasks, options);
     let res: Http1Response;
     try {
-      res = await this.send("POST", "/v1", tasks);
+      res = await this.send("POST", "/v1", tasks, this.labelled());
     } catch (err) {
       const halves = splitOnTooLarge(err, tasks);
       if (!halves) throw err;
@@ -175,7 +154,7 @@ export class RunwareClient {
   async *stream(tasks: TaskInput[]): AsyncGenerator<StreamFrame> {
     let res: Http1Response;
     try {
-      res = await this.send("POST", "/v1", tasks, { accept: "application/x-ndjson" });
+      res = await this.send("POST", "/v1", tasks, this.labelled({ accept: "application/x-ndjson" }));
     } catch (err) {
       const halves = splitOnTooLarge(err, tasks);
       if (!halves) throw err;
@@ -255,6 +234,10 @@ export class RunwareClient {
 
   async status(): Promise<Status> {
     return (await readJson(await this.send("GET", "/v1/status"))) as Status;
+  }
+
+  private labelled(headers: Record<string, string> = {}): Record<string, string> {
+    return this.label === undefined ? headers : { ...headers, "runware-label": this.label };
   }
 
   private async send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Http1Response> {

@@ -42,7 +42,14 @@ const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
 /** Status for a request Node's HTTP parser refused, by its error code; anything else is 400. */
 const CLIENT_ERROR_STATUS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 };
 /** HTTP status for an admission error code. */
-const ADMISSION_STATUS: Record<string, number> = { draining: 503, queueFull: 429, batchTooLarge: 413, taskTooLarge: 413 };
+const ADMISSION_STATUS: Record<string, number> = {
+  draining: 503,
+  queueFull: 429,
+  batchTooLarge: 413,
+  taskTooLarge: 413,
+  tooManyLabels: 400,
+  budgetExceeded: 402,
+};
 
 export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts: LocalServerOptions): Server {
   const log = opts.logger.child({ mod: "local-api" });
@@ -175,7 +182,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     if (!tasks) return;
     const label = labelOrError(req.headers["runware-label"]);
     if (typeof label !== "string") return sendError(res, 400, label.toRunwareError());
-    const refused = service.admissionError(tasks);
+    const refused = service.admissionError(tasks, label);
     if (refused) {
       const status = ADMISSION_STATUS[refused.code] ?? 503;
       return sendError(res, status, refused.toRunwareError(), status === 429 || status === 503 ? { "retry-after": "1" } : {});
@@ -208,11 +215,10 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     return done.then(() => answer.write(200, undefined));
   }
 
-  /** The caller's label (local/label.ts), taken into the daemon's book of labels; or why not. */
+  /** The caller's label (local/label.ts), or why it is refused. */
   function labelOrError(raw: string | string[] | undefined): string | RunwareDaemonError {
     try {
-      const label = parseLabel(raw);
-      return service.admitLabel(label) ?? label;
+      return parseLabel(raw);
     } catch (err) {
       if (err instanceof InvalidLabelError) return err;
       throw err;
@@ -227,7 +233,8 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
     if (fromBrowser(req))
       return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
-    const label = labelOrError(new URLSearchParams(query).getAll("label"));
+    const parsed = labelOrError(new URLSearchParams(query).getAll("label"));
+    const label = typeof parsed === "string" ? (service.admitLabel(parsed) ?? parsed) : parsed;
     if (typeof label !== "string") return sendRawError(socket, 400, label.toRunwareError());
     ws.handleUpgrade(req, socket, head, label);
   });

@@ -105,9 +105,10 @@ export class TaskService {
    * Refuse a batch the engine cannot take as a whole (draining, no room in the queue by count or
    * bytes now, more than it could ever hold, a task too large to send), so that a batch is accepted
    * entirely or not at all. Returns the error, or undefined when it fits. Each task bound upstream
-   * is encoded here, once (upstream/prepare.ts); `run` sends that encoding.
+   * is encoded here, once (upstream/prepare.ts); `run` sends that encoding. A label new to the
+   * daemon is taken in (up to maxLabels) only when everything else fits.
    */
-  admissionError(tasks: readonly Task[]): RunwareDaemonError | undefined {
+  admissionError(tasks: readonly Task[], label: string): RunwareDaemonError | undefined {
     if (!this.engine.accepting) return new DrainingError();
     const batch: PreparedTask[] = [];
     for (const t of tasks) {
@@ -122,7 +123,8 @@ export class TaskService {
         this.prepared.set(t, err); // this task fails alone, in run()
       }
     }
-    return this.engine.admit(batch);
+    // A label is taken in last: a batch refused for another reason leaves no label behind.
+    return this.engine.admit(batch) ?? this.labels.admit(label);
   }
 
   /**

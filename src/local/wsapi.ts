@@ -104,7 +104,7 @@ export class LocalWebSocket {
     const checked = validateBatch([el], (u) => this.service.inFlight(u), this.opts.maxJsonDepth);
     if (isRefusal(checked)) return sendErrors([checked.error]);
     const task = checked[0] as Task;
-    const refused = this.service.admissionError(checked);
+    const refused = this.service.admissionError(checked, caller.label);
     if (refused) return sendErrors([refused.toRunwareError({ taskUUID: task.taskUUID, taskType: task.taskType })]);
     const async = task["deliveryMethod"] === "async";
     // A getResponse reply is the task's full current state in one frame, data and errors together
