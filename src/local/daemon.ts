@@ -11,6 +11,7 @@ import { createLocalServer } from "./server.js";
 import { TaskService } from "./service.js";
 import { bindUnixSocket, type BoundSocket } from "./socket.js";
 import { ResultStore } from "./store.js";
+import { Ledger } from "./ledger/ledger.js";
 import { ByteBudget } from "./budget.js";
 import { UnsentBudget } from "./unsent.js";
 import { LocalWebSocket } from "./wsapi.js";
@@ -67,7 +68,8 @@ export class Daemon {
       undefined,
       (uuid) => journal?.journal.forget(uuid),
     );
-    const service = new TaskService(engine, store, cfg.maxLabels);
+    const ledger = new Ledger(engine, cfg, logger);
+    const service = new TaskService(engine, store, ledger, cfg.maxLabels);
     // The local side's byte budgets, shared by HTTP and the local WebSocket (docs/reliability.md, Limits).
     const reading = new ByteBudget(cfg.maxReadingBytes);
     const unsent = new UnsentBudget(cfg.maxClientUnsentBytes, cfg.maxUnsentBytes);
@@ -100,8 +102,9 @@ export class Daemon {
       try {
         // Loaded only here: --no-journal never loads the native module, and no client ever does.
         const { attachJournal } = await import("./journal/attach.js");
-        journal = attachJournal(cfg, engine, store, logger);
+        journal = attachJournal(cfg, engine, store, logger, ledger);
       } catch (err) {
+        ledger.close();
         socket.unlink();
         await new Promise<void>((r) => server.close(() => r()));
         await engine.close("the journal could not be opened");
@@ -124,6 +127,7 @@ export class Daemon {
     // New work is refused from here (the engine stops accepting); running tasks keep their link.
     await this.engine.drain(this.cfg.drainTimeoutMs);
     // Every task is settled now, so every waiting request has its answer on the way.
+    this.service.ledger.close();
     this.journal?.close();
     this.ws.close();
     // Removed while still listening, so what is removed is ours (socket.ts); new callers now find no daemon.

@@ -13,6 +13,7 @@ import { VERSION } from "../version.js";
 import { JsonAnswer } from "./answer.js";
 import type { ByteBudget, Hold } from "./budget.js";
 import { capConnections } from "./connections.js";
+import { historyRoute } from "./history-routes.js";
 import { BodyRefused, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
 import type { DaemonConfig, StatusLimits } from "./config.js";
 import { NdjsonWriter } from "./ndjson.js";
@@ -86,8 +87,9 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     }
     if (path === "/v1/status") {
       if (req.method !== "GET") return methodNotAllowed(res, "GET");
-      return sendJson(res, 200, { ...service.engine.stats(), limits: opts.limits, version: VERSION });
+      return sendJson(res, 200, { ...service.engine.stats(), spend: service.ledger.status(), limits: opts.limits, version: VERSION });
     }
+    if (historyRoute(service.ledger, req.method, path, query, res)) return;
     const m = TASK_PATH.exec(path);
     if (m) {
       if (req.method !== "GET") return methodNotAllowed(res, "GET");

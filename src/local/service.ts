@@ -13,6 +13,7 @@ import type { PreparedTask } from "../upstream/prepare.js";
 import type { RunwareDaemonError } from "../errors.js";
 import { withoutCost } from "../protocol/cost.js";
 import { LabelBook } from "./label.js";
+import type { Ledger } from "./ledger/ledger.js";
 import { evictedError, type Eviction, type ResultStore } from "./store.js";
 
 /** Who sent a batch: its connection (the queue is fair between them) and its label (local/label.ts). */
@@ -43,6 +44,8 @@ export class TaskService {
   constructor(
     readonly engine: UpstreamEngine,
     readonly store: ResultStore,
+    /** History, spend and the budget (ledger/ledger.ts). */
+    readonly ledger: Ledger,
     maxLabels = 1_000,
   ) {
     this.labels = new LabelBook(maxLabels);
@@ -110,6 +113,8 @@ export class TaskService {
    */
   admissionError(tasks: readonly Task[], label: string): RunwareDaemonError | undefined {
     if (!this.engine.accepting) return new DrainingError();
+    const over = this.ledger.admissionError(tasks);
+    if (over) return over;
     const batch: PreparedTask[] = [];
     for (const t of tasks) {
       if (this.answeredLocally(t)) continue;

@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { defaultSocketPath, defaultStateDir } from "../paths.js";
 import { DEFAULT_MAX_JSON_DEPTH } from "../protocol/json-limits.js";
+import { parseDuration } from "../util/duration.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -53,6 +54,8 @@ const ms = count(1);
 /** A duration where 0 means "not at all". */
 const msOrZero = count(0);
 const factor = z.coerce.number().min(1);
+/** How long spend and history are kept: 31 days, one more than the longest window shown. */
+const HISTORY_DAYS_MS = 31 * 86_400_000;
 
 export const SETTINGS = {
   // --- endpoints ---------------------------------------------------------------------------------
@@ -339,6 +342,47 @@ export const SETTINGS = {
     schema: count(1),
     help: "distinct caller labels the daemon keeps; a new one past this is refused (tooManyLabels)",
     why: "Spend is kept by label (issue 16); a script inventing a label per request must not grow that without end.",
+    group: "local",
+  }),
+  budgetUsd: setting({
+    flag: "budget-usd",
+    arg: "N|off",
+    default: undefined,
+    shownDefault: ["none (or the journal's)"],
+    schema: z.union([z.undefined(), z.literal("off"), z.coerce.number().positive()]),
+    help: "refuse new tasks (402 budgetExceeded) once spend in --budget-window reaches N USD; kept across restarts, 'off' clears it",
+    why: "No cap unless asked for. Cost is known only when a task ends, so tasks accepted before the cap is reached still run: spend can pass N by at most what was accepted (docs/local-api.md §2.10).",
+    group: "tasks",
+  }),
+  budgetWindowMs: setting({
+    flag: "budget-window",
+    arg: "DURATION",
+    default: 86_400_000,
+    shownDefault: ["24h"],
+    schema: z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+      const windowMs = typeof v === "number" ? v : parseDuration(v, ["h", "d"]);
+      if (windowMs === undefined || windowMs > HISTORY_DAYS_MS) {
+        ctx.addIssue({ code: "custom", message: "must be a duration in hours or days (24h, 7d), at most 31d" });
+        return z.NEVER;
+      }
+      return windowMs;
+    }),
+    help: "the window --budget-usd counts spend over (any h or d duration: 1h, 24h, 7d; at most 31d)",
+    why: "A day: what a nightly batch or a day of work spends. Spend is kept 31 days (minute buckets for 48 hours, hour buckets after), so no window can be longer.",
+    group: "tasks",
+  }),
+  historyRetentionMs: setting({
+    default: HISTORY_DAYS_MS,
+    schema: ms,
+    help: "finished tasks stay in the history (and in spend) this long",
+    why: "The longest spend window shown (30 days) and the longest budget window (31 days) need this much; older entries are deleted at start and hourly.",
+    group: "local",
+  }),
+  historyMemoryBytes: setting({
+    default: 8 * 1024 * 1024,
+    schema: count(0),
+    help: "with --no-journal, the history kept in memory is bounded by this many bytes (oldest dropped first)",
+    why: "Without a journal the history lives in memory: a budget in bytes, like every other, so a long day of small tasks cannot grow it without end.",
     group: "local",
   }),
   resultRetentionMax: setting({

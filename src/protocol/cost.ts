@@ -29,3 +29,18 @@ export function withoutCost(item: DataItem): DataItem {
   const { cost: _cost, ...rest } = item;
   return rest;
 }
+
+/** The USD a task's results report (the sum of their `cost`), or undefined when none has one. */
+export function costOf(items: readonly DataItem[]): number | undefined {
+  let sum: number | undefined;
+  for (const item of items) {
+    const c = item["cost"];
+    if (typeof c === "number" && Number.isFinite(c)) sum = (sum ?? 0) + c;
+  }
+  return sum === undefined ? undefined : roundUsd(sum);
+}
+
+/** A sum of binary floating-point costs, rounded to Runware's own precision (at most 10 decimals). */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
+}

@@ -4,38 +4,21 @@
  * the results reach the webhook, and a webhook the simulator will not post to is refused.
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { Cleanup } from "../helpers/cleanup.js";
 import { postTasks, startRig } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { answerVia, LOCAL_PATHS } from "../helpers/paths.js";
 import { waitFor } from "../helpers/wait.js";
+import { webhookServer } from "../helpers/webhook.js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-async function webhookServer(): Promise<{ url: string; received: Array<Record<string, unknown>> }> {
-  const received: Array<Record<string, unknown>> = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (c: string) => (body += c));
-    req.on("end", () => {
-      received.push(JSON.parse(body) as Record<string, unknown>);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  cleanup.add(server, (s) => new Promise<void>((r) => s.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
-}
-
 describe("webhooks", () => {
   it("webhook - the caller's answer is Runware's acknowledgement; each result is POSTed to the webhook", async () => {
     const rig = await startRig(cleanup);
-    const hook = await webhookServer();
+    const hook = await webhookServer(cleanup);
     const task = imageTask({ taskUUID: randomUUID(), numberResults: 3, webhookURL: hook.url });
     const res = await postTasks(rig.socketPath, [task]);
     expect(res.status).toBe(200);
@@ -47,7 +30,7 @@ describe("webhooks", () => {
 
   it("webhook - a video with a webhookURL is answered at Runware's acknowledgement and never polled; the video reaches the webhook", async () => {
     const rig = await startRig(cleanup, { sim: { timeScale: 0.002 } });
-    const hook = await webhookServer();
+    const hook = await webhookServer(cleanup);
     const task = {
       taskType: "videoInference",
       taskUUID: randomUUID(),
@@ -68,7 +51,7 @@ describe("webhooks", () => {
 
   it("webhook - every local path answers with the acknowledgement, and every result of every path reaches the webhook", async () => {
     const rig = await startRig(cleanup);
-    const hook = await webhookServer();
+    const hook = await webhookServer(cleanup);
     const sent: string[] = [];
     for (const path of LOCAL_PATHS) {
       const task = imageTask({ taskUUID: randomUUID(), numberResults: 2, webhookURL: hook.url });

@@ -8,6 +8,8 @@
 import type { Logger } from "../../log.js";
 import type { UpstreamEngine } from "../../upstream/engine.js";
 import type { ResultStore } from "../store.js";
+import type { Ledger } from "../ledger/ledger.js";
+import { JournalHistory } from "./history.js";
 import { Journal } from "./journal.js";
 import { journalPaths, lockJournal } from "./location.js";
 
@@ -28,7 +30,13 @@ export interface JournalConfig {
   resultRetentionMs: number;
 }
 
-export function attachJournal(cfg: JournalConfig, engine: UpstreamEngine, store: ResultStore, logger: Logger): AttachedJournal {
+export function attachJournal(
+  cfg: JournalConfig,
+  engine: UpstreamEngine,
+  store: ResultStore,
+  logger: Logger,
+  ledger?: Pick<Ledger, "attach">,
+): AttachedJournal {
   const log = logger.child({ mod: "journal" });
   const paths = journalPaths(cfg.stateDir, cfg.socketPath);
   const release = lockJournal(paths);
@@ -40,6 +48,14 @@ export function attachJournal(cfg: JournalConfig, engine: UpstreamEngine, store:
     throw err;
   }
   const started = performance.now();
+  try {
+    // Before adoption: a task taken up again is in the ledger's history when it ends.
+    ledger?.attach(new JournalHistory(journal));
+  } catch (err) {
+    journal.close();
+    release();
+    throw err;
+  }
   const finished = journal.finishedSince(Date.now() - cfg.resultRetentionMs);
   for (const f of finished) store.put(f.outcome, f.finishedAt);
   // Recorded from here on: adoption itself emits `accepted` (already journaled: kept as it is).

@@ -51,6 +51,8 @@ export class Journal {
   private readonly rows = new Map<string, Row>();
   private readonly pending = new PendingChanges();
   private sessionToWrite: string | undefined;
+  /** Writes of others (the history: journal/history.ts) that ride with the next commit. */
+  private alongside: Array<() => void> = [];
   private nextId = 1;
   private immediate: NodeJS.Immediate | undefined;
   private lazy: NodeJS.Timeout | undefined;
@@ -58,7 +60,7 @@ export class Journal {
   /** Finished rows let go of, deleted at the next sweep. */
   private doomed: Row[] = [];
   private committedSinceCheckpoint = false;
-  private readonly commit: (changes: Change[], session: string | undefined, doomed: Row[]) => void;
+  private readonly commit: (changes: Change[], session: string | undefined, doomed: Row[], extra: Array<() => void>) => void;
   private closed = false;
 
   constructor(
@@ -80,8 +82,9 @@ export class Journal {
       delete: db.prepare("DELETE FROM tasks WHERE id = ?"),
       meta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
-    this.commit = db.transaction((changes: Change[], session: string | undefined, doomed: Row[]) => {
+    this.commit = db.transaction((changes: Change[], session: string | undefined, doomed: Row[], extra: Array<() => void>) => {
       if (session !== undefined) this.st.meta.run("sessionUUID", session);
+      for (const write of extra) write();
       for (const c of changes) for (const s of statementsOf(c)) this.run(s);
       for (const row of doomed) for (const s of statementsOf({ row, forget: true, items: [] })) this.run(s);
     });
@@ -181,6 +184,18 @@ export class Journal {
 
   // --- committing ---------------------------------------------------------------------------------
 
+  /** The database, for a table of its own that commits with the journal (journal/history.ts). */
+  get database(): Database.Database {
+    return this.db;
+  }
+
+  /** `write` runs inside the next commit's transaction: a task's finish and its history entry are durable together. */
+  writeAlong(write: () => void): void {
+    if (this.closed) return;
+    this.alongside.push(write);
+    this.later();
+  }
+
   /**
    * `urgent` false: a phase or the ack, which recovery does not need to be right (a task resent
    * under its own UUID that Runware has answers conflictTaskUUID and is polled: docs/protocol.md
@@ -263,14 +278,16 @@ export class Journal {
   /** Commit everything recorded so far, now (before tasks go upstream; at close); `all`: the doomed rows too. */
   flush(all = false): void {
     const doomed = all || this.doomed.length >= SWEEP_AT ? this.doomed : [];
-    if (this.pending.size === 0 && this.sessionToWrite === undefined && doomed.length === 0) return;
+    if (this.pending.size === 0 && this.sessionToWrite === undefined && doomed.length === 0 && this.alongside.length === 0) return;
     const changes = this.pending.take();
+    const extra = this.alongside;
+    this.alongside = [];
     if (doomed.length > 0) this.doomed = [];
     const session = this.sessionToWrite;
     this.sessionToWrite = undefined;
     this.committedSinceCheckpoint = true;
     try {
-      this.commit(changes, session, doomed);
+      this.commit(changes, session, doomed, extra);
     } catch (err) {
       // A full disk or a removed file must not take the daemon down: it goes on in memory and says so.
       this.opts.log.error({ err, journal: this.file, lost: changes.length }, "journal write failed; these changes are not durable");

@@ -40,6 +40,24 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       ALTER TABLE tasks ADD COLUMN label TEXT NOT NULL DEFAULT 'unlabelled';
       ALTER TABLE tasks ADD COLUMN cost_hidden INTEGER NOT NULL DEFAULT 0;
     `),
+  // Issue 16: the history, one row per finished task (kept historyRetentionMs, apart from the
+  // result store's retention). entry: the HistoryEntry as JSON; the columns are what lists filter
+  // on and what spend sums at start.
+  (db) =>
+    db.exec(`
+      CREATE TABLE history (
+        id INTEGER PRIMARY KEY,
+        task_uuid TEXT NOT NULL,
+        finished_at INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        cost REAL,
+        uncosted TEXT,
+        entry TEXT NOT NULL
+      );
+      CREATE INDEX history_finished_at ON history (finished_at);
+      CREATE INDEX history_task_uuid ON history (task_uuid);
+    `),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,102 @@
+/**
+ * The history kept in the journal (issue 16): a `history` table in the same database, each entry
+ * written in the commit that records its task's finish (Journal.writeAlong), the budget in `meta`.
+ * Reads commit what is pending first, so an entry is readable as soon as its task has answered.
+ */
+import type Database from "better-sqlite3";
+import type { HistoryEntry } from "../../protocol/history.js";
+import type { BudgetRule } from "../ledger/budget.js";
+import type { SpendItem } from "../ledger/spend.js";
+import type { HistoryFilter, LedgerStore } from "../ledger/store.js";
+import type { Journal } from "./journal.js";
+
+export class JournalHistory implements LedgerStore {
+  private readonly db: Database.Database;
+  private readonly insert: Database.Statement;
+  private id: number;
+
+  constructor(private readonly journal: Journal) {
+    this.db = journal.database;
+    this.insert = this.db.prepare(
+      "INSERT INTO history (id, task_uuid, finished_at, label, task_type, cost, uncosted, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    const last = this.db.prepare("SELECT max(id) FROM history").pluck().get() as number | null;
+    this.id = (last ?? 0) + 1;
+  }
+
+  nextId(): number {
+    return this.id;
+  }
+
+  append(e: HistoryEntry, finishedAt: number): void {
+    this.id = e.id + 1;
+    const json = JSON.stringify(e);
+    this.journal.writeAlong(() =>
+      this.insert.run(e.id, e.taskUUID, finishedAt, e.label, e.taskType, e.cost ?? null, e.uncosted ?? null, json),
+    );
+  }
+
+  page(f: HistoryFilter): HistoryEntry[] {
+    this.journal.flush();
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const add = (clause: string, v: string | number | undefined): void => {
+      if (v === undefined) return;
+      where.push(clause);
+      args.push(v);
+    };
+    add("finished_at >= ?", f.since);
+    add("finished_at < ?", f.until);
+    add("label = ?", f.label);
+    add("task_type = ?", f.taskType);
+    add("id < ?", f.beforeId);
+    const sql = `SELECT entry FROM history ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db
+      .prepare(sql)
+      .pluck()
+      .all(...args, f.limit) as string[];
+    return rows.map((r) => JSON.parse(r) as HistoryEntry);
+  }
+
+  find(taskUUID: string): HistoryEntry | undefined {
+    this.journal.flush();
+    const row = this.db.prepare("SELECT entry FROM history WHERE task_uuid = ? ORDER BY id DESC LIMIT 1").pluck().get(taskUUID) as
+      | string
+      | undefined;
+    return row === undefined ? undefined : (JSON.parse(row) as HistoryEntry);
+  }
+
+  spendSince(since: number): SpendItem[] {
+    const rows = this.db
+      .prepare(
+        "SELECT finished_at, label, cost, uncosted FROM history WHERE finished_at >= ? AND (cost IS NOT NULL OR uncosted IS NOT NULL) ORDER BY id",
+      )
+      .all(since) as Array<{ finished_at: number; label: string; cost: number | null; uncosted: SpendItem["uncosted"] | null }>;
+    return rows.map((r) => ({ at: r.finished_at, label: r.label, cost: r.cost ?? undefined, uncosted: r.uncosted ?? undefined }));
+  }
+
+  savedBudget(): BudgetRule | undefined {
+    const raw = this.db.prepare("SELECT value FROM meta WHERE key = 'budget'").pluck().get() as string | undefined;
+    if (raw === undefined) return undefined;
+    try {
+      const r = JSON.parse(raw) as Partial<BudgetRule>;
+      return typeof r.usd === "number" && typeof r.windowMs === "number" ? { usd: r.usd, windowMs: r.windowMs } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  saveBudget(rule: BudgetRule | undefined): void {
+    if (rule === undefined) this.db.prepare("DELETE FROM meta WHERE key = 'budget'").run();
+    else {
+      this.db
+        .prepare("INSERT INTO meta (key, value) VALUES ('budget', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .run(JSON.stringify(rule));
+    }
+  }
+
+  prune(before: number): void {
+    this.journal.flush();
+    this.db.prepare("DELETE FROM history WHERE finished_at < ?").run(before);
+  }
+}

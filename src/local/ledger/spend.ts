@@ -1,0 +1,137 @@
+/**
+ * Spend over time (issue 16): what finished tasks cost, in minute buckets for 48 hours and hour
+ * buckets for 31 days, total and by label, with tasks that came back without a cost counted apart
+ * (never as zero). Pure: times are passed in.
+ *
+ * A window's sum counts the whole bucket its start falls in, so it can include up to a minute (an
+ * hour, for windows past 48 hours) of spend just outside it: for a budget, counting a little too
+ * much is the safe side.
+ */
+import { roundUsd } from "../../protocol/cost.js";
+import type { Uncosted } from "../../protocol/history.js";
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+/** Minute buckets cover windows up to this; longer ones use hour buckets. */
+const FINE_SPAN_MS = 48 * HOUR;
+const COARSE_SPAN_MS = 31 * 24 * HOUR;
+
+export interface SpendItem {
+  readonly at: number;
+  readonly label: string;
+  /** USD; undefined: the task reported none (`uncosted` says why). */
+  readonly cost: number | undefined;
+  readonly uncosted?: Uncosted | undefined;
+}
+
+export interface LabelSpend {
+  usd: number;
+  tasks: number;
+}
+
+/** Spend over one window, as `GET /v1/status` shows it. */
+export interface SpendWindow {
+  usd: number;
+  /** Tasks with a cost. */
+  tasks: number;
+  /** Tasks that came back without one, by why (docs/local-api.md §2.10). */
+  uncosted: Partial<Record<Uncosted, number>>;
+  byLabel: Record<string, LabelSpend>;
+}
+
+interface Bucket {
+  usd: number;
+  tasks: number;
+  uncosted: Partial<Record<Uncosted, number>>;
+  byLabel: Map<string, LabelSpend>;
+}
+
+const emptyBucket = (): Bucket => ({ usd: 0, tasks: 0, uncosted: {}, byLabel: new Map() });
+
+class Buckets {
+  /** By bucket index (time / size), oldest first (insertion order: items come in time order, or nearly). */
+  private readonly map = new Map<number, Bucket>();
+
+  constructor(
+    readonly size: number,
+    private readonly span: number,
+  ) {}
+
+  add(item: SpendItem): void {
+    const index = Math.floor(item.at / this.size);
+    let b = this.map.get(index);
+    if (!b) this.map.set(index, (b = emptyBucket()));
+    if (item.cost === undefined) {
+      const why = item.uncosted ?? "unreported";
+      b.uncosted[why] = (b.uncosted[why] ?? 0) + 1;
+      return;
+    }
+    b.usd += item.cost;
+    b.tasks++;
+    const l = b.byLabel.get(item.label) ?? { usd: 0, tasks: 0 };
+    l.usd += item.cost;
+    l.tasks++;
+    b.byLabel.set(item.label, l);
+  }
+
+  /** Buckets from the one holding `from` on, oldest first; older than the span are dropped. */
+  since(from: number, now: number): Array<[number, Bucket]> {
+    const first = Math.floor(from / this.size);
+    const oldest = Math.floor((now - this.span) / this.size);
+    const out: Array<[number, Bucket]> = [];
+    for (const [i, b] of this.map) {
+      if (i < oldest) this.map.delete(i);
+      else if (i >= first) out.push([i, b]);
+    }
+    return out.sort((a, b) => a[0] - b[0]);
+  }
+}
+
+export class Spend {
+  private readonly fine = new Buckets(MINUTE, FINE_SPAN_MS);
+  private readonly coarse = new Buckets(HOUR, COARSE_SPAN_MS);
+
+  add(item: SpendItem): void {
+    this.fine.add(item);
+    this.coarse.add(item);
+  }
+
+  /** Spend over the `windowMs` up to `now`. */
+  window(now: number, windowMs: number): SpendWindow {
+    const out: SpendWindow = { usd: 0, tasks: 0, uncosted: {}, byLabel: {} };
+    for (const [, b] of this.bucketsOf(now, windowMs)) {
+      out.usd += b.usd;
+      out.tasks += b.tasks;
+      for (const [why, n] of Object.entries(b.uncosted) as Array<[Uncosted, number]>) out.uncosted[why] = (out.uncosted[why] ?? 0) + n;
+      for (const [label, l] of b.byLabel) {
+        const t = (out.byLabel[label] ??= { usd: 0, tasks: 0 });
+        t.usd += l.usd;
+        t.tasks += l.tasks;
+      }
+    }
+    out.usd = roundUsd(out.usd);
+    for (const l of Object.values(out.byLabel)) l.usd = roundUsd(l.usd);
+    return out;
+  }
+
+  /**
+   * When spend over the window falls below `capUsd` again if nothing more is spent: when enough of
+   * its oldest buckets have left it. `now` if it is below already.
+   */
+  freesAt(now: number, windowMs: number, capUsd: number): number {
+    const buckets = this.bucketsOf(now, windowMs);
+    let left = buckets.reduce((sum, [, b]) => sum + b.usd, 0);
+    if (left < capUsd) return now;
+    const size = windowMs > FINE_SPAN_MS ? HOUR : MINUTE;
+    for (const [i, b] of buckets) {
+      left -= b.usd;
+      if (left < capUsd) return (i + 1) * size + windowMs;
+    }
+    return now + windowMs;
+  }
+
+  private bucketsOf(now: number, windowMs: number): Array<[number, Bucket]> {
+    const from = now - windowMs;
+    return windowMs > FINE_SPAN_MS ? this.coarse.since(from, now) : this.fine.since(from, now);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Where the history lives: the journal (journal/history.ts), or, with --no-journal, memory within
+ * a byte budget (historyMemoryBytes, oldest dropped first). Both keep entries in finish order;
+ * `id` grows with it, and pages are read newest first by id.
+ */
+import type { HistoryEntry } from "../../protocol/history.js";
+import type { BudgetRule } from "./budget.js";
+import type { SpendItem } from "./spend.js";
+
+export interface HistoryFilter {
+  /** Finished at or after (ms since the epoch). */
+  since?: number;
+  /** Finished before. */
+  until?: number;
+  label?: string;
+  taskType?: string;
+  /** Entries with an id below this (the cursor). */
+  beforeId?: number;
+  limit: number;
+}
+
+export interface LedgerStore {
+  /** The id the next appended entry takes. */
+  nextId(): number;
+  append(entry: HistoryEntry, finishedAt: number): void;
+  /** Up to `limit` entries matching, newest first. */
+  page(f: HistoryFilter): HistoryEntry[];
+  /** The newest entry of that task. */
+  find(taskUUID: string): HistoryEntry | undefined;
+  /** What spend needs of every entry finished since then, oldest first. */
+  spendSince(since: number): SpendItem[];
+  /** The budget a previous run kept (journal only). */
+  savedBudget(): BudgetRule | undefined;
+  saveBudget(rule: BudgetRule | undefined): void;
+  /** Entries finished before this go. */
+  prune(before: number): void;
+}
+
+interface Held {
+  readonly entry: HistoryEntry;
+  readonly finishedAt: number;
+  readonly bytes: number;
+}
+
+export function matches(e: HistoryEntry, finishedAt: number, f: HistoryFilter): boolean {
+  return (
+    (f.since === undefined || finishedAt >= f.since) &&
+    (f.until === undefined || finishedAt < f.until) &&
+    (f.label === undefined || e.label === f.label) &&
+    (f.taskType === undefined || e.taskType === f.taskType) &&
+    (f.beforeId === undefined || e.id < f.beforeId)
+  );
+}
+
+export class MemoryLedgerStore implements LedgerStore {
+  /** Oldest first. */
+  private held: Held[] = [];
+  private bytes = 0;
+  private id = 1;
+
+  constructor(private readonly maxBytes: number) {}
+
+  nextId(): number {
+    return this.id;
+  }
+
+  append(entry: HistoryEntry, finishedAt: number): void {
+    this.id = entry.id + 1;
+    // Counted as it would be written: the JSON is what the journal keeps, and near what memory holds.
+    const bytes = JSON.stringify(entry).length;
+    this.held.push({ entry, finishedAt, bytes });
+    this.bytes += bytes;
+    let drop = 0;
+    while (this.bytes > this.maxBytes && drop < this.held.length) this.bytes -= (this.held[drop++] as Held).bytes;
+    if (drop > 0) this.held = this.held.slice(drop);
+  }
+
+  page(f: HistoryFilter): HistoryEntry[] {
+    const out: HistoryEntry[] = [];
+    for (let i = this.held.length - 1; i >= 0 && out.length < f.limit; i--) {
+      const h = this.held[i] as Held;
+      if (matches(h.entry, h.finishedAt, f)) out.push(h.entry);
+    }
+    return out;
+  }
+
+  find(taskUUID: string): HistoryEntry | undefined {
+    for (let i = this.held.length - 1; i >= 0; i--) if (this.held[i]?.entry.taskUUID === taskUUID) return this.held[i]?.entry;
+    return undefined;
+  }
+
+  spendSince(): SpendItem[] {
+    return []; // memory starts empty: spend is added as tasks finish
+  }
+
+  savedBudget(): BudgetRule | undefined {
+    return undefined;
+  }
+
+  saveBudget(): void {}
+
+  prune(before: number): void {
+    const keep = this.held.findIndex((h) => h.finishedAt >= before);
+    const gone = keep === -1 ? this.held : this.held.slice(0, keep);
+    for (const h of gone) this.bytes -= h.bytes;
+    this.held = keep === -1 ? [] : this.held.slice(keep);
+  }
+}
