@@ -24,7 +24,7 @@ describe("local api - GET /v1/status", () => {
     expect(res.status).toBe(200);
     expect(res.headers["content-type"]).toMatch(/^application\/json/);
     const s = res.json!;
-    expect(Object.keys(s).sort()).toEqual(["limits", "tasks", "upstream", "version"]);
+    expect(Object.keys(s).sort()).toEqual(["limits", "spend", "tasks", "upstream", "version"]);
     expect(Object.keys(s["upstream"]).sort()).toEqual(["connectedSince", "lastError", "reconnects", "sessionUUID", "state"]);
     expect(Object.keys(s["tasks"]).sort()).toEqual(["async", "completed", "failed", "inFlight", "queued"]);
 
@@ -38,6 +38,8 @@ describe("local api - GET /v1/status", () => {
     expect(up.reconnects).toBe(0);
     expect(up.lastError).toBeNull();
     expect(s["tasks"]).toEqual({ queued: 0, inFlight: 0, async: 0, completed: 0, failed: 0 });
+    const nothing = { usd: 0, tasks: 0, uncosted: {}, byLabel: {} };
+    expect(s["spend"]).toEqual({ currency: "USD", lastHour: nothing, lastDay: nothing, last30Days: nothing }); // no budget set
     // The limits are the settings the table marks for status, with the daemon's values.
     expect(s["limits"]).toEqual(statusLimits(rig.cfg));
     expect(s["limits"]["maxInFlight"]).toBe(3);
