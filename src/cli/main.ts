@@ -19,6 +19,7 @@ commands:
   raw FILE|-     run a JSON array of tasks exactly as Runware takes it
   poll UUID      getResponse with backoff until the task is final
   batch FILE     one prompt (or JSON task) per line, resumable, with progress
+  history        what this machine ran and what it cost (--show UUID: one in full)
   status         the daemon's status (exit 3 when none answers)
   start | stop   run the daemon in the background / stop it
   daemon         run the daemon in the foreground (RUNWARE_API_KEY or --api-key-file)
@@ -50,6 +51,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   audio: async () => (await import("./shortcuts.js")).audio,
   poll: async () => (await import("./poll.js")).poll,
   batch: async () => (await import("./batch.js")).batch,
+  history: async () => (await import("./history.js")).history,
 };
 
 async function main(argv: string[]): Promise<number> {

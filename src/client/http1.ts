@@ -6,6 +6,7 @@
  * by Content-Length, chunked transfer coding, or the close of the connection.
  */
 import { createConnection } from "node:net";
+import { ClientError } from "./errors.js";
 
 export interface Http1Response {
   status: number;
@@ -166,4 +167,17 @@ export function http1Request(
       else if (!body.done) body.fail(new Error("the daemon's answer was cut short"));
     });
   });
+}
+
+/** The whole body as JSON; not JSON: ClientError `invalidResponse`, or undefined when `lenient` (an error answer's body). */
+export async function readJson(res: Http1Response, lenient = false): Promise<unknown> {
+  const parts: Buffer[] = [];
+  for await (const chunk of res.body) parts.push(chunk);
+  const text = Buffer.concat(parts).toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    if (lenient) return undefined;
+    throw new ClientError("invalidResponse", `the daemon's answer is not JSON (${text.length} bytes)`);
+  }
 }

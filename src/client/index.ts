@@ -1,12 +1,13 @@
 /**
- * The Node client of the daemon: `connect()` → `run`, `stream`, `task`, `status`.
+ * The Node client of the daemon: `connect()` → `run`, `stream`, `task`, `status`, `history`.
  * It imports only node:net (see http1.ts), node:crypto and the socket-path resolver, so a one-shot script starts
  * about as fast as bare Node (no ws, zod or pino on this path).
  */
 import { randomUUID } from "node:crypto";
-import { http1Request, type Http1Response } from "./http1.js";
+import { http1Request, readJson, type Http1Response } from "./http1.js";
 import { defaultSocketPath } from "../paths.js";
 import type { RunwareErrorObject } from "../errors.js";
+import type { HistoryEntry, HistoryPage, HistoryQuery } from "../protocol/history.js";
 import type { EngineStats } from "../upstream/stats.js";
 import type { TaskState } from "../upstream/task.js";
 import { ClientError, DaemonUnreachableError, InvalidLabelError, RequestRefusedError } from "./errors.js";
@@ -18,6 +19,7 @@ export type RunwareError = RunwareErrorObject;
 export { LocalFileError } from "./local-files.js";
 export { ClientError, DaemonUnreachableError, InvalidLabelError, RequestRefusedError };
 export type { TaskState };
+export type { HistoryEntry, HistoryPage, HistoryQuery, HistorySummary, Uncosted } from "../protocol/history.js";
 
 export interface ResultItem {
   taskType: string;
@@ -225,7 +227,7 @@ export class RunwareClient {
   async task(taskUUID: string, options: { wait?: boolean } = {}): Promise<TaskView | undefined> {
     const path = `/v1/tasks/${encodeURIComponent(taskUUID)}${options.wait ? "?wait=1" : ""}`;
     try {
-      return (await readJson(await this.send("GET", path))) as TaskView;
+      return (await this.getJson(path)) as TaskView;
     } catch (err) {
       if (err instanceof RequestRefusedError && err.status === 404) return undefined;
       throw err;
@@ -233,7 +235,21 @@ export class RunwareClient {
   }
 
   async status(): Promise<Status> {
-    return (await readJson(await this.send("GET", "/v1/status"))) as Status;
+    return (await this.getJson("/v1/status")) as Status;
+  }
+
+  /** Finished tasks, newest first, one page (`nextCursor`: pass it as `cursor` for the next, older one). */
+  async history(query: HistoryQuery = {}): Promise<HistoryPage> {
+    return (await import("./history.js")).historyPage((path) => this.getJson(path), query);
+  }
+
+  /** One finished task in full (the newest with that UUID); undefined when the daemon has none. */
+  async historyEntry(taskUUID: string): Promise<HistoryEntry | undefined> {
+    return (await import("./history.js")).historyEntry((path) => this.getJson(path), taskUUID);
+  }
+
+  private async getJson(path: string): Promise<unknown> {
+    return readJson(await this.send("GET", path));
   }
 
   private labelled(headers: Record<string, string> = {}): Record<string, string> {
@@ -264,18 +280,6 @@ function splitOnTooLarge(err: unknown, tasks: TaskInput[]): [TaskInput[], TaskIn
   if (!(err instanceof RequestRefusedError) || err.status !== 413 || err.code !== "batchTooLarge" || tasks.length < 2) return undefined;
   const mid = Math.ceil(tasks.length / 2);
   return [tasks.slice(0, mid), tasks.slice(mid)];
-}
-
-async function readJson(res: Http1Response, lenient = false): Promise<unknown> {
-  const parts: Buffer[] = [];
-  for await (const chunk of res.body) parts.push(chunk);
-  const text = Buffer.concat(parts).toString("utf8");
-  try {
-    return JSON.parse(text);
-  } catch {
-    if (lenient) return undefined;
-    throw new ClientError("invalidResponse", `the daemon's answer is not JSON (${text.length} bytes)`);
-  }
 }
 
 export function connect(options: ConnectOptions = {}): RunwareClient {

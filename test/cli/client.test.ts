@@ -210,7 +210,7 @@ register(new URL("./hooks.mjs", import.meta.url));`;
   it("client - loading the client, or a client verb of the CLI, pulls in no package from node_modules (no ws, zod or pino)", async () => {
     expect(await loadAlone("client/index.js")).toBe("loaded");
     // The CLI's client verbs share that promise (src/cli/main.ts loads each verb lazily).
-    for (const verbs of ["cli/verbs.js", "cli/batch.js", "cli/status.js", "cli/lifecycle.js"])
+    for (const verbs of ["cli/verbs.js", "cli/batch.js", "cli/status.js", "cli/lifecycle.js", "cli/history.js"])
       expect(await loadAlone(verbs), verbs).toBe("loaded");
     // The probe does see a package import: the daemon's config module needs zod.
     expect(await loadAlone("local/config.js")).toBe("pulled in from node_modules: zod");

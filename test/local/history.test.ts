@@ -125,7 +125,8 @@ describe("history, spend and budget", () => {
       height: 512,
       seed: 100,
     });
-    expect((entry["data"] as Obj[])[0]).toMatchObject({ taskUUID: sent[0], seed: 100 });
+    expect((entry["data"] as Obj[])[0]).toMatchObject({ seed: 100, cost: IMAGE_USD });
+    expect((entry["data"] as Obj[])[0]!["imageURL"]).toBe(entry["outputs"] && (entry["outputs"] as string[])[0]);
 
     const unknown = await getJson(p.socketPath, "/v1/history/00000000-0000-4000-8000-000000000000");
     expect(unknown.status).toBe(404);

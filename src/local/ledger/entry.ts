@@ -50,7 +50,7 @@ export function entryOf(f: Finished): HistoryEntry {
     durationMs: Math.max(0, f.finishedAt - f.acceptedAt),
     errors: o.errors.map(briefError),
     ...(input ? { input } : {}),
-    data: o.data.map((d) => shortened(d) as Record<string, unknown>),
+    data: o.data.map(resultOf),
   };
 }
 
@@ -67,6 +67,12 @@ function uncostedWhy(o: TaskOutcome, input: Record<string, unknown> | undefined)
   if (o.state === "in-doubt") return "in-doubt";
   if (o.state === "failed") return "failed";
   return "unreported";
+}
+
+/** A result as kept: shortened, without the taskUUID and taskType its entry already names. */
+function resultOf(item: DataItem): Record<string, unknown> {
+  const { taskUUID: _uuid, taskType: _type, ...rest } = item;
+  return shortened(rest) as Record<string, unknown>;
 }
 
 function outputsOf(item: DataItem): string[] {
