@@ -28,3 +28,9 @@ export const MAX_SOCKET_PATH_BYTES = 103;
 export function daemonFiles(socket: string): { log: string; pid: string } {
   return { log: join(dirname(socket), "daemon.log"), pid: join(dirname(socket), "daemon.pid") };
 }
+
+/** The local token for the loopback listener (issue 17): beside the default socket, in the same 0700 directory. */
+export function defaultTokenPath(env: NodeJS.ProcessEnv = process.env, uid: number = process.getuid?.() ?? 0): string {
+  if (env["XDG_RUNTIME_DIR"]) return join(env["XDG_RUNTIME_DIR"], "runware", "token");
+  return join("/tmp", `runware-${uid}`, "token");
+}

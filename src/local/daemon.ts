@@ -16,6 +16,7 @@ import { ByteBudget } from "./budget.js";
 import { UnsentBudget } from "./unsent.js";
 import { LocalWebSocket } from "./wsapi.js";
 import type { AttachedJournal } from "./journal/attach.js";
+import { closeServer, listenTcp, type TcpListener } from "./tcp.js";
 
 export interface DaemonOptions {
   logger?: Logger;
@@ -38,7 +39,14 @@ export class Daemon {
     private readonly log: Logger,
     /** The journal (journal/attach.ts); undefined with --no-journal. */
     readonly journal: AttachedJournal | undefined,
+    /** The loopback TCP listener (--listen), if any. */
+    private readonly tcp: TcpListener | undefined,
   ) {}
+
+  /** `host:port` of the TCP listener (the port it got, for --listen 127.0.0.1:0). */
+  get tcpAddress(): string | undefined {
+    return this.tcp?.address;
+  }
 
   get socketPath(): string {
     return this.socket.path;
@@ -85,7 +93,7 @@ export class Daemon {
       },
       { reading, unsent },
     );
-    const server = createLocalServer(service, ws, {
+    const serverOpts = {
       maxBodyBytes: cfg.maxBodyBytes,
       maxJsonDepth: cfg.maxJsonDepth,
       refusedBodyDrainMs: cfg.refusedBodyDrainMs,
@@ -95,9 +103,22 @@ export class Daemon {
       unsent,
       limits: statusLimits(cfg),
       logger,
-    });
+    };
+    const server = createLocalServer(service, ws, serverOpts);
     // Bind first: a second instance must fail before it opens a second upstream connection.
     const socket = await bindUnixSocket(server, cfg.socketPath, cfg.socketProbeTimeoutMs, { pidFile: opts.pidFile });
+    let tcp: TcpListener | undefined;
+    if (cfg.listen) {
+      try {
+        tcp = await listenTcp(cfg.listen, cfg.tokenFile, (gate) => createLocalServer(service, ws, { ...serverOpts, gate }), logger);
+      } catch (err) {
+        socket.unlink();
+        await new Promise<void>((r) => server.close(() => r()));
+        ledger.close();
+        await engine.close("the TCP listener could not start");
+        throw err;
+      }
+    }
     if (!cfg.noJournal) {
       try {
         // Loaded only here: --no-journal never loads the native module, and no client ever does.
@@ -105,6 +126,7 @@ export class Daemon {
         journal = attachJournal(cfg, engine, store, logger, ledger);
       } catch (err) {
         ledger.close();
+        await tcp?.close(0);
         socket.unlink();
         await new Promise<void>((r) => server.close(() => r()));
         await engine.close("the journal could not be opened");
@@ -113,7 +135,7 @@ export class Daemon {
     }
     engine.start(journal?.sessionUUID);
     log.info({ socket: socket.path, upstream: cfg.upstreamUrl, maxInFlight: cfg.maxInFlight }, `listening on ${socket.path}`);
-    return new Daemon(engine, service, server, ws, socket, cfg, log, journal);
+    return new Daemon(engine, service, server, ws, socket, cfg, log, journal, tcp);
   }
 
   /** Drain and stop; idempotent. Resolves once the socket is gone. */
@@ -132,15 +154,7 @@ export class Daemon {
     this.ws.close();
     // Removed while still listening, so what is removed is ours (socket.ts); new callers now find no daemon.
     this.socket.unlink();
-    let force: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeIdleConnections();
-      // Responses still being written get closeGraceMs; then nothing may hold the process.
-      force = setTimeout(() => this.server.closeAllConnections(), this.cfg.closeGraceMs).unref();
-    });
-    // Cleared once closed: a stopped daemon leaves no timer (it would keep the whole daemon reachable).
-    clearTimeout(force);
+    await Promise.all([closeServer(this.server, this.cfg.closeGraceMs), this.tcp?.close(this.cfg.closeGraceMs)]);
     this.log.info("stopped");
   }
 }

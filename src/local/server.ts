@@ -14,6 +14,7 @@ import { JsonAnswer } from "./answer.js";
 import type { ByteBudget, Hold } from "./budget.js";
 import { capConnections } from "./connections.js";
 import { historyRoute } from "./history-routes.js";
+import { authenticatedBody, bearerOf, invalidToken, type TcpGate } from "./tcp-gate.js";
 import { BodyRefused, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
 import type { DaemonConfig, StatusLimits } from "./config.js";
 import { NdjsonWriter } from "./ndjson.js";
@@ -37,6 +38,8 @@ export interface LocalServerOptions extends Pick<
   reading: ByteBudget;
   /** Bytes held for or not yet read by local clients. */
   unsent: UnsentBudget;
+  /** On the loopback TCP listener: every request shows the local token (tcp-gate.ts). */
+  gate?: TcpGate;
 }
 
 const TASK_PATH = /^\/v1\/tasks\/([^/]+)$/;
@@ -81,8 +84,14 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       return;
     }
     const { path, query } = splitTarget(req.url);
+    // On TCP: the token, in the header, or (POST /v1 only, as Runware's REST API) a first authentication task.
+    const bearer = opts.gate ? bearerOf(req) : undefined;
+    const authInBody = opts.gate !== undefined && bearer === undefined && path === "/v1" && req.method === "POST";
+    if (opts.gate && !authInBody && !(await opts.gate.verify(bearer, "http"))) {
+      return sendError(res, 401, invalidToken(bearer === undefined ? "no token: send Authorization: Bearer <token>" : "wrong token"));
+    }
     if (path === "/v1") {
-      if (req.method === "POST") return postTasks(req, res);
+      if (req.method === "POST") return postTasks(req, res, authInBody);
       return methodNotAllowed(res, "POST");
     }
     if (path === "/v1/status") {
@@ -123,17 +132,17 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
   }
 
   /** The checked tasks of a POST body, or undefined once a refusal has been answered. */
-  async function readTasks(req: IncomingMessage, res: ServerResponse): Promise<Task[] | undefined> {
+  async function readTasks(req: IncomingMessage, res: ServerResponse, authInBody: boolean): Promise<Task[] | undefined> {
     // The body's bytes count against the reading budget until it is parsed and checked.
     const hold = opts.reading.hold();
     try {
-      return await readAndCheck(req, res, hold);
+      return await readAndCheck(req, res, hold, authInBody);
     } finally {
       hold.release();
     }
   }
 
-  async function readAndCheck(req: IncomingMessage, res: ServerResponse, hold: Hold): Promise<Task[] | undefined> {
+  async function readAndCheck(req: IncomingMessage, res: ServerResponse, hold: Hold, authInBody: boolean): Promise<Task[] | undefined> {
     let body: Buffer;
     try {
       body = await readBody(req, opts.maxBodyBytes, hold, opts.reading);
@@ -171,16 +180,33 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       sendError(res, 400, { code: "invalidRequestBody", message: "the body is not valid JSON" });
       return undefined;
     }
+    if (authInBody && opts.gate) {
+      const rest = await authenticatedBody(parsed, opts.gate);
+      if (rest === undefined || rest === false) {
+        sendError(
+          res,
+          401,
+          invalidToken(rest === false ? "wrong token" : "no token: send Authorization: Bearer <token>, or an authentication task first"),
+        );
+        return undefined;
+      }
+      // Only the authentication task: Runware's answer to it.
+      if (rest.length === 0) {
+        sendJson(res, 200, { data: [{ taskType: "authentication" }] });
+        return undefined;
+      }
+      parsed = rest;
+    }
     const tasks = validateBatch(parsed, (u) => service.inFlight(u), opts.maxJsonDepth);
     if (!isRefusal(tasks)) return tasks;
     sendError(res, tasks.status, tasks.error);
     return undefined;
   }
 
-  async function postTasks(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function postTasks(req: IncomingMessage, res: ServerResponse, authInBody: boolean): Promise<void> {
     // Read and check in a function of its own, so the raw body and its parse are not held for the
     // life of the request (a heap snapshot showed both alive across the await below).
-    const tasks = await readTasks(req, res);
+    const tasks = await readTasks(req, res, authInBody);
     if (!tasks) return;
     const label = labelOrError(req.headers["runware-label"]);
     if (typeof label !== "string") return sendError(res, 400, label.toRunwareError());
@@ -238,7 +264,18 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     const parsed = labelOrError(new URLSearchParams(query).getAll("label"));
     const label = typeof parsed === "string" ? (service.admitLabel(parsed) ?? parsed) : parsed;
     if (typeof label !== "string") return sendRawError(socket, 400, label.toRunwareError());
-    ws.handleUpgrade(req, socket, head, label);
+    const gate = opts.gate;
+    if (!gate) return ws.handleUpgrade(req, socket, head, label);
+    // On TCP a token in the upgrade's header authenticates the connection; without one, its first task must.
+    const bearer = bearerOf(req);
+    if (bearer === undefined) return ws.handleUpgrade(req, socket, head, label, gate);
+    gate.verify(bearer, "websocket").then(
+      (ok) => (ok ? ws.handleUpgrade(req, socket, head, label) : sendRawError(socket, 401, invalidToken("wrong token"))),
+      (err: unknown) => {
+        log.error({ err }, "token check failed");
+        socket.destroy();
+      },
+    );
   });
 
   // What Node answers by itself otherwise (a bare status line, or nothing) gets the error shape too

@@ -9,9 +9,10 @@
  * Durations are milliseconds.
  */
 import { z } from "zod";
-import { defaultSocketPath, defaultStateDir } from "../paths.js";
+import { defaultSocketPath, defaultStateDir, defaultTokenPath } from "../paths.js";
 import { DEFAULT_MAX_JSON_DEPTH } from "../protocol/json-limits.js";
 import { parseDuration } from "../util/duration.js";
+import { parseListen } from "./listen.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -30,6 +31,8 @@ export interface Setting<S extends z.ZodType = z.ZodType> {
   env?: string;
   /** The default, or how to compute it from the environment. */
   default: z.output<S> | ((env: NodeJS.ProcessEnv) => z.output<S>);
+  /** A value other than the default (for a setting unset by default): what the settings tests set it to. */
+  example?: string;
   /** How a computed default reads in help and README: its alternatives, first match wins. */
   shownDefault?: readonly string[];
   /** Checks (and, for flags, coerces from text) every value: flag, environment or default. */
@@ -89,6 +92,35 @@ export const SETTINGS = {
     schema: z.string().min(1),
     help: "where the journal lives (one per socket path; directory 0700, files 0600)",
     why: "The XDG base directory spec's place for state that should survive a restart but is not worth backing up (logs, history); containerd and Docker keep theirs in /var/lib the same way. Per user, so no permission to share.",
+    group: "endpoints",
+  }),
+  listen: setting({
+    flag: "listen",
+    arg: "HOST:PORT",
+    default: undefined,
+    example: "127.0.0.1:8787",
+    shownDefault: ["none"],
+    schema: z.union([z.undefined(), z.string()]).transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const a = parseListen(v);
+      if (typeof a === "string") {
+        ctx.addIssue({ code: "custom", message: a });
+        return z.NEVER;
+      }
+      return a;
+    }),
+    help: "also serve the local API on loopback TCP (127.0.0.1:PORT or [::1]:PORT), every request with the local token",
+    why: "Off: the Unix socket is the safe default (file permissions guard it). TCP is for clients that only speak ws:// and http:// URLs (the Python SDK, other languages); loopback only, and the token guards it (docs/local-api.md §7).",
+    group: "endpoints",
+  }),
+  tokenFile: setting({
+    flag: "token-file",
+    arg: "PATH",
+    default: (env: NodeJS.ProcessEnv) => defaultTokenPath(env),
+    shownDefault: ["$XDG_RUNTIME_DIR/runware/token", "/tmp/runware-<uid>/token"],
+    schema: z.string().min(1),
+    help: "the local token for --listen: created (0600) if missing, kept across restarts",
+    why: "Beside the socket in the user's own 0700 directory, so only the user (and what the user gives the file to) can read it, as ssh-agent's socket.",
     group: "endpoints",
   }),
   noJournal: setting({
@@ -348,6 +380,7 @@ export const SETTINGS = {
     flag: "budget-usd",
     arg: "N",
     default: undefined,
+    example: "5",
     shownDefault: ["none"],
     schema: z.union([z.undefined(), z.literal("off"), z.coerce.number().positive()]),
     help: "refuse new tasks (402 budgetExceeded) once spend in --budget-window reaches N USD; kept across restarts (off: cleared)",

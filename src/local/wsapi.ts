@@ -21,6 +21,7 @@ import type { Caller, TaskService } from "./service.js";
 import type { UnsentBudget } from "./unsent.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import { WsPeer } from "./wspeer.js";
+import { invalidToken, notYet, WsAuth, type TcpGate } from "./tcp-gate.js";
 
 export interface LocalWebSocketBudgets {
   /** Bytes not yet read by local clients (unsent.ts). */
@@ -47,9 +48,13 @@ export class LocalWebSocket {
     (this.wss.options as { closeTimeout?: number }).closeTimeout = opts.slowClientGraceMs;
   }
 
-  /** `label`: the caller's, from the URL's `label` query parameter (local/label.ts). */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, label: string): void {
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, label));
+  /**
+   * `label`: the caller's, from the URL's `label` query parameter (local/label.ts). `gate`: on the
+   * TCP listener, a connection not yet authenticated: its first task must be an authentication
+   * with the local token (tcp-gate.ts).
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, label: string, gate?: TcpGate): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, socket, label, gate));
   }
 
   get clients(): number {
@@ -66,8 +71,9 @@ export class LocalWebSocket {
     this.wss.close(() => clearTimeout(force));
   }
 
-  private onConnection(ws: WebSocket, socket: Duplex, label: string): void {
+  private onConnection(ws: WebSocket, socket: Duplex, label: string, gate: TcpGate | undefined): void {
     const caller = { client: `ws:${++this.seq}`, label };
+    const auth = gate ? new WsAuth(gate, ws) : undefined;
     const client = caller.client;
     const session = randomUUID();
     this.log.debug({ client }, "local websocket connected");
@@ -85,8 +91,31 @@ export class LocalWebSocket {
         return sendErrors([{ code: "invalidRequestBody", message: "the frame is not valid JSON" }]);
       }
       const items = Array.isArray(body) ? body : [body];
+      if (auth && !auth.done) return auth.inOrder(() => this.onTasks(items, caller, session, peer, auth));
       for (const el of items) this.onTask(el, caller, session, peer);
     });
+  }
+
+  /** Tasks on a TCP connection not yet authenticated, in order: only authentication and ping until it is. */
+  private async onTasks(items: unknown[], caller: Caller, session: string, peer: WsPeer, auth: WsAuth): Promise<void> {
+    for (const el of items) {
+      if (auth.done) {
+        this.onTask(el, caller, session, peer);
+        continue;
+      }
+      const rec = el && typeof el === "object" ? (el as Record<string, unknown>) : undefined;
+      if (rec?.["taskType"] === "authentication") {
+        if (!(await auth.verify(rec["apiKey"]))) {
+          peer.sendErrors([invalidToken("wrong token")]);
+          auth.refuse();
+          return;
+        }
+      } else if (rec?.["taskType"] !== "ping") {
+        peer.sendErrors([notYet(rec)]);
+        continue;
+      }
+      this.onTask(el, caller, session, peer);
+    }
   }
 
   private onTask(el: unknown, caller: Caller, session: string, peer: WsPeer): void {

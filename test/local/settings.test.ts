@@ -23,7 +23,7 @@ const defaultOf = (s: Setting) => (typeof s.default === "function" ? s.default(E
 function otherValue(s: Setting): string {
   const d = defaultOf(s);
   if (typeof d === "number") return String(d + 1);
-  if (d === undefined) return "1"; // unset by default (--budget-usd): any value is another
+  if (s.example !== undefined) return s.example;
   if (s.schema instanceof z.ZodEnum) return String(s.schema.options.find((o) => o !== d));
   return `${String(d)}-alt`;
 }

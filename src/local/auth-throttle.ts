@@ -1,0 +1,47 @@
+/**
+ * Slowing down guessing (issue 17): every TCP peer is 127.0.0.1, so a limit per peer means
+ * nothing; instead, once failed token checks come in a burst, every TCP authentication attempt
+ * (right or wrong) waits for a slot, slots spaced further apart the more failures there were. A
+ * user with the right token waits at most a moment during an attack; a guesser gets a few
+ * attempts a second. Pure: times are passed in.
+ */
+
+/** Failures counted over this window. */
+export const WINDOW_MS = 10_000;
+/** This many failures in the window cost nothing: a mistyped token, a client retrying once. */
+export const FREE_FAILURES = 5;
+/** Spacing of attempts per failure past the free ones, up to MAX_SPACING_MS. */
+const SPACING_PER_FAILURE_MS = 50;
+const MAX_SPACING_MS = 1_000;
+/** Failure times kept, at most: the window never needs more to reach MAX_SPACING_MS. */
+const KEPT = FREE_FAILURES + MAX_SPACING_MS / SPACING_PER_FAILURE_MS;
+
+export class AuthThrottle {
+  private failures: number[] = [];
+  private next = 0;
+  /** Every failure since start (for metrics and logs). */
+  total = 0;
+
+  /** A check failed at `now`. */
+  failed(now: number): void {
+    this.total++;
+    this.failures.push(now);
+    if (this.failures.length > KEPT) this.failures.shift();
+  }
+
+  /** How long an attempt made at `now` waits before it is checked (0 outside a burst); takes its slot. */
+  delay(now: number): number {
+    const recent = this.recent(now);
+    if (recent <= FREE_FAILURES) return 0;
+    const spacing = Math.min(MAX_SPACING_MS, (recent - FREE_FAILURES) * SPACING_PER_FAILURE_MS);
+    const at = Math.max(this.next, now);
+    this.next = at + spacing;
+    return at - now;
+  }
+
+  /** Failures within the window before `now`. */
+  recent(now: number): number {
+    while (this.failures.length > 0 && (this.failures[0] as number) <= now - WINDOW_MS) this.failures.shift();
+    return this.failures.length;
+  }
+}

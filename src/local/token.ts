@@ -1,0 +1,51 @@
+/**
+ * The local token (issue 17): what a TCP caller shows instead of file permissions. Random (32
+ * bytes, base64url), created once and kept in its file (0600, in a 0700 directory) so restarts and
+ * auto-started daemons keep it and callers can read it again. Compared in constant time; never
+ * logged, never in status or an error (only the file's path is).
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { RunwareDaemonError } from "../errors.js";
+
+/** 256 bits: as strong as Runware's own keys, and far beyond guessing at any rate loopback allows. */
+const TOKEN_BYTES = 32;
+const MIN_CHARS = 16;
+
+export class TokenFileError extends RunwareDaemonError {
+  constructor(file: string, why: string) {
+    super("tokenFile", `the token file ${file} ${why}`);
+  }
+}
+
+/** The token in `file`, created there first if there is none. */
+export function loadOrCreateToken(file: string): string {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, `${randomBytes(TOKEN_BYTES).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new TokenFileError(file, `cannot be created: ${(err as Error).message}`);
+  }
+  if (statSync(file).uid !== process.getuid?.()) throw new TokenFileError(file, "belongs to another user");
+  chmodSync(file, 0o600);
+  const token = readFileSync(file, "utf8").trim();
+  if (token.length < MIN_CHARS || /\s/.test(token))
+    throw new TokenFileError(file, `must hold one token of at least ${MIN_CHARS} characters`);
+  return token;
+}
+
+/** Checks a presented token against the daemon's in constant time (digests of equal length, whatever was sent). */
+export class TokenCheck {
+  private readonly digest: Buffer;
+
+  constructor(token: string) {
+    this.digest = sha256(token);
+  }
+
+  matches(given: unknown): boolean {
+    return typeof given === "string" && timingSafeEqual(sha256(given), this.digest);
+  }
+}
+
+const sha256 = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();

@@ -1,0 +1,38 @@
+/**
+ * Slowing down token guessing on the TCP listener (issue 17): a few failures cost nothing; a burst
+ * spaces every later attempt (right or wrong) further apart, for everyone, until the window has
+ * passed. And the gate lets go of an attempt waiting for its slot when the daemon stops.
+ */
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../../src/log.js";
+import { AuthThrottle, FREE_FAILURES, WINDOW_MS } from "../../src/local/auth-throttle.js";
+import { TcpGate } from "../../src/local/tcp-gate.js";
+
+describe("auth throttle", () => {
+  it("throttle - the first failures are free; past them, attempts are spaced, more the more failures, until the window passes", () => {
+    const t = new AuthThrottle();
+    const now = 1_000_000;
+    for (let i = 0; i < FREE_FAILURES; i++) t.failed(now);
+    expect(t.delay(now)).toBe(0);
+    for (let i = 0; i < 4; i++) t.failed(now);
+    // Nine recent failures: attempts are 200 ms apart, the first at once.
+    expect([t.delay(now), t.delay(now), t.delay(now)]).toEqual([0, 200, 400]);
+    for (let i = 0; i < 100; i++) t.failed(now);
+    expect(t.delay(now) - 600).toBeLessThanOrEqual(1_000); // spacing capped at a second
+    expect(t.total).toBe(FREE_FAILURES + 104);
+    expect(t.recent(now + WINDOW_MS)).toBe(0);
+    expect(t.delay(now + WINDOW_MS + 10_000)).toBe(0);
+  });
+
+  it("gate - a wrong token fails, the right one passes, and close() lets go of attempts waiting for a slot", async () => {
+    const clock = 5_000_000; // still: the window never passes
+    const gate = new TcpGate("the-right-token-0123456789", silentLogger, () => clock);
+    expect(await gate.verify("the-right-token-0123456789", "http")).toBe(true);
+    for (let i = 0; i <= FREE_FAILURES; i++) expect(await gate.verify(`guess-${i}`, "http")).toBe(false);
+    expect(gate.failures).toBe(FREE_FAILURES + 1);
+    expect(await gate.verify(undefined, "websocket")).toBe(false); // the first in the burst goes at once
+    const waiting = gate.verify("the-right-token-0123456789", "http"); // waits for its slot
+    gate.close();
+    expect(await waiting).toBe(false);
+  });
+});
