@@ -12,6 +12,7 @@ import { TaskService } from "./service.js";
 import { bindUnixSocket, type BoundSocket } from "./socket.js";
 import { ResultStore } from "./store.js";
 import { Ledger } from "./ledger/ledger.js";
+import { DaemonMetrics } from "./metrics.js";
 import { ByteBudget } from "./budget.js";
 import { UnsentBudget } from "./unsent.js";
 import { LocalWebSocket } from "./wsapi.js";
@@ -39,9 +40,10 @@ export class Daemon {
     private readonly log: Logger,
     /** The journal (journal/attach.ts); undefined with --no-journal. */
     readonly journal: AttachedJournal | undefined,
-    /** The loopback TCP listener (--listen), if any. */
-    private readonly tcp: TcpListener | undefined,
   ) {}
+
+  /** The loopback TCP listener (--listen), if any; set once it listens. */
+  private tcp: TcpListener | undefined;
 
   /** `host:port` of the TCP listener (the port it got, for --listen 127.0.0.1:0). */
   get tcpAddress(): string | undefined {
@@ -93,7 +95,10 @@ export class Daemon {
       },
       { reading, unsent },
     );
+    let tcp: TcpListener | undefined;
+    const metrics = new DaemonMetrics({ engine, ledger, authFailures: () => tcp?.gate.failures ?? 0 });
     const serverOpts = {
+      metrics,
       maxBodyBytes: cfg.maxBodyBytes,
       maxJsonDepth: cfg.maxJsonDepth,
       refusedBodyDrainMs: cfg.refusedBodyDrainMs,
@@ -105,28 +110,15 @@ export class Daemon {
       logger,
     };
     const server = createLocalServer(service, ws, serverOpts);
+    // Loaded before the bind: --no-journal never loads the native module, and no client ever does.
+    const attach = cfg.noJournal ? undefined : (await import("./journal/attach.js")).attachJournal;
     // Bind first: a second instance must fail before it opens a second upstream connection.
     const socket = await bindUnixSocket(server, cfg.socketPath, cfg.socketProbeTimeoutMs, { pidFile: opts.pidFile });
-    let tcp: TcpListener | undefined;
-    if (cfg.listen) {
-      try {
-        tcp = await listenTcp(cfg.listen, cfg.tokenFile, (gate) => createLocalServer(service, ws, { ...serverOpts, gate }), logger);
-      } catch (err) {
-        socket.unlink();
-        await new Promise<void>((r) => server.close(() => r()));
-        ledger.close();
-        await engine.close("the TCP listener could not start");
-        throw err;
-      }
-    }
     if (!cfg.noJournal) {
       try {
-        // Loaded only here: --no-journal never loads the native module, and no client ever does.
-        const { attachJournal } = await import("./journal/attach.js");
-        journal = attachJournal(cfg, engine, store, logger, ledger);
+        journal = attach?.(cfg, engine, store, logger, ledger);
       } catch (err) {
         ledger.close();
-        await tcp?.close(0);
         socket.unlink();
         await new Promise<void>((r) => server.close(() => r()));
         await engine.close("the journal could not be opened");
@@ -134,8 +126,20 @@ export class Daemon {
       }
     }
     engine.start(journal?.sessionUUID);
+    // Nothing awaited since the bind: no request could come before this (StartingError otherwise).
+    service.opened();
+    const daemon = new Daemon(engine, service, server, ws, socket, cfg, log, journal);
+    if (cfg.listen) {
+      try {
+        tcp = await listenTcp(cfg.listen, cfg.tokenFile, (gate) => createLocalServer(service, ws, { ...serverOpts, gate }), logger);
+        daemon.tcp = tcp;
+      } catch (err) {
+        await daemon.stop("the TCP listener could not start");
+        throw err;
+      }
+    }
     log.info({ socket: socket.path, upstream: cfg.upstreamUrl, maxInFlight: cfg.maxInFlight }, `listening on ${socket.path}`);
-    return new Daemon(engine, service, server, ws, socket, cfg, log, journal, tcp);
+    return daemon;
   }
 
   /** Drain and stop; idempotent. Resolves once the socket is gone. */

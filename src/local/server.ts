@@ -9,14 +9,13 @@ import type { Duplex } from "node:stream";
 import { warnWith, type Logger } from "../log.js";
 import type { Task } from "../protocol/schemas.js";
 import type { TaskSnapshot } from "../upstream/task.js";
-import { VERSION } from "../version.js";
 import { JsonAnswer } from "./answer.js";
 import type { ByteBudget, Hold } from "./budget.js";
 import { capConnections } from "./connections.js";
-import { historyRoute } from "./history-routes.js";
+import { readRoute, type ReadRouteOptions } from "./read-routes.js";
 import { authenticatedBody, bearerOf, invalidToken, type TcpGate } from "./tcp-gate.js";
 import { BodyRefused, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
-import type { DaemonConfig, StatusLimits } from "./config.js";
+import type { DaemonConfig } from "./config.js";
 import { NdjsonWriter } from "./ndjson.js";
 import type { RunwareDaemonError } from "../errors.js";
 import { InvalidLabelError, parseLabel } from "./label.js";
@@ -27,12 +26,10 @@ import type { UnsentBudget } from "./unsent.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import type { LocalWebSocket } from "./wsapi.js";
 
-export interface LocalServerOptions extends Pick<
-  DaemonConfig,
-  "maxBodyBytes" | "refusedBodyDrainMs" | "maxJsonDepth" | "maxLocalConnections" | "slowClientGraceMs"
-> {
-  /** Shown under `limits` in `GET /v1/status`. */
-  limits: StatusLimits;
+export interface LocalServerOptions
+  extends
+    Pick<DaemonConfig, "maxBodyBytes" | "refusedBodyDrainMs" | "maxJsonDepth" | "maxLocalConnections" | "slowClientGraceMs">,
+    ReadRouteOptions {
   logger: Logger;
   /** Bytes of request bodies being read, on every connection together. */
   reading: ByteBudget;
@@ -48,6 +45,7 @@ const CLIENT_ERROR_STATUS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, 
 /** HTTP status for an admission error code. */
 const ADMISSION_STATUS: Record<string, number> = {
   draining: 503,
+  starting: 503,
   queueFull: 429,
   batchTooLarge: 413,
   taskTooLarge: 413,
@@ -94,11 +92,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
       if (req.method === "POST") return postTasks(req, res, authInBody);
       return methodNotAllowed(res, "POST");
     }
-    if (path === "/v1/status") {
-      if (req.method !== "GET") return methodNotAllowed(res, "GET");
-      return sendJson(res, 200, { ...service.engine.stats(), spend: service.ledger.status(), limits: opts.limits, version: VERSION });
-    }
-    if (historyRoute(service.ledger, req.method, path, query, res)) return;
+    if (await readRoute(service, opts, req, path, query, res)) return;
     const m = TASK_PATH.exec(path);
     if (m) {
       if (req.method !== "GET") return methodNotAllowed(res, "GET");

@@ -10,7 +10,7 @@ import type { UpstreamEngine } from "../upstream/engine.js";
 import type { TaskHandle, TaskOutcome, TaskSnapshot } from "../upstream/task.js";
 import { DrainingError, TaskEncodingError, TaskTooLargeError } from "../upstream/errors.js";
 import type { PreparedTask } from "../upstream/prepare.js";
-import type { RunwareDaemonError } from "../errors.js";
+import { RunwareDaemonError } from "../errors.js";
 import { withoutCost } from "../protocol/cost.js";
 import { LabelBook } from "./label.js";
 import type { Ledger } from "./ledger/ledger.js";
@@ -36,7 +36,15 @@ export type BatchEvent =
 
 export type BatchSink = (ev: BatchEvent) => void;
 
+/** Refused until the daemon has taken up its journal: the budget and the journal must see every task. */
+export class StartingError extends RunwareDaemonError {
+  constructor() {
+    super("starting", "the daemon is starting (taking up its journal); retry in a moment");
+  }
+}
+
 export class TaskService {
+  private open = false;
   /** Tasks encoded by `admissionError`, for `run` to send as they are. */
   private readonly prepared = new WeakMap<Task, PreparedTask | TaskEncodingError>();
   private readonly labels: LabelBook;
@@ -54,6 +62,11 @@ export class TaskService {
     engine.on("settled", (o) => {
       if (o.taskType !== "getResponse") store.put(o);
     });
+  }
+
+  /** The daemon is started (its journal taken up): batches are taken from now on. */
+  opened(): void {
+    this.open = true;
   }
 
   /** A pending task's state, or a finished one's within retention, as its caller sees it. */
@@ -112,6 +125,7 @@ export class TaskService {
    * daemon is taken in (up to maxLabels) only when everything else fits.
    */
   admissionError(tasks: readonly Task[], label: string): RunwareDaemonError | undefined {
+    if (!this.open) return new StartingError();
     if (!this.engine.accepting) return new DrainingError();
     const over = this.ledger.admissionError(tasks);
     if (over) return over;

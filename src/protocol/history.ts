@@ -36,9 +36,15 @@ export interface HistorySummary {
 
 /** One finished task in full: the task as sent (long strings and data URIs shortened) and its results. */
 export interface HistoryEntry extends HistorySummary {
-  /** The task as sent upstream; absent when the daemon no longer had it (a task taken up again after a restart). */
+  /**
+   * The task as sent upstream, without its taskUUID and the includeCost the daemon added; it keeps
+   * the `deliveryMethod: "async"` the daemon adds for async kinds. Absent when the daemon did not
+   * have it (a task asked about again with no earlier entry) or the entry was too large.
+   */
   input?: Record<string, unknown>;
   data: Record<string, unknown>[];
+  /** The entry was over 64 KiB: its results (and, if still too large, its input) were left out. */
+  truncated?: true;
 }
 
 export interface HistoryPage {

@@ -19,6 +19,7 @@ import { wsDialer, type Dialer, type Transport } from "./transport.js";
 import { systemClock, type Clock, type Timer } from "../util/clock.js";
 import { EveryInterval } from "../util/ratelimit.js";
 import { scrub } from "../util/scrub.js";
+import { LinkTraffic } from "./traffic.js";
 
 /** A recurring warning (garbage frames) is logged at most once per this interval. */
 const LOG_INTERVAL_MS = 10_000;
@@ -65,6 +66,8 @@ export interface ConnectionEvents {
 }
 
 export class Connection extends EventEmitter<ConnectionEvents> {
+  /** Bytes and pong misses, for metrics (traffic.ts). */
+  readonly traffic = new LinkTraffic();
   private _state: ConnState = "closed";
   private _epoch = 0;
   private socket: Transport | undefined;
@@ -107,8 +110,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.heartbeat = new Heartbeat(
       { intervalMs: opts.pingIntervalMs, pongTimeoutMs: opts.pongTimeoutMs, maxMissed: opts.maxMissedPongs },
       {
-        sendPing: () => this.socket?.send(PING_FRAME),
+        sendPing: () => this.write(PING_FRAME),
         onStale: () => this.drop("heartbeat: pong missed, link is half-open"),
+        onMiss: () => this.traffic.heartbeatMisses++,
       },
       this.clock,
     );
@@ -147,7 +151,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       onWritten?.(new Error(`upstream not connected: state ${this._state}`));
       return;
     }
+    this.traffic.bytesOut += Buffer.byteLength(text);
     this.socket.send(text, onWritten);
+  }
+
+  /** A protocol frame (auth, ping), counted like the rest. */
+  private write(text: string): void {
+    if (!this.socket) return;
+    this.traffic.bytesOut += Buffer.byteLength(text);
+    this.socket.send(text);
   }
 
   /** Stop taking new work but keep the link (and its reconnects) for results still due. */
@@ -195,7 +207,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           onOpen: () => {
             if (live()) this.onOpen();
           },
-          onMessage: (text) => {
+          onMessage: (text, bytes) => {
+            this.traffic.bytesIn += bytes ?? Buffer.byteLength(text);
             if (live()) this.onMessage(text);
           },
           onClose: (code, why) => {
@@ -219,7 +232,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private onOpen(): void {
     this.transition("authenticating", "socket open");
     // The key goes on the wire and nowhere else: never into a log line.
-    this.socket?.send(encodeAuth(this.opts.apiKey, this._sessionUUID));
+    this.write(encodeAuth(this.opts.apiKey, this._sessionUUID));
     this.authTimer = this.clock.setTimeout(
       () => this.drop(`no authentication reply within ${this.opts.authTimeoutMs} ms`),
       this.opts.authTimeoutMs,

@@ -23,6 +23,7 @@ import type { Task } from "../protocol/schemas.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { RandomSource } from "./backoff.js";
 import { Connection, type ReadyInfo } from "./connection.js";
+import { LinkTraffic } from "./traffic.js";
 import * as decide from "./decisions.js";
 import { admission } from "./admission.js";
 import { adoptedRecord, type UnfinishedTask } from "./adopt.js";
@@ -60,6 +61,8 @@ export type { UnfinishedTask } from "./adopt.js";
 
 export class UpstreamEngine extends EventEmitter<EngineEvents> {
   readonly connection: EngineLink;
+  /** Bytes, pong misses and retries by code, for metrics (traffic.ts). */
+  readonly traffic: LinkTraffic;
   private readonly pending = new Map<string, TaskRecord>();
   /** The queue, the slots and the outbox (sending.ts). */
   private readonly sending: Sending;
@@ -90,6 +93,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
     this.connection = link ?? new Connection({ ...opts, random: this.random, clock: this.clock, logger });
+    this.traffic = this.connection.traffic ?? new LinkTraffic();
     this.sending = new Sending(this.connection, opts, this.log, (t, to, reason) => this.moveTo(t, to, reason));
     this.deadlines = new TaskDeadlines(this.clock, opts, (t, d, reason) =>
       this.settle(t, d.state, [fill(t, { code: d.code, message: d.message })], reason),
@@ -109,6 +113,7 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
       requeue: (t) => this.sending.enqueue(t, "front"),
       acked: (t) => this.onAcked(t),
       polls: this.polls,
+      retried: (code) => this.traffic.retried(code),
     });
     this.actions = {
       settle: (t, state, errors, reason) => this.settle(t, state, errors, reason),
@@ -248,6 +253,11 @@ export class UpstreamEngine extends EventEmitter<EngineEvents> {
     this.onAcked(t);
     this.react.startPolling(t, 0, "a lookup asks Runware again about a task it accepted");
     return handleOf(t);
+  }
+
+  /** Bytes of encoded tasks waiting in the queue (metrics). */
+  get queuedBytes(): number {
+    return this.sending.waiting.bytes;
   }
 
   get pendingCount(): number {

@@ -16,6 +16,8 @@ export interface HeartbeatOptions {
 export interface HeartbeatHooks {
   sendPing(): void;
   onStale(): void;
+  /** A ping went unanswered (counted for metrics). */
+  onMiss?(): void;
 }
 
 export class Heartbeat {
@@ -70,6 +72,7 @@ export class Heartbeat {
     if (this.awaitingPong) {
       // The ping went unanswered (work() would have cleared the flag).
       this.missed++;
+      this.hooks.onMiss?.();
       if (this.missed >= this.opts.maxMissed) {
         this.awaitingPong = false;
         this.hooks.onStale();

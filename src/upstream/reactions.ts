@@ -33,6 +33,8 @@ export interface TaskCore {
   acked(t: TaskRecord): void;
   /** Every task's next poll, one timer for all (poll-schedule.ts). */
   readonly polls: PollSchedule<TaskRecord>;
+  /** A transient error is retried (counted by code for metrics). */
+  retried(code: string | undefined): void;
 }
 
 export class Reactions {
@@ -77,6 +79,7 @@ export class Reactions {
   }
 
   retryLater(t: TaskRecord, errors: RunwareErrorObject[], delayMs: number): void {
+    this.core.retried(errors[0]?.code);
     t.retries++;
     for (const e of errors) notify(t, { type: "error", error: e, retrying: true }, this.core.log);
     this.core.log.info(

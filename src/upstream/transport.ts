@@ -18,7 +18,8 @@ export interface Transport {
 
 export interface TransportEvents {
   onOpen(): void;
-  onMessage(text: string): void;
+  /** `bytes`: the frame's size on the wire, when the transport knows it. */
+  onMessage(text: string, bytes?: number): void;
   onClose(code: number, reason: string): void;
   onError(err: Error): void;
 }
@@ -42,7 +43,7 @@ export const wsDialer: Dialer = (url, events, opts) => {
   ws.on("open", () => events.onOpen());
   ws.on("message", (data, isBinary) => {
     if (isBinary) return; // Runware speaks text frames only
-    events.onMessage(textOf(data));
+    events.onMessage(textOf(data), Buffer.isBuffer(data) ? data.length : undefined);
   });
   ws.on("close", (code, reason) => events.onClose(code, reason.toString()));
   return {

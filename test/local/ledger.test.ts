@@ -4,6 +4,10 @@
  * outcomes (shortened media, why a cost is missing), and the memory store's byte budget.
  */
 import { describe, expect, it } from "vitest";
+import { EventEmitter } from "eventemitter3";
+import { silentLogger } from "../../src/log.js";
+import { Ledger } from "../../src/local/ledger/ledger.js";
+import type { UpstreamEngine } from "../../src/upstream/engine.js";
 import { Budget } from "../../src/local/ledger/budget.js";
 import { entryOf, KEPT_STRING_CHARS } from "../../src/local/ledger/entry.js";
 import { InvalidHistoryQueryError, parseHistoryQuery } from "../../src/local/ledger/query.js";
@@ -47,6 +51,44 @@ describe("ledger - spend", () => {
     expect(s.freesAt(now, HOUR, 5)).toBe(now); // below the cap already
     expect(s.freesAt(now, HOUR, 3)).toBe(T0 + MIN + HOUR); // the first 2 leaves with its minute bucket
     expect(s.freesAt(now, HOUR, 1)).toBe(T0 + 31 * MIN + HOUR); // both must leave
+  });
+
+  it("spend - freesAt agrees with the rounded sum the budget refuses on (0.7 + 0.1 reaches 0.8)", () => {
+    const s = new Spend();
+    s.add({ at: T0, label: "a", cost: 0.7 });
+    s.add({ at: T0 + MIN, label: "a", cost: 0.1 });
+    expect(s.window(T0 + 2 * MIN, HOUR).usd).toBe(0.8);
+    expect(s.freesAt(T0 + 2 * MIN, HOUR, 0.8)).toBe(T0 + MIN + HOUR);
+  });
+});
+
+describe("ledger - a task asked about again", () => {
+  it("ledger - a task that ended in doubt and is asked about again has one entry, and its spend is counted once", () => {
+    const engine = new EventEmitter();
+    const ledger = new Ledger(
+      engine as unknown as UpstreamEngine,
+      { budgetUsd: 1, budgetWindowMs: HOUR, historyRetentionMs: 31 * 24 * HOUR, historyMemoryBytes: 1 << 20 },
+      silentLogger,
+      () => T0,
+    );
+    const item = (seed: number) => ({ taskType: "videoInference", taskUUID: "v1", videoURL: `https://x/${seed}.mp4`, seed, cost: 0.4 });
+    engine.emit("accepted", {
+      taskUUID: "v1",
+      taskType: "videoInference",
+      text: JSON.stringify({ taskType: "videoInference", taskUUID: "v1", model: "m" }),
+      label: "me",
+      passthrough: false,
+    });
+    engine.emit("settled", outcome({ taskUUID: "v1", taskType: "videoInference", state: "in-doubt", data: [item(1)], askAgain: true }));
+    expect(ledger.status().lastHour).toMatchObject({ usd: 0.4, tasks: 1 });
+    // Reopened: the engine starts from the results it had, and ends with both (no "accepted" again).
+    engine.emit("settled", outcome({ taskUUID: "v1", taskType: "videoInference", state: "done", data: [item(1), item(2)] }));
+    expect(ledger.status().lastHour).toEqual({ usd: 0.8, tasks: 1, uncosted: {}, byLabel: { me: { usd: 0.8, tasks: 1 } } });
+    const page = ledger.page({ limit: 10 });
+    expect(page.entries).toHaveLength(1);
+    expect(page.entries[0]).toMatchObject({ state: "done", cost: 0.8, model: "m", outputs: ["https://x/1.mp4", "https://x/2.mp4"] });
+    expect(ledger.admissionError([{ taskType: "videoInference" }])).toBeUndefined(); // 0.8 of 1
+    ledger.close();
   });
 });
 
@@ -176,7 +218,7 @@ describe("ledger - memory store", () => {
       entryOf({ id, text: undefined, acceptedAt: T0, finishedAt: T0 + id, outcome: outcome({ taskUUID: `u${id}` }) });
     const size = JSON.stringify(one(1)).length;
     const store = new MemoryLedgerStore(size * 3 + 10);
-    for (let id = 1; id <= 5; id++) store.append(one(id), T0 + id);
+    for (let id = 1; id <= 5; id++) store.append(one(id), JSON.stringify(one(id)), T0 + id);
     expect(store.page({ limit: 10 }).map((e) => e.id)).toEqual([5, 4, 3]);
     expect(store.page({ limit: 10, beforeId: 5 }).map((e) => e.id)).toEqual([4, 3]);
     expect(store.find("u1")).toBeUndefined();

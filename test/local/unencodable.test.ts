@@ -43,6 +43,7 @@ beforeEach(async () => {
   const ledger = new Ledger(engine, cfg, silentLogger);
   cleanup.defer(() => ledger.close());
   const service = new TaskService(engine, store, ledger);
+  service.opened();
   const budgets = { reading: new ByteBudget(cfg.maxReadingBytes), unsent: new UnsentBudget(cfg.maxClientUnsentBytes, cfg.maxUnsentBytes) };
   const ws = new LocalWebSocket(service, silentLogger, cfg, budgets);
   const server: Server = createLocalServer(service, ws, { ...cfg, ...budgets, limits: statusLimits(cfg), logger: silentLogger });

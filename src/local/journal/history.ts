@@ -13,6 +13,7 @@ import type { Journal } from "./journal.js";
 export class JournalHistory implements LedgerStore {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
+  private readonly remove: Database.Statement;
   private id: number;
 
   constructor(private readonly journal: Journal) {
@@ -20,6 +21,7 @@ export class JournalHistory implements LedgerStore {
     this.insert = this.db.prepare(
       "INSERT INTO history (id, task_uuid, finished_at, label, task_type, cost, uncosted, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
+    this.remove = this.db.prepare("DELETE FROM history WHERE id = ?");
     const last = this.db.prepare("SELECT max(id) FROM history").pluck().get() as number | null;
     this.id = (last ?? 0) + 1;
   }
@@ -28,12 +30,12 @@ export class JournalHistory implements LedgerStore {
     return this.id;
   }
 
-  append(e: HistoryEntry, finishedAt: number): void {
+  append(e: HistoryEntry, json: string, finishedAt: number, replaces?: number): void {
     this.id = e.id + 1;
-    const json = JSON.stringify(e);
-    this.journal.writeAlong(() =>
-      this.insert.run(e.id, e.taskUUID, finishedAt, e.label, e.taskType, e.cost ?? null, e.uncosted ?? null, json),
-    );
+    this.journal.writeAlong(() => {
+      if (replaces !== undefined) this.remove.run(replaces);
+      this.insert.run(e.id, e.taskUUID, finishedAt, e.label, e.taskType, e.cost ?? null, e.uncosted ?? null, json);
+    });
   }
 
   page(f: HistoryFilter): HistoryEntry[] {

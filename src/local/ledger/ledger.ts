@@ -5,16 +5,22 @@
  * The budget and the spend survive restarts with the journal: spend is summed again from the
  * history at start, and the budget is kept in the journal's meta.
  */
+import { EventEmitter } from "eventemitter3";
 import type { Logger } from "../../log.js";
 import type { HistoryEntry, HistoryPage } from "../../protocol/history.js";
 import type { UpstreamEngine } from "../../upstream/engine.js";
 import type { TaskOutcome } from "../../upstream/task.js";
 import { Budget, type BudgetExceededError, type BudgetRule, type BudgetStatus } from "./budget.js";
 import { entryOf, summaryOf } from "./entry.js";
-import { Spend, type SpendWindow } from "./spend.js";
+import { Spend, type SpendItem, type SpendWindow } from "./spend.js";
 import { MemoryLedgerStore, type HistoryFilter, type LedgerStore } from "./store.js";
 
 const HOUR = 3_600_000;
+/**
+ * An entry's JSON is kept up to this size; past it its results, then its input, are left out
+ * (`truncated`). Strings are shortened already (entry.ts); this bounds one of many small ones.
+ */
+const MAX_ENTRY_CHARS = 64 * 1024;
 const DAY = 24 * HOUR;
 /** Old entries are deleted at start and this often. */
 const PRUNE_EVERY_MS = HOUR;
@@ -36,7 +42,14 @@ export interface SpendStatus {
   budget?: BudgetStatus;
 }
 
-export class Ledger {
+export interface LedgerEvents {
+  /** A finished task's entry, as kept; `async`: it was sent with deliveryMethod async (metrics, the event stream). */
+  recorded: [entry: HistoryEntry, async: boolean];
+  /** Spend crossed 80 % of the budget. */
+  budgetWarning: [spentUsd: number, rule: BudgetRule];
+}
+
+export class Ledger extends EventEmitter<LedgerEvents> {
   private store: LedgerStore;
   private readonly spend = new Spend();
   private budget: Budget | undefined;
@@ -51,6 +64,7 @@ export class Ledger {
     logger: Logger,
     private readonly now: () => number = Date.now,
   ) {
+    super();
     this.log = logger.child({ mod: "ledger" });
     this.store = new MemoryLedgerStore(cfg.historyMemoryBytes);
     this.useBudget(typeof cfg.budgetUsd === "number" ? { usd: cfg.budgetUsd, windowMs: cfg.budgetWindowMs } : undefined);
@@ -127,32 +141,34 @@ export class Ledger {
     this.budget?.added(this.now());
   }
 
+  /** Never throws: it runs inside the engine's settle (a throw there would lose the task's result). */
   private finished(o: TaskOutcome): void {
+    try {
+      this.record(o);
+    } catch (err) {
+      this.log.error({ err, taskUUID: o.taskUUID }, "a finished task could not be put in the history");
+    }
+  }
+
+  private record(o: TaskOutcome): void {
     const start = this.started.get(o.taskUUID);
     this.started.delete(o.taskUUID);
     const finishedAt = this.now();
-    let text = start?.text;
-    let acceptedAt = start?.at ?? finishedAt;
-    if (!start) {
-      // Asked about again after it ended in doubt (engine.reopen): its first entry has the task.
-      const before = this.store.find(o.taskUUID);
-      if (before?.input) text = JSON.stringify(before.input);
-      if (before) acceptedAt = Date.parse(before.acceptedAt);
-    }
-    let entry: HistoryEntry;
-    try {
-      entry = entryOf({ id: this.store.nextId(), outcome: o, text, acceptedAt, finishedAt });
-    } catch (err) {
-      this.log.error({ err, taskUUID: o.taskUUID }, "a finished task could not be put in the history");
-      return;
-    }
-    this.store.append(entry, finishedAt);
+    // Asked about again after it ended in doubt (engine.reopen): its entry is replaced, its spend counted once.
+    const before = start ? undefined : this.store.find(o.taskUUID);
+    const text = start?.text ?? (before?.input ? JSON.stringify(before.input) : undefined);
+    const acceptedAt = start?.at ?? (before ? Date.parse(before.acceptedAt) : finishedAt);
+    const entry = entryOf({ id: this.store.nextId(), outcome: o, text, acceptedAt, finishedAt });
+    this.store.append(entry, fitted(entry), finishedAt, before?.id);
+    if (before) this.spend.add(spendItem(before, Date.parse(before.finishedAt)), -1);
+    this.emit("recorded", entry, entry.input?.["deliveryMethod"] === "async");
     if (entry.cost === undefined && entry.uncosted === undefined) return;
-    this.spend.add({ at: finishedAt, label: entry.label, cost: entry.cost, uncosted: entry.uncosted });
+    this.spend.add(spendItem(entry, finishedAt));
     const near = this.budget?.added(finishedAt);
     if (near !== undefined && this.budget) {
       const { usd, windowMs } = this.budget.rule;
       this.log.warn({ spentUsd: near, budgetUsd: usd, windowMs }, `spend has reached $${near} of the $${usd} budget (80 % or more)`);
+      this.emit("budgetWarning", near, this.budget.rule);
     }
   }
 
@@ -163,4 +179,20 @@ export class Ledger {
       this.log.error({ err }, "old history entries could not be deleted");
     }
   }
+}
+
+function spendItem(e: HistoryEntry, at: number): SpendItem {
+  return { at, label: e.label, cost: e.cost, uncosted: e.uncosted };
+}
+
+/** The entry's JSON within MAX_ENTRY_CHARS: its results and then its input go first. */
+function fitted(entry: HistoryEntry): string {
+  let json = JSON.stringify(entry);
+  if (json.length <= MAX_ENTRY_CHARS) return json;
+  entry.data = [];
+  entry.truncated = true;
+  json = JSON.stringify(entry);
+  if (json.length <= MAX_ENTRY_CHARS) return json;
+  delete entry.input;
+  return JSON.stringify(entry);
 }

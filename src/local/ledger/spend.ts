@@ -57,21 +57,35 @@ class Buckets {
     private readonly span: number,
   ) {}
 
-  add(item: SpendItem): void {
+  /** `sign` -1 takes an item out again (an entry replaced: ledger.ts); its bucket may be gone already. */
+  add(item: SpendItem, sign: 1 | -1): void {
     const index = Math.floor(item.at / this.size);
     let b = this.map.get(index);
-    if (!b) this.map.set(index, (b = emptyBucket()));
+    if (!b) {
+      if (sign < 0) return;
+      this.map.set(index, (b = emptyBucket()));
+      this.dropOlderThan(item.at);
+    }
     if (item.cost === undefined) {
       const why = item.uncosted ?? "unreported";
-      b.uncosted[why] = (b.uncosted[why] ?? 0) + 1;
+      b.uncosted[why] = (b.uncosted[why] ?? 0) + sign;
       return;
     }
-    b.usd += item.cost;
-    b.tasks++;
+    b.usd += sign * item.cost;
+    b.tasks += sign;
     const l = b.byLabel.get(item.label) ?? { usd: 0, tasks: 0 };
-    l.usd += item.cost;
-    l.tasks++;
+    l.usd += sign * item.cost;
+    l.tasks += sign;
     b.byLabel.set(item.label, l);
+  }
+
+  /** Buckets older than the span before `now` go (oldest first: the map is in time order, or nearly). */
+  private dropOlderThan(now: number): void {
+    const oldest = Math.floor((now - this.span) / this.size);
+    for (const i of this.map.keys()) {
+      if (i >= oldest) break;
+      this.map.delete(i);
+    }
   }
 
   /** Buckets from the one holding `from` on, oldest first; older than the span are dropped. */
@@ -91,9 +105,9 @@ export class Spend {
   private readonly fine = new Buckets(MINUTE, FINE_SPAN_MS);
   private readonly coarse = new Buckets(HOUR, COARSE_SPAN_MS);
 
-  add(item: SpendItem): void {
-    this.fine.add(item);
-    this.coarse.add(item);
+  add(item: SpendItem, sign: 1 | -1 = 1): void {
+    this.fine.add(item, sign);
+    this.coarse.add(item, sign);
   }
 
   /** Spend over the `windowMs` up to `now`. */
@@ -120,12 +134,13 @@ export class Spend {
    */
   freesAt(now: number, windowMs: number, capUsd: number): number {
     const buckets = this.bucketsOf(now, windowMs);
+    // Rounded as window() rounds, so it agrees with the refusal (0.7 + 0.1 reaches a cap of 0.8).
     let left = buckets.reduce((sum, [, b]) => sum + b.usd, 0);
-    if (left < capUsd) return now;
+    if (roundUsd(left) < capUsd) return now;
     const size = windowMs > FINE_SPAN_MS ? HOUR : MINUTE;
     for (const [i, b] of buckets) {
       left -= b.usd;
-      if (left < capUsd) return (i + 1) * size + windowMs;
+      if (roundUsd(left) < capUsd) return (i + 1) * size + windowMs;
     }
     return now + windowMs;
   }

@@ -22,7 +22,8 @@ export interface HistoryFilter {
 export interface LedgerStore {
   /** The id the next appended entry takes. */
   nextId(): number;
-  append(entry: HistoryEntry, finishedAt: number): void;
+  /** `json`: the entry as written; `replaces`: the id of an earlier entry of the task that goes (ledger.ts). */
+  append(entry: HistoryEntry, json: string, finishedAt: number, replaces?: number): void;
   /** Up to `limit` entries matching, newest first. */
   page(f: HistoryFilter): HistoryEntry[];
   /** The newest entry of that task. */
@@ -42,7 +43,7 @@ interface Held {
   readonly bytes: number;
 }
 
-export function matches(e: HistoryEntry, finishedAt: number, f: HistoryFilter): boolean {
+function matches(e: HistoryEntry, finishedAt: number, f: HistoryFilter): boolean {
   return (
     (f.since === undefined || finishedAt >= f.since) &&
     (f.until === undefined || finishedAt < f.until) &&
@@ -64,10 +65,14 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.id;
   }
 
-  append(entry: HistoryEntry, finishedAt: number): void {
+  append(entry: HistoryEntry, json: string, finishedAt: number, replaces?: number): void {
     this.id = entry.id + 1;
+    if (replaces !== undefined) {
+      const i = this.held.findIndex((h) => h.entry.id === replaces);
+      if (i >= 0) this.bytes -= (this.held.splice(i, 1)[0] as Held).bytes;
+    }
     // Counted as it would be written: the JSON is what the journal keeps, and near what memory holds.
-    const bytes = JSON.stringify(entry).length;
+    const bytes = json.length;
     this.held.push({ entry, finishedAt, bytes });
     this.bytes += bytes;
     let drop = 0;
