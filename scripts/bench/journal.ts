@@ -12,7 +12,7 @@ import { BENCH } from "./config.js";
 import { daemonHttp } from "./contenders.js";
 import { closedLoop, sequential } from "./load.js";
 import { CLI, cleanup, cpuMs, startDaemon, startSim, tempDir, waitUntil } from "./procs.js";
-import { latencySummary, median } from "./stats.js";
+import { latencySummary, median, pairedChange } from "./stats.js";
 
 const CLIENTS = 64;
 const TASKS = Number(process.env["JOURNAL_BENCH_TASKS"] ?? 10_000);
@@ -41,12 +41,6 @@ const summary = (s: Side): SideSummary => ({
   cpuUsPerTask: median(s.cpuUsPerTask),
   p50Ms: median(s.p50Ms),
 });
-
-/** Each round's (on − off) / off, so the machine's drift between rounds cancels: median and range. */
-function pairedChange(off: number[], on: number[]): { medianPct: number; minPct: number; maxPct: number } {
-  const pct = on.map((v, i) => ((v - off[i]!) / off[i]!) * 100);
-  return { medianPct: median(pct), minPct: Math.min(...pct), maxPct: Math.max(...pct) };
-}
 
 async function steady(
   upstream: string,

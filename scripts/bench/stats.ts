@@ -46,3 +46,9 @@ export function latencySummary(samples: readonly number[]): LatencySummary {
     n: samples.length,
   };
 }
+
+/** Each round's (on − off) / off, so the machine's drift between rounds cancels: median and range. */
+export function pairedChange(off: readonly number[], on: readonly number[]): { medianPct: number; minPct: number; maxPct: number } {
+  const pct = on.map((v, i) => ((v - off[i]!) / off[i]!) * 100);
+  return { medianPct: median(pct), minPct: Math.min(...pct), maxPct: Math.max(...pct) };
+}

@@ -40,7 +40,7 @@ export function formatCost(entry: Pick<HistorySummary, "cost" | "uncosted">): st
 }
 
 /** Control characters (newlines, escape sequences from a prompt or label) become spaces: a cell is one line and cannot drive the terminal. */
-function clean(text: string): string {
+export function clean(text: string): string {
   return text.replace(/\p{Cc}/gu, " ");
 }
 

@@ -21,6 +21,7 @@ commands:
   batch FILE     one prompt (or JSON task) per line, resumable, with progress
   history        what this machine ran and what it cost (--show UUID: one in full)
   status         the daemon's status (exit 3 when none answers)
+  events         what the daemon does, live: tasks, upstream, budget (Ctrl-C ends it)
   start | stop   run the daemon in the background / stop it
   daemon         run the daemon in the foreground (RUNWARE_API_KEY or --api-key-file)
   sim            run the bundled Runware simulator on loopback
@@ -39,6 +40,7 @@ const VERBS: Record<string, () => Promise<Verb>> = {
   sim: async () => (await import("./sim.js")).runSim,
   demo: async () => (await import("./demo.js")).demo,
   status: async () => (await import("./status.js")).status,
+  events: async () => (await import("./events.js")).events,
   start: async () => (await import("./lifecycle.js")).start,
   stop: async () => (await import("./lifecycle.js")).stop,
   "model-search": async () => (await import("./verbs.js")).modelSearch,

@@ -10,6 +10,8 @@ import type { RunwareErrorObject } from "../errors.js";
 import type { HistoryEntry, HistoryPage, HistoryQuery } from "../protocol/history.js";
 import type { EngineStats } from "../upstream/stats.js";
 import type { TaskState } from "../upstream/task.js";
+import { ndjsonLines } from "./ndjson.js";
+import type { DaemonEvent } from "../protocol/events.js";
 import { ClientError, DaemonUnreachableError, InvalidLabelError, RequestRefusedError } from "./errors.js";
 import { labelFor } from "./label.js";
 
@@ -19,6 +21,7 @@ export type RunwareError = RunwareErrorObject;
 export { LocalFileError } from "./local-files.js";
 export { ClientError, DaemonUnreachableError, InvalidLabelError, RequestRefusedError };
 export type { TaskState };
+export type { DaemonEvent } from "../protocol/events.js";
 export type { HistoryEntry, HistoryPage, HistoryQuery, HistorySummary, Uncosted } from "../protocol/history.js";
 
 export interface ResultItem {
@@ -170,20 +173,10 @@ export class RunwareClient {
       yield total;
       return;
     }
-    let buf = "";
     let sawDone = false;
-    const utf8 = new TextDecoder();
-    for await (const bytes of res.body) {
-      buf += utf8.decode(bytes, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.trim()) continue;
-        const frame = JSON.parse(line) as StreamFrame;
-        if ("done" in frame) sawDone = true;
-        yield frame;
-      }
+    for await (const frame of ndjsonLines<StreamFrame>(res.body)) {
+      if ("done" in frame) sawDone = true;
+      yield frame;
     }
     // A stream without its last line means the daemon failed mid-way (docs/local-api.md §2.2).
     if (!sawDone) throw new ClientError("streamTruncated", "the daemon's stream ended without its final line");
@@ -232,6 +225,11 @@ export class RunwareClient {
       if (err instanceof RequestRefusedError && err.status === 404) return undefined;
       throw err;
     }
+  }
+
+  /** The daemon's live events (docs/local-api.md §7.3) as they happen, until the daemon ends the stream. */
+  async *events(): AsyncGenerator<DaemonEvent> {
+    yield* ndjsonLines<DaemonEvent>((await this.send("GET", "/v1/events")).body);
   }
 
   async status(): Promise<Status> {

@@ -13,6 +13,7 @@ import { bindUnixSocket, type BoundSocket } from "./socket.js";
 import { ResultStore } from "./store.js";
 import { Ledger } from "./ledger/ledger.js";
 import { DaemonMetrics } from "./metrics.js";
+import { EventHub } from "./events.js";
 import { ByteBudget } from "./budget.js";
 import { UnsentBudget } from "./unsent.js";
 import { LocalWebSocket } from "./wsapi.js";
@@ -40,10 +41,16 @@ export class Daemon {
     private readonly log: Logger,
     /** The journal (journal/attach.ts); undefined with --no-journal. */
     readonly journal: AttachedJournal | undefined,
+    private readonly events: EventHub,
   ) {}
 
   /** The loopback TCP listener (--listen), if any; set once it listens. */
   private tcp: TcpListener | undefined;
+
+  /** Readers of GET /v1/events now. */
+  get eventReaders(): number {
+    return this.events.size;
+  }
 
   /** `host:port` of the TCP listener (the port it got, for --listen 127.0.0.1:0). */
   get tcpAddress(): string | undefined {
@@ -97,8 +104,10 @@ export class Daemon {
     );
     let tcp: TcpListener | undefined;
     const metrics = new DaemonMetrics({ engine, ledger, authFailures: () => tcp?.gate.failures ?? 0 });
+    const events = new EventHub(engine, ledger, cfg.eventReaderMaxBytes);
     const serverOpts = {
       metrics,
+      events,
       maxBodyBytes: cfg.maxBodyBytes,
       maxJsonDepth: cfg.maxJsonDepth,
       refusedBodyDrainMs: cfg.refusedBodyDrainMs,
@@ -128,7 +137,7 @@ export class Daemon {
     engine.start(journal?.sessionUUID);
     // Nothing awaited since the bind: no request could come before this (StartingError otherwise).
     service.opened();
-    const daemon = new Daemon(engine, service, server, ws, socket, cfg, log, journal);
+    const daemon = new Daemon(engine, service, server, ws, socket, cfg, log, journal, events);
     if (cfg.listen) {
       try {
         tcp = await listenTcp(cfg.listen, cfg.tokenFile, (gate) => createLocalServer(service, ws, { ...serverOpts, gate }), logger);
@@ -154,6 +163,7 @@ export class Daemon {
     await this.engine.drain(this.cfg.drainTimeoutMs);
     // Every task is settled now, so every waiting request has its answer on the way.
     this.service.ledger.close();
+    this.events.close();
     this.journal?.close();
     this.ws.close();
     // Removed while still listening, so what is removed is ours (socket.ts); new callers now find no daemon.

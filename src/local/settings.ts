@@ -418,6 +418,13 @@ export const SETTINGS = {
     why: "Without a journal the history lives in memory: a budget in bytes, like every other, so a long day of small tasks cannot grow it without end.",
     group: "local",
   }),
+  eventReaderMaxBytes: setting({
+    default: 1024 * 1024,
+    schema: count(1),
+    help: "a reader of GET /v1/events that leaves more than this unread is sent a last 'dropped' line and let go",
+    why: "A stuck or slow reader must cost the daemon a bounded amount: 1 MiB is thousands of events, far more than a reader that keeps up ever holds.",
+    group: "local",
+  }),
   resultRetentionMax: setting({
     default: 10_000,
     schema: count(0),

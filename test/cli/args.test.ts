@@ -107,6 +107,7 @@ describe("cli - argument forms", () => {
       },
       { verb: "batch", positionals: [prompts], flags: [["chunk", "none"]], code: 2, stderr: /--chunk .* got 'none'/ },
       { verb: "status", flags: [["socket", socket]], code: 3, stderr: new RegExp(`no daemon on ${socket}`) },
+      { verb: "events", flags: [["socket", socket]], code: 3, stderr: new RegExp(`no daemon on ${socket}`) },
       {
         verb: "history",
         flags: [

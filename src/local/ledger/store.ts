@@ -54,8 +54,9 @@ function matches(e: HistoryEntry, finishedAt: number, f: HistoryFilter): boolean
 }
 
 export class MemoryLedgerStore implements LedgerStore {
-  /** Oldest first. */
+  /** Oldest first, from `head` on (the ones before it are dropped, compacted away now and then). */
   private held: Held[] = [];
+  private head = 0;
   private bytes = 0;
   private id = 1;
 
@@ -68,21 +69,19 @@ export class MemoryLedgerStore implements LedgerStore {
   append(entry: HistoryEntry, json: string, finishedAt: number, replaces?: number): void {
     this.id = entry.id + 1;
     if (replaces !== undefined) {
-      const i = this.held.findIndex((h) => h.entry.id === replaces);
+      const i = this.held.findIndex((h, at) => at >= this.head && h.entry.id === replaces);
       if (i >= 0) this.bytes -= (this.held.splice(i, 1)[0] as Held).bytes;
     }
     // Counted as it would be written: the JSON is what the journal keeps, and near what memory holds.
-    const bytes = json.length;
-    this.held.push({ entry, finishedAt, bytes });
-    this.bytes += bytes;
-    let drop = 0;
-    while (this.bytes > this.maxBytes && drop < this.held.length) this.bytes -= (this.held[drop++] as Held).bytes;
-    if (drop > 0) this.held = this.held.slice(drop);
+    this.held.push({ entry, finishedAt, bytes: json.length });
+    this.bytes += json.length;
+    while (this.bytes > this.maxBytes && this.head < this.held.length) this.bytes -= (this.held[this.head++] as Held).bytes;
+    this.compact();
   }
 
   page(f: HistoryFilter): HistoryEntry[] {
     const out: HistoryEntry[] = [];
-    for (let i = this.held.length - 1; i >= 0 && out.length < f.limit; i--) {
+    for (let i = this.held.length - 1; i >= this.head && out.length < f.limit; i--) {
       const h = this.held[i] as Held;
       if (matches(h.entry, h.finishedAt, f)) out.push(h.entry);
     }
@@ -90,7 +89,7 @@ export class MemoryLedgerStore implements LedgerStore {
   }
 
   find(taskUUID: string): HistoryEntry | undefined {
-    for (let i = this.held.length - 1; i >= 0; i--) if (this.held[i]?.entry.taskUUID === taskUUID) return this.held[i]?.entry;
+    for (let i = this.held.length - 1; i >= this.head; i--) if (this.held[i]?.entry.taskUUID === taskUUID) return this.held[i]?.entry;
     return undefined;
   }
 
@@ -105,9 +104,16 @@ export class MemoryLedgerStore implements LedgerStore {
   saveBudget(): void {}
 
   prune(before: number): void {
-    const keep = this.held.findIndex((h) => h.finishedAt >= before);
-    const gone = keep === -1 ? this.held : this.held.slice(0, keep);
-    for (const h of gone) this.bytes -= h.bytes;
-    this.held = keep === -1 ? [] : this.held.slice(keep);
+    while (this.head < this.held.length && (this.held[this.head] as Held).finishedAt < before)
+      this.bytes -= (this.held[this.head++] as Held).bytes;
+    this.compact();
+  }
+
+  /** Dropped entries are cut off once they are half the array: each append costs O(1) on average, not a copy. */
+  private compact(): void {
+    if (this.head > 0 && this.head * 2 >= this.held.length) {
+      this.held = this.held.slice(this.head);
+      this.head = 0;
+    }
   }
 }
