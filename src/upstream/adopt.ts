@@ -36,6 +36,8 @@ export interface UnfinishedTask {
   readonly acked: boolean;
   /** Result items already received. */
   readonly data: readonly DataItem[];
+  /** When the first daemon accepted it (ms since the epoch), for the history's durations. */
+  readonly acceptedAt?: number;
 }
 
 export type AdoptPlan = "poll" | "recover" | "queue";

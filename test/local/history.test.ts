@@ -168,6 +168,25 @@ describe("history, spend and budget", () => {
     expect((await history(p)).entries).toEqual(entries);
   });
 
+  it("history - a task taken up again after a SIGKILL keeps the time the first daemon accepted it", async () => {
+    const p = place();
+    const sim = cleanup.add(await SimServer.start({ workMs: 1500 }), (s) => s.close());
+    const first = await daemonOn(sim, p);
+    const task = imageTask({ taskUUID: randomUUID() });
+    const uuid = task["taskUUID"] as string;
+    const answer = postTasks(p.socketPath, [task]).catch((err: unknown) => err); // dies with the daemon
+    await waitFor(() => sim.counters.received[uuid] === 1, "the task at the simulator");
+    const killedAt = Date.now();
+    await kill9(first);
+    expect(await answer).toBeInstanceOf(Error);
+    await daemonOn(sim, p);
+    expect((await getJson(p.socketPath, `/v1/tasks/${uuid}?wait=1`)).json).toMatchObject({ state: "done" });
+    const entry = (await getJson(p.socketPath, `/v1/history/${uuid}`)).json?.["entry"] as Obj;
+    expect(Date.parse(entry["acceptedAt"] as string)).toBeLessThan(killedAt);
+    expect(entry["durationMs"]).toBeGreaterThanOrEqual(Date.parse(entry["finishedAt"] as string) - killedAt);
+    expect(entry).toMatchObject({ state: "done", cost: IMAGE_USD, model: "runware:101@1" });
+  });
+
   it("budget - the first paid task after the cap is reached is refused with 402, nothing before it; free tasks run; it holds after a restart without the flag", async () => {
     const p = place();
     const sim = cleanup.add(await SimServer.start({ workMs: 5 }), (s) => s.close());

@@ -35,7 +35,7 @@ export function attachJournal(
   engine: UpstreamEngine,
   store: ResultStore,
   logger: Logger,
-  ledger?: Pick<Ledger, "attach">,
+  ledger?: Pick<Ledger, "attach" | "acceptedEarlier" | "abandoned">,
 ): AttachedJournal {
   const log = logger.child({ mod: "journal" });
   const paths = journalPaths(cfg.stateDir, cfg.socketPath);
@@ -65,16 +65,19 @@ export function attachJournal(
   let adopted = 0;
   for (const u of journal.unfinished()) {
     try {
+      if (u.acceptedAt !== undefined) ledger?.acceptedEarlier(u.taskUUID, u.acceptedAt);
       engine.adopt(u);
       adopted++;
     } catch (err) {
       log.error({ err, taskUUID: u.taskUUID }, "a journaled task could not be taken up again; it ends failed");
-      journal.abandon(u, {
+      const error = {
         code: "journalUnreadable",
         message: `the daemon restarted and could not take this task up again: ${(err as Error).message}`,
         taskUUID: u.taskUUID,
         taskType: u.taskType,
-      });
+      };
+      journal.abandon(u, error);
+      ledger?.abandoned(u, error);
     }
   }
   journal.flush();

@@ -335,7 +335,7 @@ export class Journal {
   unfinished(): UnfinishedTask[] {
     const rows = this.db
       .prepare(
-        "SELECT id, uuid, task_type, client, label, cost_hidden, input, phase, sent, acked FROM tasks WHERE finished_at IS NULL ORDER BY id",
+        "SELECT id, uuid, task_type, client, label, cost_hidden, input, accepted_at, phase, sent, acked FROM tasks WHERE finished_at IS NULL ORDER BY id",
       )
       .all() as Array<{
       id: number;
@@ -345,6 +345,7 @@ export class Journal {
       label: string;
       cost_hidden: number;
       input: string | null;
+      accepted_at: number;
       phase: Phase;
       sent: number;
       acked: number;
@@ -364,6 +365,7 @@ export class Journal {
         sent: r.sent === 1,
         acked: r.acked === 1,
         data,
+        acceptedAt: r.accepted_at,
       };
       this.hold({
         id: r.id,

@@ -6,6 +6,7 @@
  * history at start, and the budget is kept in the journal's meta.
  */
 import { EventEmitter } from "eventemitter3";
+import type { RunwareErrorObject } from "../../errors.js";
 import type { Logger } from "../../log.js";
 import type { HistoryEntry, HistoryPage } from "../../protocol/history.js";
 import type { UpstreamEngine } from "../../upstream/engine.js";
@@ -55,6 +56,8 @@ export class Ledger extends EventEmitter<LedgerEvents> {
   private budget: Budget | undefined;
   /** The task as sent and when, from acceptance to its end (bounded by the engine's pending tasks). */
   private readonly started = new Map<string, { text: string; at: number }>();
+  /** Acceptance times of tasks being taken up again at start (acceptedEarlier), until their `accepted`. */
+  private readonly earlier = new Map<string, number>();
   private readonly pruner: NodeJS.Timeout;
   private readonly log: Logger;
 
@@ -69,7 +72,10 @@ export class Ledger extends EventEmitter<LedgerEvents> {
     this.store = new MemoryLedgerStore(cfg.historyMemoryBytes);
     this.useBudget(typeof cfg.budgetUsd === "number" ? { usd: cfg.budgetUsd, windowMs: cfg.budgetWindowMs } : undefined);
     engine.on("accepted", (t) => {
-      if (!t.passthrough) this.started.set(t.taskUUID, { text: t.text, at: this.now() });
+      if (t.passthrough) return;
+      const at = this.earlier.get(t.taskUUID) ?? this.now();
+      this.earlier.delete(t.taskUUID);
+      this.started.set(t.taskUUID, { text: t.text, at });
     });
     engine.on("settled", (o) => {
       if (o.taskType !== "getResponse") this.finished(o);
@@ -97,6 +103,18 @@ export class Ledger extends EventEmitter<LedgerEvents> {
         );
     }
     this.useBudget(rule);
+  }
+
+  /** A task a previous daemon accepted at `at`, about to be taken up again: its entry keeps that time. */
+  acceptedEarlier(taskUUID: string, at: number): void {
+    this.earlier.set(taskUUID, at);
+  }
+
+  /** A journaled task that could not be taken up again ends failed without the engine: its entry still is made. */
+  abandoned(u: { taskUUID: string; taskType: string; label: string; text: string; acceptedAt?: number }, error: RunwareErrorObject): void {
+    this.earlier.delete(u.taskUUID);
+    this.started.set(u.taskUUID, { text: u.text, at: u.acceptedAt ?? this.now() });
+    this.finished({ taskUUID: u.taskUUID, taskType: u.taskType, label: u.label, state: "failed", data: [], errors: [error] });
   }
 
   /** Why a batch is refused (402 budgetExceeded), or undefined. */
