@@ -13,17 +13,14 @@ import { chmodSync, existsSync } from "node:fs";
 import type Database from "better-sqlite3";
 import type { RunwareErrorObject } from "../../errors.js";
 import type { Logger } from "../../log.js";
-import type { DataItem } from "../../protocol/schemas.js";
 import type { AcceptedTask, UnfinishedTask } from "../../upstream/engine.js";
 import type { Phase } from "../../upstream/lifecycle.js";
 import type { TaskHandle, TaskOutcome } from "../../upstream/task.js";
 import { PendingChanges, statementsOf, type Change, type Row } from "./rows.js";
 import { openJournalDb } from "./schema.js";
+import { outcomeRecord, readFinished, readSession, readUnfinished, type FinishedTask } from "./read-back.js";
 
-export interface FinishedTask {
-  readonly outcome: TaskOutcome;
-  readonly finishedAt: number;
-}
+export type { FinishedTask } from "./read-back.js";
 
 /**
  * Every SWEEP_MS: finished rows let go since the last sweep are deleted together, and the WAL is
@@ -309,75 +306,22 @@ export class Journal {
   // --- reading at start ---------------------------------------------------------------------------
 
   sessionUUID(): string | undefined {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'sessionUUID'").get() as { value: string } | undefined;
-    return row?.value;
+    return readSession(this.db);
   }
 
   /** Finished tasks newer than `since`, oldest first; older ones are deleted. */
   finishedSince(since: number): FinishedTask[] {
-    this.db.prepare("DELETE FROM tasks WHERE finished_at IS NOT NULL AND finished_at < ?").run(since);
-    this.db.exec("DELETE FROM items WHERE task NOT IN (SELECT id FROM tasks)");
-    const rows = this.db
-      .prepare(
-        "SELECT id, uuid, task_type, label, phase, finished_at, outcome FROM tasks WHERE finished_at IS NOT NULL ORDER BY finished_at, id",
-      )
-      .all() as Array<{ id: number; uuid: string; task_type: string; label: string; phase: Phase; finished_at: number; outcome: string }>;
-    return rows.map((r) => {
-      this.hold({ id: r.id, taskUUID: r.uuid, phase: r.phase, sent: true, acked: false, final: true, itemsStored: false, nextSeq: 0 });
-      return {
-        outcome: { taskUUID: r.uuid, taskType: r.task_type, label: r.label, ...(JSON.parse(r.outcome) as OutcomeRecord) },
-        finishedAt: r.finished_at,
-      };
+    return readFinished(this.db, since).map(({ row, task }) => {
+      this.hold(row);
+      return task;
     });
   }
 
   /** Every task that was not final, in the order it was accepted, with the items it had received. */
   unfinished(): UnfinishedTask[] {
-    const rows = this.db
-      .prepare(
-        "SELECT id, uuid, task_type, client, label, cost_hidden, input, accepted_at, phase, sent, acked FROM tasks WHERE finished_at IS NULL ORDER BY id",
-      )
-      .all() as Array<{
-      id: number;
-      uuid: string;
-      task_type: string;
-      client: string;
-      label: string;
-      cost_hidden: number;
-      input: string | null;
-      accepted_at: number;
-      phase: Phase;
-      sent: number;
-      acked: number;
-    }>;
-    const items = this.db.prepare("SELECT item FROM items WHERE task = ? ORDER BY seq").pluck();
-    return rows.flatMap((r) => {
-      if (r.input === null) return [];
-      const data = (items.all(r.id) as string[]).map((i) => JSON.parse(i) as DataItem);
-      const u = {
-        taskUUID: r.uuid,
-        taskType: r.task_type,
-        text: r.input,
-        client: r.client,
-        label: r.label,
-        costHidden: r.cost_hidden === 1,
-        phase: r.phase,
-        sent: r.sent === 1,
-        acked: r.acked === 1,
-        data,
-        acceptedAt: r.accepted_at,
-      };
-      this.hold({
-        id: r.id,
-        taskUUID: r.uuid,
-        phase: r.phase,
-        sent: u.sent,
-        acked: u.acked,
-        final: false,
-        itemsStored: data.length > 0,
-        nextSeq: data.length,
-      });
-      return [u];
+    return readUnfinished(this.db).map(({ row, task }) => {
+      this.hold(row);
+      return task;
     });
   }
 
@@ -397,17 +341,4 @@ export class Journal {
     const row = this.rows.get(u.taskUUID);
     if (row) this.finished(row, { taskUUID: u.taskUUID, taskType: u.taskType, state: "failed", data: [], errors: [error] });
   }
-}
-
-type OutcomeRecord = Omit<TaskOutcome, "taskUUID" | "taskType" | "label">;
-
-function outcomeRecord(o: TaskOutcome): OutcomeRecord {
-  return {
-    state: o.state,
-    data: o.data,
-    errors: o.errors,
-    ...(o.askAgain ? { askAgain: true as const } : {}),
-    ...(o.expected !== undefined ? { expected: o.expected } : {}),
-    ...(o.costHidden ? { costHidden: true as const } : {}),
-  };
 }
