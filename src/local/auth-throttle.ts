@@ -1,9 +1,10 @@
 /**
  * Slowing down guessing (issue 17): every TCP peer is 127.0.0.1, so a limit per peer means
- * nothing; instead, once failed token checks come in a burst, every TCP authentication attempt
- * (right or wrong) waits for a slot, slots spaced further apart the more failures there were. A
- * user with the right token waits at most a moment during an attack; a guesser gets a few
- * attempts a second. Pure: times are passed in.
+ * nothing; instead, once failed token checks come in a burst, every failed attempt's answer waits
+ * for a slot, slots spaced further apart the more failures there were, and no answer waits more
+ * than MAX_WAIT_MS. The right token is never delayed (tcp-gate.ts checks it first), so a guesser
+ * cannot lock its user out; with the listener's connection cap (maxLocalConnections) a guesser
+ * gets at most cap / MAX_WAIT_MS answers a second, against a 256-bit token. Pure: times are passed in.
  */
 
 /** Failures counted over this window. */
@@ -13,6 +14,8 @@ export const FREE_FAILURES = 5;
 /** Spacing of attempts per failure past the free ones, up to MAX_SPACING_MS. */
 const SPACING_PER_FAILURE_MS = 50;
 const MAX_SPACING_MS = 1_000;
+/** The longest a failed attempt's answer waits: slots never pile up into minutes. */
+export const MAX_WAIT_MS = 2_000;
 /** Failure times kept, at most: the window never needs more to reach MAX_SPACING_MS. */
 const KEPT = FREE_FAILURES + MAX_SPACING_MS / SPACING_PER_FAILURE_MS;
 
@@ -29,12 +32,12 @@ export class AuthThrottle {
     if (this.failures.length > KEPT) this.failures.shift();
   }
 
-  /** How long an attempt made at `now` waits before it is checked (0 outside a burst); takes its slot. */
+  /** How long a failed attempt made at `now` waits before it is answered (0 outside a burst); takes its slot. */
   delay(now: number): number {
     const recent = this.recent(now);
     if (recent <= FREE_FAILURES) return 0;
     const spacing = Math.min(MAX_SPACING_MS, (recent - FREE_FAILURES) * SPACING_PER_FAILURE_MS);
-    const at = Math.max(this.next, now);
+    const at = Math.min(Math.max(this.next, now), now + MAX_WAIT_MS);
     this.next = at + spacing;
     return at - now;
   }

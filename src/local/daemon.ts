@@ -47,6 +47,11 @@ export class Daemon {
   /** The loopback TCP listener (--listen), if any; set once it listens. */
   private tcp: TcpListener | undefined;
 
+  /** Failed token checks on the TCP listener since start. */
+  get tcpAuthFailures(): number {
+    return this.tcp?.gate.failures ?? 0;
+  }
+
   /** Readers of GET /v1/events now. */
   get eventReaders(): number {
     return this.events.size;
@@ -140,7 +145,14 @@ export class Daemon {
     const daemon = new Daemon(engine, service, server, ws, socket, cfg, log, journal, events);
     if (cfg.listen) {
       try {
-        tcp = await listenTcp(cfg.listen, cfg.tokenFile, (gate) => createLocalServer(service, ws, { ...serverOpts, gate }), logger);
+        // Its own reading budget: bodies read before their token is checked must not starve the Unix socket.
+        const tcpReading = new ByteBudget(cfg.maxReadingBytes);
+        tcp = await listenTcp(
+          cfg.listen,
+          cfg.tokenFile,
+          (gate) => createLocalServer(service, ws, { ...serverOpts, reading: tcpReading, gate }),
+          logger,
+        );
         daemon.tcp = tcp;
       } catch (err) {
         await daemon.stop("the TCP listener could not start");

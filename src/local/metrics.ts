@@ -70,7 +70,7 @@ export class DaemonMetrics {
       const type = typeLabel(e.taskType);
       tasks.inc({ task_type: type, state: e.state });
       duration.observe({ task_type: type, delivery: async ? "async" : "sync" }, e.durationMs / 1000);
-      if (e.cost !== undefined) spend.inc(e.cost);
+      if (e.cost !== undefined && e.cost >= 0) spend.inc(e.cost);
       else if (e.uncosted) uncosted.inc({ reason: e.uncosted });
     });
 

@@ -255,14 +255,17 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
     if (fromBrowser(req))
       return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
-    const parsed = labelOrError(new URLSearchParams(query).getAll("label"));
-    const label = typeof parsed === "string" ? (service.admitLabel(parsed) ?? parsed) : parsed;
-    if (typeof label !== "string") return sendRawError(socket, 400, label.toRunwareError());
     const gate = opts.gate;
+    const parsed = labelOrError(new URLSearchParams(query).getAll("label"));
+    // On TCP a label is taken in with the connection's first task (admissionError), after its token: not here.
+    const label = typeof parsed === "string" && !gate ? (service.admitLabel(parsed) ?? parsed) : parsed;
+    if (typeof label !== "string") return sendRawError(socket, 400, label.toRunwareError());
     if (!gate) return ws.handleUpgrade(req, socket, head, label);
     // On TCP a token in the upgrade's header authenticates the connection; without one, its first task must.
     const bearer = bearerOf(req);
     if (bearer === undefined) return ws.handleUpgrade(req, socket, head, label, gate);
+    // Node took its own error listener off this socket: one that resets during the check must not crash the daemon.
+    socket.on("error", () => socket.destroy());
     gate.verify(bearer, "websocket").then(
       (ok) => (ok ? ws.handleUpgrade(req, socket, head, label) : sendRawError(socket, 401, invalidToken("wrong token"))),
       (err: unknown) => {

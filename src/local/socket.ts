@@ -12,10 +12,11 @@
  *   answers finds the pid file naming it; and it removes both while still listening, when nobody
  *   else may replace them.
  */
-import { lstatSync, mkdirSync, linkSync, renameSync, unlinkSync, chmodSync, statSync } from "node:fs";
+import { lstatSync, linkSync, renameSync, unlinkSync, chmodSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import type { Server } from "node:http";
+import { privateDirProblem } from "./private-dir.js";
 import { RunwareDaemonError } from "../errors.js";
 import { MAX_SOCKET_PATH_BYTES } from "../paths.js";
 import { withLock } from "./lockfile.js";
@@ -77,25 +78,8 @@ export function prepareSocketDir(path: string): void {
       `socket path is ${Buffer.byteLength(path)} bytes; the limit is ${MAX_SOCKET_PATH_BYTES}: ${path}`,
     );
   }
-  const dir = dirname(path);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new SocketError("socketDirUnusable", `cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  const st = lstatSync(dir);
-  if (st.isSymbolicLink()) throw new SocketError("socketDirUnsafe", `${dir} is a symlink; refusing to use it`);
-  if (!st.isDirectory()) throw new SocketError("socketDirUnsafe", `${dir} is not a directory`);
-  const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid) {
-    throw new SocketError("socketDirUnsafe", `${dir} is owned by uid ${st.uid}, not by us (uid ${uid}); refusing to use it`);
-  }
-  if ((st.mode & 0o077) !== 0) {
-    throw new SocketError(
-      "socketDirUnsafe",
-      `${dir} has mode ${(st.mode & 0o777).toString(8)}; it must not be open to group or others (chmod 700 ${dir})`,
-    );
-  }
+  const problem = privateDirProblem(dirname(path));
+  if (problem) throw new SocketError(problem.code === "dirUnusable" ? "socketDirUnusable" : "socketDirUnsafe", problem.message);
 }
 
 function listenOn(server: Server, path: string): Promise<void> {

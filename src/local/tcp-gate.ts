@@ -3,8 +3,8 @@
  * guard the Unix socket; on TCP every request shows the token: `Authorization: Bearer <token>`,
  * or, as Runware's REST API allows, an `authentication` task first in the array with the token as
  * its `apiKey`; on the WebSocket, the `authentication` task's `apiKey`, before any other task.
- * Failures are counted and logged (never what was sent); a burst of them slows every attempt
- * (auth-throttle.ts).
+ * Failures are counted and logged (never what was sent); in a burst their answers are slowed
+ * (auth-throttle.ts), never the right token's.
  */
 import type { IncomingMessage } from "node:http";
 import type { RunwareErrorObject } from "../errors.js";
@@ -42,17 +42,21 @@ export class TcpGate {
     return this.throttle.total;
   }
 
-  /** Whether `given` is the token, after the throttle's delay; a failure is counted and logged. */
+  /**
+   * Whether `given` is the token. The right one is never delayed; a failure is counted, logged,
+   * and answered after the throttle's delay (auth-throttle.ts).
+   */
   async verify(given: unknown, via: "http" | "websocket"): Promise<boolean> {
-    const delay = this.throttle.delay(this.now());
-    if (delay > 0 && !(await this.wait(delay))) return false;
     if (this.closed) return false;
     if (this.check.matches(given)) return true;
-    this.throttle.failed(this.now());
+    const now = this.now();
+    this.throttle.failed(now);
     this.log.warn(
-      { via, failures: this.throttle.total, recent: this.throttle.recent(this.now()), presented: given !== undefined },
+      { via, failures: this.throttle.total, recent: this.throttle.recent(now), presented: given !== undefined },
       "local token check failed on the TCP listener",
     );
+    const delay = this.throttle.delay(now);
+    if (delay > 0) await this.wait(delay);
     return false;
   }
 
@@ -106,12 +110,20 @@ export function notYet(task: Record<string, unknown> | undefined): RunwareErrorO
   return e;
 }
 
+/** The largest frame taken before authentication (an authentication task or a ping is a few hundred bytes). */
+export const MAX_BYTES_BEFORE_AUTH = 64 * 1024;
+/** Frames a connection may send before its authentication has been answered; past that it is closed. */
+export const MAX_FRAMES_BEFORE_AUTH = 16;
+
 /**
  * One TCP WebSocket's authentication: frames before it succeeds are handled in order, one after
- * another (a check may wait for the throttle); a wrong token closes the connection (1008).
+ * another (a failed check waits for the throttle); a wrong token, or more than
+ * MAX_FRAMES_BEFORE_AUTH frames waiting, closes the connection (1008) and nothing after it is looked at.
  */
 export class WsAuth {
   done = false;
+  refused = false;
+  private waiting = 0;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -119,9 +131,14 @@ export class WsAuth {
     private readonly ws: { close(code: number, reason: string): void },
   ) {}
 
-  /** Runs `fn` after every frame before it. */
+  /** Runs `fn` after every frame before it (never once the connection is refused). */
   inOrder(fn: () => Promise<void>): void {
-    this.chain = this.chain.then(fn).catch(() => this.ws.close(1011, "internal error"));
+    if (this.refused) return;
+    if (++this.waiting > MAX_FRAMES_BEFORE_AUTH) return this.refuse("too many frames before authentication");
+    this.chain = this.chain
+      .then(() => (this.refused ? undefined : fn()))
+      .catch(() => this.ws.close(1011, "internal error"))
+      .finally(() => this.waiting--);
   }
 
   async verify(apiKey: unknown): Promise<boolean> {
@@ -129,7 +146,8 @@ export class WsAuth {
     return this.done;
   }
 
-  refuse(): void {
-    this.ws.close(1008, "invalid token");
+  refuse(reason = "invalid token"): void {
+    this.refused = true;
+    this.ws.close(1008, reason);
   }
 }

@@ -5,9 +5,10 @@
  * logged, never in status or an error (only the file's path is).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { RunwareDaemonError } from "../errors.js";
+import { privateDirProblem } from "./private-dir.js";
 
 /** 256 bits: as strong as Runware's own keys, and far beyond guessing at any rate loopback allows. */
 const TOKEN_BYTES = 32;
@@ -19,20 +20,37 @@ export class TokenFileError extends RunwareDaemonError {
   }
 }
 
-/** The token in `file`, created there first if there is none. */
+/**
+ * The token in `file`, created there first if there is none. Its directory must be private
+ * (private-dir.ts), and the file is opened without following a symlink and checked through that
+ * one descriptor (owner, then 0600), so no other user can swap in a token they know.
+ */
 export function loadOrCreateToken(file: string): string {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const problem = privateDirProblem(dirname(file));
+  if (problem) throw new TokenFileError(file, `is in an unsafe directory: ${problem.message}`);
   try {
     writeFileSync(file, `${randomBytes(TOKEN_BYTES).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new TokenFileError(file, `cannot be created: ${(err as Error).message}`);
   }
-  if (statSync(file).uid !== process.getuid?.()) throw new TokenFileError(file, "belongs to another user");
-  chmodSync(file, 0o600);
-  const token = readFileSync(file, "utf8").trim();
-  if (token.length < MIN_CHARS || /\s/.test(token))
-    throw new TokenFileError(file, `must hold one token of at least ${MIN_CHARS} characters`);
-  return token;
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    throw new TokenFileError(file, `cannot be opened (a symlink is refused): ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new TokenFileError(file, "is not a regular file");
+    if (st.uid !== process.getuid?.()) throw new TokenFileError(file, "belongs to another user");
+    fchmodSync(fd, 0o600);
+    const token = readFileSync(fd, "utf8").trim();
+    if (token.length < MIN_CHARS || /\s/.test(token))
+      throw new TokenFileError(file, `must hold one token of at least ${MIN_CHARS} characters`);
+    return token;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Checks a presented token against the daemon's in constant time (digests of equal length, whatever was sent). */

@@ -21,7 +21,7 @@ import type { Caller, TaskService } from "./service.js";
 import type { UnsentBudget } from "./unsent.js";
 import { isRefusal, validateBatch } from "./validate.js";
 import { WsPeer } from "./wspeer.js";
-import { invalidToken, notYet, WsAuth, type TcpGate } from "./tcp-gate.js";
+import { invalidToken, MAX_BYTES_BEFORE_AUTH, notYet, WsAuth, type TcpGate } from "./tcp-gate.js";
 
 export interface LocalWebSocketBudgets {
   /** Bytes not yet read by local clients (unsent.ts). */
@@ -83,6 +83,8 @@ export class LocalWebSocket {
     ws.on("error", (err) => this.log.debug({ client, err: err.message }, "local websocket error"));
     ws.on("message", (raw, isBinary) => {
       if (isBinary) return sendErrors([{ code: "invalidRequestBody", message: "frames must be JSON text" }]);
+      // Before its authentication a TCP connection may send only small frames: nothing large is parsed or held for it.
+      if (auth && !auth.done && (raw as Buffer).length > MAX_BYTES_BEFORE_AUTH) return auth.refuse("frame too large before authentication");
       let body: unknown;
       try {
         // binaryType is ws's default "nodebuffer": a text message arrives as one Buffer.
@@ -91,6 +93,7 @@ export class LocalWebSocket {
         return sendErrors([{ code: "invalidRequestBody", message: "the frame is not valid JSON" }]);
       }
       const items = Array.isArray(body) ? body : [body];
+      if (auth?.refused) return;
       if (auth && !auth.done) return auth.inOrder(() => this.onTasks(items, caller, session, peer, auth));
       for (const el of items) this.onTask(el, caller, session, peer);
     });
@@ -99,6 +102,7 @@ export class LocalWebSocket {
   /** Tasks on a TCP connection not yet authenticated, in order: only authentication and ping until it is. */
   private async onTasks(items: unknown[], caller: Caller, session: string, peer: WsPeer, auth: WsAuth): Promise<void> {
     for (const el of items) {
+      if (auth.refused) return;
       if (auth.done) {
         this.onTask(el, caller, session, peer);
         continue;

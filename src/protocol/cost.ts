@@ -35,7 +35,8 @@ export function costOf(items: readonly DataItem[]): number | undefined {
   let sum: number | undefined;
   for (const item of items) {
     const c = item["cost"];
-    if (typeof c === "number" && Number.isFinite(c)) sum = (sum ?? 0) + c;
+    // A cost is never negative: a value from the wire that is, is not one.
+    if (typeof c === "number" && Number.isFinite(c) && c >= 0) sum = (sum ?? 0) + c;
   }
   return sum === undefined ? undefined : roundUsd(sum);
 }

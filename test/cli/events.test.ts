@@ -67,15 +67,20 @@ describe("events", () => {
     await waitFor(() => got.includes("\r\n\r\n"), "the event stream's head");
     expect(got).toMatch(/content-type: text\/event-stream/i);
     sock.pause();
-    // Tasks until the daemon has let the reader go (the socket's buffers fill first).
-    for (let i = 0; i < 60 && rig.daemon.eventReaders > 0; i++) {
-      await postTasks(
-        rig.socketPath,
-        Array.from({ length: 50 }, () => imageTask()),
-      );
-    }
-    expect(rig.daemon.eventReaders).toBe(0);
+    // Tasks until the daemon has let the reader go (the socket's buffers fill first); reading
+    // resumes the moment it has, well within the second a dropped reader has for its last line.
+    const posting = { on: true };
+    const load = (async () => {
+      for (let i = 0; i < 60 && posting.on; i++)
+        await postTasks(
+          rig.socketPath,
+          Array.from({ length: 50 }, () => imageTask()),
+        );
+    })();
+    await waitFor(() => rig.daemon.eventReaders === 0, "the reader dropped", 30_000);
     sock.resume();
+    posting.on = false;
+    await load;
     await waitFor(() => got.includes('"type":"dropped"'), "the last line");
     const data = got.split("\n").filter((l) => l.startsWith("data: "));
     expect(data.length).toBeGreaterThan(10);

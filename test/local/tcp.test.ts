@@ -5,14 +5,15 @@
  * without it, and nothing reaches Runware then; a task before authentication is refused; a
  * non-loopback --listen exits 2; the token is created 0600 once, kept, and never logged.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
+import * as net from "node:net";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SimServer } from "../../src/sim/index.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { runCli } from "../helpers/cli.js";
-import { getJson, spawnDaemon, submissions, tempDir, TEST_KEY, type Child } from "../helpers/daemon.js";
+import { getJson, postTasks, spawnDaemon, startRig, submissions, tempDir, TEST_KEY, type Child } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
 import { WsTestClient, type Obj } from "../helpers/ws-client.js";
@@ -133,6 +134,50 @@ describe("tcp listener - the local API on loopback behind the token", () => {
     const second = await listening(sim, dir);
     expect(second.token).toBe(first.token);
     expect((await http(second, "/v1/status", { headers: { authorization: `Bearer ${first.token}` } })).status).toBe(200);
+  });
+
+  it("tcp - nothing before the token costs the daemon: a reset during the check, labels, large or many frames, a wrong token then the right one", async () => {
+    const rig = await startRig(cleanup, {
+      flags: { listen: "127.0.0.1:0", "token-file": join(tempDir(cleanup), "token") },
+      settings: { maxLabels: 2 },
+    });
+    const base = rig.daemon.tcpAddress!;
+    const token = readFileSync(rig.cfg.tokenFile, "utf8").trim();
+    // A burst of wrong tokens, then an upgrade with a wrong Bearer header reset while its answer waits.
+    for (let i = 0; i < 8; i++) await fetch(`http://${base}/v1/status`, { headers: { authorization: "Bearer wrong" } });
+    const raw = net.connect(Number(base.split(":")[1]), "127.0.0.1");
+    await new Promise<void>((r) => raw.once("connect", () => r()));
+    raw.write(
+      `GET /v1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer wrong\r\n\r\n`,
+    );
+    await waitFor(() => rig.daemon.tcpAuthFailures >= 9, "the upgrade's token checked");
+    raw.resetAndDestroy();
+    // Still alive, and the right token is answered at once while wrong ones wait for their slots.
+    const slow = Array.from({ length: 10 }, () =>
+      fetch(`http://${base}/v1/status`, { headers: { authorization: "Bearer wrong" } }).then((r) => r.status),
+    );
+    let slowDone = 0;
+    for (const p of slow) void p.then(() => slowDone++);
+    const right = await fetch(`http://${base}/v1/status`, { headers: { authorization: `Bearer ${token}` } });
+    expect(right.status).toBe(200);
+    expect(slowDone).toBeLessThan(10);
+    expect(await Promise.all(slow)).toEqual(Array(10).fill(401));
+    // Upgrades without a token take no label slot (maxLabels 2: unlabelled and one).
+    const idle = await Promise.all([1, 2, 3].map((i) => WsTestClient.connect(`ws://${base}/v1?label=junk-${i}`)));
+    for (const c of idle) cleanup.add(c, (x) => x.close());
+    expect((await postTasks(rig.socketPath, [imageTask()], { "runware-label": "mine" })).status).toBe(200);
+    // A large frame before authentication closes the connection.
+    const big = cleanup.add(await WsTestClient.connect(`ws://${base}/v1`), (c) => c.close());
+    big.send([{ taskType: "ping", ping: true, pad: "x".repeat(100_000) }]);
+    expect((await big.closed).code).toBe(1008);
+    // A wrong token closes it, and what came after it in the same breath is never looked at.
+    const before = submissions(rig.sim);
+    const wrong = cleanup.add(await WsTestClient.connect(`ws://${base}/v1`), (c) => c.close());
+    wrong.send([{ taskType: "authentication", apiKey: "wrong" }]);
+    wrong.send([{ taskType: "authentication", apiKey: token }]);
+    wrong.send([imageTask()]);
+    expect((await wrong.closed).code).toBe(1008);
+    expect(submissions(rig.sim)).toBe(before);
   });
 
   it("tcp - a --listen address that is not loopback is a usage error (exit 2), before anything starts", async () => {

@@ -179,9 +179,10 @@ export class Ledger extends EventEmitter<LedgerEvents> {
     const entry = entryOf({ id: this.store.nextId(), outcome: o, text, acceptedAt, finishedAt });
     this.store.append(entry, fitted(entry), finishedAt, before?.id);
     if (before) this.spend.add(spendItem(before, Date.parse(before.finishedAt)), -1);
+    if (entry.cost !== undefined || entry.uncosted !== undefined) this.spend.add(spendItem(entry, finishedAt));
+    // Spend first: a listener that throws (metrics, events) must not leave the budget behind.
     this.emit("recorded", entry, entry.input?.["deliveryMethod"] === "async");
     if (entry.cost === undefined && entry.uncosted === undefined) return;
-    this.spend.add(spendItem(entry, finishedAt));
     const near = this.budget?.added(finishedAt);
     if (near !== undefined && this.budget) {
       const { usd, windowMs } = this.budget.rule;
