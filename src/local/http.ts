@@ -138,3 +138,8 @@ export function splitTarget(target: string | undefined): { path: string; query: 
   const path = (q >= 0 ? t.slice(0, q) : t).replace(/\/+$/, "") || "/";
   return { path, query: q >= 0 ? t.slice(q + 1) : "" };
 }
+
+/** Browsers send Origin (and Referer); scripts and curl do not. A page must never drive the daemon. */
+export function fromBrowser(req: IncomingMessage): boolean {
+  return req.headers.origin !== undefined || req.headers.referer !== undefined;
+}

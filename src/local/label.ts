@@ -38,6 +38,16 @@ export function parseLabel(raw: string | readonly string[] | null | undefined): 
   return label;
 }
 
+/** The caller's label, or why it is refused (as a value: callers answer it, nothing throws). */
+export function labelOrError(raw: string | readonly string[] | null | undefined): string | InvalidLabelError {
+  try {
+    return parseLabel(raw);
+  } catch (err) {
+    if (err instanceof InvalidLabelError) return err;
+    throw err;
+  }
+}
+
 /** The labels the daemon has seen since it started, at most `max` of them (pure). */
 export class LabelBook {
   private readonly known = new Set<string>([UNLABELLED]);

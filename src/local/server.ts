@@ -14,11 +14,11 @@ import type { ByteBudget, Hold } from "./budget.js";
 import { capConnections } from "./connections.js";
 import { readRoute, type ReadRouteOptions } from "./read-routes.js";
 import { authenticatedBody, bearerOf, invalidToken, type TcpGate } from "./tcp-gate.js";
-import { BodyRefused, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
+import { BodyRefused, fromBrowser, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
 import type { DaemonConfig } from "./config.js";
 import { NdjsonWriter } from "./ndjson.js";
-import type { RunwareDaemonError } from "../errors.js";
-import { InvalidLabelError, parseLabel } from "./label.js";
+import { labelOrError } from "./label.js";
+import { upgradeHandler } from "./upgrade.js";
 import type { Caller, TaskService } from "./service.js";
 import { jsonBytes, outcomeBytes } from "./size.js";
 import { evictedError } from "./store.js";
@@ -70,11 +70,6 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     });
   });
   const cap = capConnections(server, opts.maxLocalConnections, opts.refusedBodyDrainMs, opts.logger);
-
-  // Browsers send Origin (and Referer); scripts and curl do not. A page must never drive the daemon.
-  function fromBrowser(req: IncomingMessage): boolean {
-    return req.headers.origin !== undefined || req.headers.referer !== undefined;
-  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (fromBrowser(req)) {
@@ -237,43 +232,7 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
     return done.then(() => answer.write(200, undefined));
   }
 
-  /** The caller's label (local/label.ts), or why it is refused. */
-  function labelOrError(raw: string | string[] | undefined): string | RunwareDaemonError {
-    try {
-      return parseLabel(raw);
-    } catch (err) {
-      if (err instanceof InvalidLabelError) return err;
-      throw err;
-    }
-  }
-
-  server.on("upgrade", (req, socket, head) => {
-    if (cap.refused(socket)) return;
-    // splitTarget, not new URL(): an unparseable absolute target must not throw here, in an event
-    // listener, where it would take the daemon down.
-    const { path, query } = splitTarget(req.url);
-    if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
-    if (fromBrowser(req))
-      return sendRawError(socket, 403, { code: "forbiddenOrigin", message: "requests from web pages (with an Origin header) are refused" });
-    const gate = opts.gate;
-    const parsed = labelOrError(new URLSearchParams(query).getAll("label"));
-    // On TCP a label is taken in with the connection's first task (admissionError), after its token: not here.
-    const label = typeof parsed === "string" && !gate ? (service.admitLabel(parsed) ?? parsed) : parsed;
-    if (typeof label !== "string") return sendRawError(socket, 400, label.toRunwareError());
-    if (!gate) return ws.handleUpgrade(req, socket, head, label);
-    // On TCP a token in the upgrade's header authenticates the connection; without one, its first task must.
-    const bearer = bearerOf(req);
-    if (bearer === undefined) return ws.handleUpgrade(req, socket, head, label, gate);
-    // Node took its own error listener off this socket: one that resets during the check must not crash the daemon.
-    socket.on("error", () => socket.destroy());
-    gate.verify(bearer, "websocket").then(
-      (ok) => (ok ? ws.handleUpgrade(req, socket, head, label) : sendRawError(socket, 401, invalidToken("wrong token"))),
-      (err: unknown) => {
-        log.error({ err }, "token check failed");
-        socket.destroy();
-      },
-    );
-  });
+  server.on("upgrade", upgradeHandler({ service, ws, gate: opts.gate, log, refused: (socket) => cap.refused(socket) }));
 
   // What Node answers by itself otherwise (a bare status line, or nothing) gets the error shape too
   // (docs/local-api.md §2.7): malformed requests, CONNECT, unmet Expect headers.
