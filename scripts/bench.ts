@@ -14,6 +14,7 @@ import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { BENCH, FULL, QUICK } from "./bench/config.js";
 import { asyncMix } from "./bench/async-mix.js";
+import { listenPhase } from "./bench/listen-phase.js";
 import * as phases from "./bench/phases.js";
 import { pressure } from "./bench/pressure.js";
 import { cleanup, startDaemon, startSim } from "./bench/procs.js";
@@ -97,6 +98,7 @@ async function main(): Promise<number> {
   if (only.includes("deadlink")) partial.deadLink = await phases.deadLink(ctx, values["sdk-deadlink"] === true);
   // Timed by the render (a minute at full scale), not by CPU: before the gigabytes of pressure.
   if (only.includes("async")) partial.async = await asyncMix(scale.async, log);
+  if (only.includes("listen")) partial.listen = await listenPhase(scale.listen, log);
   // Last: it moves gigabytes, and the machine should be quiet for the timed phases.
   if (only.includes("pressure")) partial.pressure = await pressure(scale.pressure, log);
 

@@ -33,6 +33,8 @@ export interface BenchScale {
   deadLinkReps: number;
   pressure: PressureScale;
   async: AsyncScale;
+  /** The listener phase (issue 17): tasks per run and rounds of (Unix only, --listen). */
+  listen: { tasks: number; rounds: number };
 }
 
 /** The async phase's load (issue 12): videos and images at once through a daemon at --max-in-flight 4. */
@@ -90,6 +92,7 @@ export const FULL: BenchScale = {
   },
   // Videos render 60 s; 2,000 images of 20 ms on 4 slots take about 10 s of it.
   async: { videos: 20, images: 2_000, timeScale: 1, warmupImages: 200 },
+  listen: { tasks: 10_000, rounds: 4 },
 };
 
 export const QUICK: BenchScale = {
@@ -117,6 +120,7 @@ export const QUICK: BenchScale = {
   },
   // Everything a tenth: 6 s renders polled at least every 0.5 s; 400 images take about 2 s of it.
   async: { videos: 20, images: 400, timeScale: 0.1, warmupImages: 100 },
+  listen: { tasks: 2_000, rounds: 2 },
 };
 
 /** What does not change between full and quick runs. */

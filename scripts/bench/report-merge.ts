@@ -23,6 +23,7 @@ const PHASE_KEY = {
   startup: "startup",
   pressure: "pressure",
   async: "async",
+  listen: "listen",
 } as const;
 export type Phase = keyof typeof PHASE_KEY;
 export const PHASES = Object.keys(PHASE_KEY) as Phase[];

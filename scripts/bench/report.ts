@@ -23,6 +23,8 @@ import { ms } from "./format.js";
 import type { PressureResult } from "./pressure.js";
 import type { Rerun } from "./report-merge.js";
 import { asyncSection, asyncTargets } from "./report-async.js";
+import type { ListenResult } from "./listen-phase.js";
+import { listenSection, listenTarget } from "./report-listen.js";
 import { pressureSection, pressureTargets } from "./report-pressure.js";
 
 export interface Machine {
@@ -62,6 +64,7 @@ export interface Results {
   startup?: StartupResult;
   pressure?: PressureResult;
   async?: AsyncResult;
+  listen?: ListenResult;
   /** Phases measured again on their own and merged in (`--merge`), newest last. */
   reruns?: Rerun[];
   targets: Target[];
@@ -178,6 +181,7 @@ export function targets(r: Omit<Results, "targets">): Target[] {
   }
   if (r.pressure) out.push(...pressureTargets(r.pressure));
   if (r.async) out.push(...asyncTargets(r.async));
+  if (r.listen) out.push(listenTarget(r.listen));
   return out;
 }
 
@@ -282,6 +286,7 @@ export function markdown(r: Results): string {
   }
   if (r.pressure) lines.push(...pressureSection(r.pressure));
   if (r.async) lines.push(...asyncSection(r.async));
+  if (r.listen) lines.push(...listenSection(r.listen));
   return lines.join("\n");
 }
 
