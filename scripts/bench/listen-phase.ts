@@ -48,7 +48,9 @@ export async function listenPhase(scale: ListenScale, log: (line: string) => voi
       rate[k].push(run.tasksPerSec);
       cpu[k].push(((cpuMs(daemons[k].child.pid) - cpu0) * 1000) / scale.tasks);
     }
-    log(`listen: round ${r + 1}/${scale.rounds}: unix ${Math.round(rate.unix.at(-1)!)} tasks/s, --listen ${Math.round(rate.listen.at(-1)!)} tasks/s`);
+    log(
+      `listen: round ${r + 1}/${scale.rounds}: unix ${Math.round(rate.unix.at(-1)!)} tasks/s, --listen ${Math.round(rate.listen.at(-1)!)} tasks/s`,
+    );
   }
   for (const d of Object.values(daemons)) await d.child.kill();
   await sim.child.kill();

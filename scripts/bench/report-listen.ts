@@ -21,7 +21,8 @@ export function listenTarget(l: ListenResult): Target {
 }
 
 export function listenSection(l: ListenResult): string[] {
-  const row = (name: string, v: ListenResult["unixOnly"]) => `| ${name} | ${Math.round(v.tasksPerSec)} | ${Math.round(v.cpuUsPerTask)} µs |`;
+  const row = (name: string, v: ListenResult["unixOnly"]) =>
+    `| ${name} | ${Math.round(v.tasksPerSec)} | ${Math.round(v.cpuUsPerTask)} µs |`;
   const t = l.throughputChangePerRoundPct;
   const c = l.cpuChangePerRoundPct;
   return [

@@ -411,6 +411,13 @@ export const SETTINGS = {
     why: "The longest spend window shown (30 days) and the longest budget window (31 days) need this much; older entries are deleted at start and hourly.",
     group: "local",
   }),
+  historyMaxBytes: setting({
+    default: 512 * 1024 * 1024,
+    schema: count(0),
+    help: "the history's entries in the journal are kept within this many bytes: past it the oldest lose their details (time, label and cost stay, for spend)",
+    why: "Time alone (31 days) does not bound a busy machine's history; 512 MiB is about 400,000 entries, and spend and the budget never lose a task to it.",
+    group: "local",
+  }),
   historyMemoryBytes: setting({
     default: 8 * 1024 * 1024,
     schema: count(0),

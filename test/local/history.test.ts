@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SimServer } from "../../src/sim/index.js";
 import { SIM_CONSTANTS } from "../../src/sim/limits.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { getJson, postTasks, spawnDaemon, tempDir, type Child } from "../helpers/daemon.js";
+import { getJson, postTasks, spawnDaemon, startRig, tempDir, type Child } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
 import { webhookServer } from "../helpers/webhook.js";
@@ -185,6 +185,25 @@ describe("history, spend and budget", () => {
     expect(Date.parse(entry["acceptedAt"] as string)).toBeLessThan(killedAt);
     expect(entry["durationMs"]).toBeGreaterThanOrEqual(Date.parse(entry["finishedAt"] as string) - killedAt);
     expect(entry).toMatchObject({ state: "done", cost: IMAGE_USD, model: "runware:101@1" });
+  });
+
+  it("history - past historyMaxBytes the oldest entries leave the list, and spend still counts every task", async () => {
+    const rig = await startRig(cleanup, { settings: { historyMaxBytes: 4_000 } });
+    const p = { socketPath: rig.socketPath, stateDir: "" };
+    const sent: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const t = imageTask({ taskUUID: randomUUID() });
+      sent.push(t["taskUUID"] as string);
+      expect((await post(p, [t], "many")).status).toBe(200);
+    }
+    const listed = (await history(p, "?limit=100")).entries.map((e) => e["taskUUID"]);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.length).toBeLessThan(12);
+    expect(listed).toEqual([...sent].reverse().slice(0, listed.length)); // the newest stay
+    expect((await getJson(rig.socketPath, `/v1/history/${sent[0]!}`)).status).toBe(404);
+    const day = (await spend(p))["lastDay"] as Obj;
+    expect(day["tasks"]).toBe(12);
+    expect(day["usd"]).toBeCloseTo(12 * IMAGE_USD, 10);
   });
 
   it("budget - the first paid task after the cap is reached is refused with 402, nothing before it; free tasks run; it holds after a restart without the flag", async () => {

@@ -28,6 +28,7 @@ export interface JournalConfig {
   socketPath: string;
   journalInputMaxBytes: number;
   resultRetentionMs: number;
+  historyMaxBytes: number;
 }
 
 export function attachJournal(
@@ -50,7 +51,7 @@ export function attachJournal(
   const started = performance.now();
   try {
     // Before adoption: a task taken up again is in the ledger's history when it ends.
-    ledger?.attach(new JournalHistory(journal));
+    ledger?.attach(new JournalHistory(journal, cfg.historyMaxBytes));
   } catch (err) {
     journal.close();
     release();

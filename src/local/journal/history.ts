@@ -2,6 +2,8 @@
  * The history kept in the journal (issue 16): a `history` table in the same database, each entry
  * written in the commit that records its task's finish (Journal.writeAlong), the budget in `meta`.
  * Reads commit what is pending first, so an entry is readable as soon as its task has answered.
+ * Entries' JSON is kept within `maxBytes` (historyMaxBytes): past it the oldest lose their JSON
+ * (gone from lists) but keep the row's time, label and cost, so spend and the budget stay whole.
  */
 import type Database from "better-sqlite3";
 import type { HistoryEntry } from "../../protocol/history.js";
@@ -15,8 +17,13 @@ export class JournalHistory implements LedgerStore {
   private readonly insert: Database.Statement;
   private readonly remove: Database.Statement;
   private id: number;
+  /** Characters of entry JSON the table holds. */
+  private bytes: number;
 
-  constructor(private readonly journal: Journal) {
+  constructor(
+    private readonly journal: Journal,
+    private readonly maxBytes: number,
+  ) {
     this.db = journal.database;
     this.insert = this.db.prepare(
       "INSERT INTO history (id, task_uuid, finished_at, label, task_type, cost, uncosted, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -24,6 +31,7 @@ export class JournalHistory implements LedgerStore {
     this.remove = this.db.prepare("DELETE FROM history WHERE id = ?");
     const last = this.db.prepare("SELECT max(id) FROM history").pluck().get() as number | null;
     this.id = (last ?? 0) + 1;
+    this.bytes = this.db.prepare("SELECT total(length(entry)) FROM history").pluck().get() as number;
   }
 
   nextId(): number {
@@ -32,10 +40,30 @@ export class JournalHistory implements LedgerStore {
 
   append(e: HistoryEntry, json: string, finishedAt: number, replaces?: number): void {
     this.id = e.id + 1;
+    this.bytes += json.length;
+    const trim = this.bytes > this.maxBytes;
     this.journal.writeAlong(() => {
       if (replaces !== undefined) this.remove.run(replaces);
       this.insert.run(e.id, e.taskUUID, finishedAt, e.label, e.taskType, e.cost ?? null, e.uncosted ?? null, json);
+      if (trim) this.trim();
     });
+  }
+
+  /** The oldest entries' JSON goes until a tenth of the budget is free again (so this runs rarely). */
+  private trim(): void {
+    const target = this.maxBytes * 0.9;
+    let cut: number | undefined;
+    for (const r of this.db
+      .prepare("SELECT id, length(entry) AS n FROM history WHERE entry IS NOT NULL ORDER BY id")
+      .iterate() as Iterable<{
+      id: number;
+      n: number;
+    }>) {
+      if (this.bytes <= target) break;
+      this.bytes -= r.n;
+      cut = r.id;
+    }
+    if (cut !== undefined) this.db.prepare("UPDATE history SET entry = NULL WHERE id <= ? AND entry IS NOT NULL").run(cut);
   }
 
   page(f: HistoryFilter): HistoryEntry[] {
@@ -52,7 +80,8 @@ export class JournalHistory implements LedgerStore {
     add("label = ?", f.label);
     add("task_type = ?", f.taskType);
     add("id < ?", f.beforeId);
-    const sql = `SELECT entry FROM history ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+    where.push("entry IS NOT NULL");
+    const sql = `SELECT entry FROM history WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`;
     const rows = this.db
       .prepare(sql)
       .pluck()
@@ -62,9 +91,10 @@ export class JournalHistory implements LedgerStore {
 
   find(taskUUID: string): HistoryEntry | undefined {
     this.journal.flush();
-    const row = this.db.prepare("SELECT entry FROM history WHERE task_uuid = ? ORDER BY id DESC LIMIT 1").pluck().get(taskUUID) as
-      | string
-      | undefined;
+    const row = this.db
+      .prepare("SELECT entry FROM history WHERE task_uuid = ? AND entry IS NOT NULL ORDER BY id DESC LIMIT 1")
+      .pluck()
+      .get(taskUUID) as string | undefined;
     return row === undefined ? undefined : (JSON.parse(row) as HistoryEntry);
   }
 
@@ -73,8 +103,10 @@ export class JournalHistory implements LedgerStore {
       .prepare(
         "SELECT finished_at, label, cost, uncosted FROM history WHERE finished_at >= ? AND (cost IS NOT NULL OR uncosted IS NOT NULL) ORDER BY id",
       )
-      .all(since) as Array<{ finished_at: number; label: string; cost: number | null; uncosted: SpendItem["uncosted"] | null }>;
-    return rows.map((r) => ({ at: r.finished_at, label: r.label, cost: r.cost ?? undefined, uncosted: r.uncosted ?? undefined }));
+      .iterate(since) as Iterable<{ finished_at: number; label: string; cost: number | null; uncosted: SpendItem["uncosted"] | null }>;
+    const items: SpendItem[] = [];
+    for (const r of rows) items.push({ at: r.finished_at, label: r.label, cost: r.cost ?? undefined, uncosted: r.uncosted ?? undefined });
+    return items;
   }
 
   savedBudget(): BudgetRule | undefined {
@@ -99,6 +131,7 @@ export class JournalHistory implements LedgerStore {
 
   prune(before: number): void {
     this.journal.flush();
+    this.bytes -= this.db.prepare("SELECT total(length(entry)) FROM history WHERE finished_at < ?").pluck().get(before) as number;
     this.db.prepare("DELETE FROM history WHERE finished_at < ?").run(before);
   }
 }
