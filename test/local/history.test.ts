@@ -11,11 +11,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { SimServer } from "../../src/sim/index.js";
 import { SIM_CONSTANTS } from "../../src/sim/limits.js";
 import { Cleanup } from "../helpers/cleanup.js";
-import { getJson, postTasks, spawnDaemon, startRig, tempDir, type Child } from "../helpers/daemon.js";
+import { getJson, postTasks, spawnDaemon, startRig, submissions, tempDir, type Child } from "../helpers/daemon.js";
 import { imageTask } from "../helpers/engine.js";
 import { waitFor } from "../helpers/wait.js";
 import { webhookServer } from "../helpers/webhook.js";
-import type { Obj } from "../helpers/ws-client.js";
+import { WsTestClient, type Obj } from "../helpers/ws-client.js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -235,6 +235,19 @@ describe("history, spend and budget", () => {
     await daemonOn(sim, p, { "budget-usd": "off" });
     expect((await post(p, [imageTask()])).status).toBe(200);
     expect((await spend(p))["budget"]).toBeUndefined();
+  });
+
+  it("budget - on the local WebSocket a paid task past the cap gets Runware's error frame with budgetExceeded; NDJSON gets 402", async () => {
+    const rig = await startRig(cleanup, { flags: { "budget-usd": String(IMAGE_USD) } });
+    expect((await postTasks(rig.socketPath, [imageTask()])).status).toBe(200);
+    const c = cleanup.add(await WsTestClient.connect(`ws+unix://${rig.socketPath}:/v1`), (x) => x.close());
+    await c.authenticate();
+    const uuid = randomUUID();
+    c.send([{ ...imageTask(), taskUUID: uuid }]);
+    expect(await c.errorFor(uuid)).toMatchObject({ code: "budgetExceeded", taskUUID: uuid });
+    const ndjson = await postTasks(rig.socketPath, [imageTask()], { accept: "application/x-ndjson" });
+    expect(ndjson.status).toBe(402);
+    expect(submissions(rig.sim)).toBe(1);
   });
 
   it("budget - a batch accepted before the cap is reached runs whole, passing the cap by at most what was accepted", async () => {
