@@ -21,12 +21,12 @@ export class TokenFileError extends RunwareDaemonError {
 }
 
 /**
- * The token in `file`, created there first if there is none. Its directory must be private
- * (private-dir.ts), and the file is opened without following a symlink and checked through that
+ * The token in `file`, created there first if there is none. Its directory must be ours and
+ * writable by no one else (private-dir.ts), and the file is opened without following a symlink and checked through that
  * one descriptor (owner, then 0600), so no other user can swap in a token they know.
  */
 export function loadOrCreateToken(file: string): string {
-  const problem = privateDirProblem(dirname(file));
+  const problem = privateDirProblem(dirname(file), true);
   if (problem) throw new TokenFileError(file, `is in an unsafe directory: ${problem.message}`);
   try {
     writeFileSync(file, `${randomBytes(TOKEN_BYTES).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });

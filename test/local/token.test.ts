@@ -38,7 +38,7 @@ describe("local token file", () => {
     expect(check.matches(42)).toBe(false);
   });
 
-  it("token - a symlink, a directory open to others, or a file without a usable token is refused with the reason", () => {
+  it("token - a symlink, a directory others can write, or a file without a usable token is refused with the reason", () => {
     const dir = tempDir(cleanup);
     const known = join(dir, "known");
     writeFileSync(known, "a-token-someone-else-knows-123456\n", { mode: 0o644 });
@@ -49,8 +49,13 @@ describe("local token file", () => {
     expect(statSync(known).mode & 0o777).toBe(0o644); // not chmod'ed through the link
     const open = join(dir, "open");
     mkdirSync(open);
-    chmodSync(open, 0o755);
-    expect(refusal(() => loadOrCreateToken(join(open, "token"))).message).toContain("must not be open to group or others");
+    chmodSync(open, 0o775);
+    expect(refusal(() => loadOrCreateToken(join(open, "token"))).message).toContain("must not be writable by group or others");
+    // A directory others may read but not write (a home directory) is fine: the file itself is 0600.
+    const home = join(dir, "home");
+    mkdirSync(home);
+    chmodSync(home, 0o755);
+    expect(loadOrCreateToken(join(home, "token"))).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const short = join(dir, "short");
     mkdirSync(short, { mode: 0o700 });
     writeFileSync(join(short, "token"), "abc\n", { mode: 0o600 });
