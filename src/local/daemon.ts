@@ -19,6 +19,7 @@ import { UnsentBudget } from "./unsent.js";
 import { LocalWebSocket } from "./wsapi.js";
 import type { AttachedJournal } from "./journal/attach.js";
 import { closeServer, listenTcp, type TcpListener } from "./tcp.js";
+import { loadOrCreateToken } from "./token.js";
 
 export interface DaemonOptions {
   logger?: Logger;
@@ -124,6 +125,8 @@ export class Daemon {
       logger,
     };
     const server = createLocalServer(service, ws, serverOpts);
+    // The token first: a bad token file stops the start before anything listens or dials.
+    const token = cfg.listen ? loadOrCreateToken(cfg.tokenFile) : undefined;
     // Loaded before the bind: --no-journal never loads the native module, and no client ever does.
     const attach = cfg.noJournal ? undefined : (await import("./journal/attach.js")).attachJournal;
     // Bind first: a second instance must fail before it opens a second upstream connection.
@@ -143,12 +146,13 @@ export class Daemon {
     // Nothing awaited since the bind: no request could come before this (StartingError otherwise).
     service.opened();
     const daemon = new Daemon(engine, service, server, ws, socket, cfg, log, journal, events);
-    if (cfg.listen) {
+    if (cfg.listen && token !== undefined) {
       try {
         // Its own reading budget: bodies read before their token is checked must not starve the Unix socket.
         const tcpReading = new ByteBudget(cfg.maxReadingBytes);
         tcp = await listenTcp(
           cfg.listen,
+          token,
           cfg.tokenFile,
           (gate) => createLocalServer(service, ws, { ...serverOpts, reading: tcpReading, gate }),
           logger,

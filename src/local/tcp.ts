@@ -1,14 +1,12 @@
 /**
  * The loopback TCP listener (`--listen`, issue 17; docs/local-api.md §7): the same local API as
- * the Unix socket, behind the local token (tcp-gate.ts). The token is read (or created) at start;
- * only its file's path is ever logged.
+ * the Unix socket, behind the local token (tcp-gate.ts, token.ts); only the token file's path is ever logged.
  */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../log.js";
 import { hostPort, type ListenAddress } from "./listen.js";
 import { TcpGate } from "./tcp-gate.js";
-import { loadOrCreateToken } from "./token.js";
 
 export interface TcpListener {
   readonly server: Server;
@@ -18,14 +16,16 @@ export interface TcpListener {
   close(graceMs: number): Promise<void>;
 }
 
+/** `token`: read from `tokenFile` (token.ts) before the daemon started anything; only the path is logged. */
 export async function listenTcp(
   at: ListenAddress,
+  token: string,
   tokenFile: string,
   serverFor: (gate: TcpGate) => Server,
   logger: Logger,
 ): Promise<TcpListener> {
   const log = logger.child({ mod: "tcp" });
-  const gate = new TcpGate(loadOrCreateToken(tokenFile), log);
+  const gate = new TcpGate(token, log);
   const server = serverFor(gate);
   await new Promise<void>((resolve, reject) => {
     const failed = (err: Error) => reject(err);

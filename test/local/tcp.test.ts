@@ -7,7 +7,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import * as net from "node:net";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SimServer } from "../../src/sim/index.js";
@@ -178,6 +178,32 @@ describe("tcp listener - the local API on loopback behind the token", () => {
     wrong.send([imageTask()]);
     expect((await wrong.closed).code).toBe(1008);
     expect(submissions(rig.sim)).toBe(before);
+  });
+
+  it("tcp - a token file that is a symlink stops the start (exit 1, the reason on stderr) before anything dials Runware", async () => {
+    const sim = cleanup.add(await SimServer.start({ workMs: 5 }), (s) => s.close());
+    const dir = tempDir(cleanup, "rwd-tcp-");
+    writeFileSync(join(dir, "known"), "a-token-someone-else-knows-123456\n");
+    symlinkSync(join(dir, "known"), join(dir, "token"));
+    const r = await runCli(
+      cleanup,
+      [
+        "daemon",
+        "--listen",
+        "127.0.0.1:0",
+        "--token-file",
+        join(dir, "token"),
+        "--upstream",
+        sim.url,
+        "--socket",
+        join(dir, "d.sock"),
+        "--no-journal",
+      ],
+      { env: { RUNWARE_API_KEY: TEST_KEY } },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("symlink is refused");
+    expect(sim.counters.auths).toHaveLength(0);
   });
 
   it("tcp - a --listen address that is not loopback is a usage error (exit 2), before anything starts", async () => {
