@@ -45,7 +45,7 @@ describe("metrics and events - the upstream link", () => {
       .split("\n")
       .filter((l) => l.startsWith("{"))
       .map((l) => JSON.parse(l) as DaemonEvent);
-    const link = events.filter((e) => e.type === "upstream.state") as Array<Extract<DaemonEvent, { type: "upstream.state" }>>;
+    const link = events.filter((e): e is Extract<DaemonEvent, { type: "upstream.state" }> => e.type === "upstream.state");
     expect(link[0]?.from).toBe("ready"); // the cut
     expect(link.at(-1)?.to).toBe("ready");
     const kinds = events.map((e) => e.type);
