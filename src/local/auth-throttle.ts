@@ -3,8 +3,9 @@
  * nothing; instead, once failed token checks come in a burst, every failed attempt's answer waits
  * for a slot, slots spaced further apart the more failures there were, and no answer waits more
  * than MAX_WAIT_MS. The right token is never delayed (tcp-gate.ts checks it first), so a guesser
- * cannot lock its user out; with the listener's connection cap (maxLocalConnections) a guesser
- * gets at most cap / MAX_WAIT_MS answers a second, against a 256-bit token. Pure: times are passed in.
+ * cannot lock its user out. This slows a guesser that waits for its answers; one that drops each
+ * connection early is held back only by connecting again: defence in depth for a 256-bit token,
+ * which guessing cannot reach either way. Pure: times are passed in.
  */
 
 /** Failures counted over this window. */

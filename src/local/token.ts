@@ -5,7 +5,7 @@
  * logged, never in status or an error (only the file's path is).
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { closeSync, constants, fchmodSync, fstatSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, linkSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { RunwareDaemonError } from "../errors.js";
 import { privateDirProblem } from "./private-dir.js";
@@ -28,10 +28,16 @@ export class TokenFileError extends RunwareDaemonError {
 export function loadOrCreateToken(file: string): string {
   const problem = privateDirProblem(dirname(file), true);
   if (problem) throw new TokenFileError(file, `is in an unsafe directory: ${problem.message}`);
+  // Written whole to a file of our own, then linked into place: a start racing this one reads
+  // either no file (and makes its own, one of the two links wins) or the whole token, never half.
+  const fresh = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    writeFileSync(file, `${randomBytes(TOKEN_BYTES).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+    writeFileSync(fresh, `${randomBytes(TOKEN_BYTES).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+    linkSync(fresh, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw new TokenFileError(file, `cannot be created: ${(err as Error).message}`);
+  } finally {
+    rmSync(fresh, { force: true });
   }
   let fd: number;
   try {

@@ -25,6 +25,9 @@ export interface UpgradeDeps {
 export function upgradeHandler(d: UpgradeDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
     if (d.refused(socket)) return;
+    // Node takes its own error listener off an upgrade socket: a peer that resets while an answer
+    // (404, 403, 400, 401) is written, or during a token check, must not take the daemon down.
+    socket.on("error", () => socket.destroy());
     // splitTarget, not new URL(): an unparseable absolute target must not throw here.
     const { path, query } = splitTarget(req.url);
     if (path !== "/v1") return sendRawError(socket, 404, { code: "notFound", message: `no WebSocket endpoint at ${path}` });
@@ -40,8 +43,6 @@ export function upgradeHandler(d: UpgradeDeps): (req: IncomingMessage, socket: D
     // On TCP a token in the upgrade's header authenticates the connection; without one, its first task must.
     const bearer = bearerOf(req);
     if (bearer === undefined) return d.ws.handleUpgrade(req, socket, head, label, gate);
-    // Node took its own error listener off this socket: one that resets during the check must not crash the daemon.
-    socket.on("error", () => socket.destroy());
     gate.verify(bearer, "websocket").then(
       (ok) => (ok ? d.ws.handleUpgrade(req, socket, head, label) : sendRawError(socket, 401, invalidToken("wrong token"))),
       (err: unknown) => {

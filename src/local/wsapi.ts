@@ -82,6 +82,7 @@ export class LocalWebSocket {
     const sendErrors = (errors: RunwareErrorObject[]) => peer.sendErrors(errors);
     ws.on("error", (err) => this.log.debug({ client, err: err.message }, "local websocket error"));
     ws.on("message", (raw, isBinary) => {
+      if (auth?.refused) return; // closed for its token: nothing it sent after is looked at
       if (isBinary) return sendErrors([{ code: "invalidRequestBody", message: "frames must be JSON text" }]);
       // Before its authentication a TCP connection may send only small frames: nothing large is parsed or held for it.
       if (auth && !auth.done && (raw as Buffer).length > MAX_BYTES_BEFORE_AUTH) return auth.refuse("frame too large before authentication");
@@ -93,7 +94,6 @@ export class LocalWebSocket {
         return sendErrors([{ code: "invalidRequestBody", message: "the frame is not valid JSON" }]);
       }
       const items = Array.isArray(body) ? body : [body];
-      if (auth?.refused) return;
       if (auth && !auth.done) return auth.inOrder(() => this.onTasks(items, caller, session, peer, auth));
       for (const el of items) this.onTask(el, caller, session, peer);
     });

@@ -152,6 +152,16 @@ describe("tcp listener - the local API on loopback behind the token", () => {
     );
     await waitFor(() => rig.daemon.tcpAuthFailures >= 9, "the upgrade's token checked");
     raw.resetAndDestroy();
+    // Upgrades refused before any token (404 here), reset by their peer as the answer goes out, on TCP and on the Unix socket.
+    const upgrade = `GET /nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    for (let i = 0; i < 20; i++) {
+      const s = i % 2 === 0 ? net.connect(Number(base.split(":")[1]), "127.0.0.1") : net.connect(rig.socketPath);
+      s.on("error", () => undefined);
+      await new Promise<void>((r) => s.once("connect", () => r()));
+      s.write(upgrade);
+      if (i % 2 === 0) s.resetAndDestroy();
+      else s.destroy();
+    }
     // Still alive, and the right token is answered at once while wrong ones wait for their slots.
     const slow = Array.from({ length: 10 }, () =>
       fetch(`http://${base}/v1/status`, { headers: { authorization: "Bearer wrong" } }).then((r) => r.status),

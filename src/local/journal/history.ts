@@ -2,8 +2,9 @@
  * The history kept in the journal (issue 16): a `history` table in the same database, each entry
  * written in the commit that records its task's finish (Journal.writeAlong), the budget in `meta`.
  * Reads commit what is pending first, so an entry is readable as soon as its task has answered.
- * Entries' JSON is kept within `maxBytes` (historyMaxBytes): past it the oldest lose their JSON
- * (gone from lists) but keep the row's time, label and cost, so spend and the budget stay whole.
+ * Entries' JSON is kept within `maxBytes` (historyMaxBytes, UTF-8 bytes): past it the oldest lose
+ * their JSON (set to '', gone from lists) but keep the row's time, label and cost, so spend and
+ * the budget stay whole.
  */
 import type Database from "better-sqlite3";
 import type { HistoryEntry } from "../../protocol/history.js";
@@ -17,8 +18,9 @@ export class JournalHistory implements LedgerStore {
   private readonly insert: Database.Statement;
   private readonly remove: Database.Statement;
   private id: number;
-  /** Characters of entry JSON the table holds. */
+  /** UTF-8 bytes of entry JSON the table holds. */
   private bytes: number;
+  private readonly sizeOf: Database.Statement;
 
   constructor(
     private readonly journal: Journal,
@@ -31,7 +33,8 @@ export class JournalHistory implements LedgerStore {
     this.remove = this.db.prepare("DELETE FROM history WHERE id = ?");
     const last = this.db.prepare("SELECT max(id) FROM history").pluck().get() as number | null;
     this.id = (last ?? 0) + 1;
-    this.bytes = this.db.prepare("SELECT total(length(entry)) FROM history").pluck().get() as number;
+    this.bytes = this.db.prepare("SELECT total(length(CAST(entry AS BLOB))) FROM history").pluck().get() as number;
+    this.sizeOf = this.db.prepare("SELECT length(CAST(entry AS BLOB)) FROM history WHERE id = ?").pluck();
   }
 
   nextId(): number {
@@ -40,10 +43,13 @@ export class JournalHistory implements LedgerStore {
 
   append(e: HistoryEntry, json: string, finishedAt: number, replaces?: number): void {
     this.id = e.id + 1;
-    this.bytes += json.length;
+    this.bytes += Buffer.byteLength(json);
     const trim = this.bytes > this.maxBytes;
     this.journal.writeAlong(() => {
-      if (replaces !== undefined) this.remove.run(replaces);
+      if (replaces !== undefined) {
+        this.bytes -= (this.sizeOf.get(replaces) as number | undefined) ?? 0;
+        this.remove.run(replaces);
+      }
       this.insert.run(e.id, e.taskUUID, finishedAt, e.label, e.taskType, e.cost ?? null, e.uncosted ?? null, json);
       if (trim) this.trim();
     });
@@ -54,7 +60,7 @@ export class JournalHistory implements LedgerStore {
     const target = this.maxBytes * 0.9;
     let cut: number | undefined;
     for (const r of this.db
-      .prepare("SELECT id, length(entry) AS n FROM history WHERE entry IS NOT NULL ORDER BY id")
+      .prepare("SELECT id, length(CAST(entry AS BLOB)) AS n FROM history WHERE entry <> '' ORDER BY id")
       .iterate() as Iterable<{
       id: number;
       n: number;
@@ -63,7 +69,7 @@ export class JournalHistory implements LedgerStore {
       this.bytes -= r.n;
       cut = r.id;
     }
-    if (cut !== undefined) this.db.prepare("UPDATE history SET entry = NULL WHERE id <= ? AND entry IS NOT NULL").run(cut);
+    if (cut !== undefined) this.db.prepare("UPDATE history SET entry = '' WHERE id <= ? AND entry <> ''").run(cut);
   }
 
   page(f: HistoryFilter): HistoryEntry[] {
@@ -80,7 +86,7 @@ export class JournalHistory implements LedgerStore {
     add("label = ?", f.label);
     add("task_type = ?", f.taskType);
     add("id < ?", f.beforeId);
-    where.push("entry IS NOT NULL");
+    where.push("entry <> ''");
     const sql = `SELECT entry FROM history WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`;
     const rows = this.db
       .prepare(sql)
@@ -92,7 +98,7 @@ export class JournalHistory implements LedgerStore {
   find(taskUUID: string): HistoryEntry | undefined {
     this.journal.flush();
     const row = this.db
-      .prepare("SELECT entry FROM history WHERE task_uuid = ? AND entry IS NOT NULL ORDER BY id DESC LIMIT 1")
+      .prepare("SELECT entry FROM history WHERE task_uuid = ? AND entry <> '' ORDER BY id DESC LIMIT 1")
       .pluck()
       .get(taskUUID) as string | undefined;
     return row === undefined ? undefined : (JSON.parse(row) as HistoryEntry);
@@ -131,7 +137,10 @@ export class JournalHistory implements LedgerStore {
 
   prune(before: number): void {
     this.journal.flush();
-    this.bytes -= this.db.prepare("SELECT total(length(entry)) FROM history WHERE finished_at < ?").pluck().get(before) as number;
+    this.bytes -= this.db
+      .prepare("SELECT total(length(CAST(entry AS BLOB))) FROM history WHERE finished_at < ?")
+      .pluck()
+      .get(before) as number;
     this.db.prepare("DELETE FROM history WHERE finished_at < ?").run(before);
   }
 }

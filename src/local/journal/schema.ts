@@ -41,7 +41,7 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
       ALTER TABLE tasks ADD COLUMN cost_hidden INTEGER NOT NULL DEFAULT 0;
     `),
   // Issue 16: the history, one row per finished task (kept historyRetentionMs, apart from the
-  // result store's retention). entry: the HistoryEntry as JSON (NULL once trimmed for
+  // result store's retention). entry: the HistoryEntry as JSON ('' once trimmed for
   // historyMaxBytes); the columns are what lists filter on and what spend sums at start.
   (db) =>
     db.exec(`
@@ -53,7 +53,7 @@ const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [
         task_type TEXT NOT NULL,
         cost REAL,
         uncosted TEXT,
-        entry TEXT
+        entry TEXT NOT NULL
       );
       CREATE INDEX history_finished_at ON history (finished_at);
       CREATE INDEX history_task_uuid ON history (task_uuid);

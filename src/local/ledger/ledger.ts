@@ -72,9 +72,9 @@ export class Ledger extends EventEmitter<LedgerEvents> {
     this.store = new MemoryLedgerStore(cfg.historyMemoryBytes);
     this.useBudget(typeof cfg.budgetUsd === "number" ? { usd: cfg.budgetUsd, windowMs: cfg.budgetWindowMs } : undefined);
     engine.on("accepted", (t) => {
-      if (t.passthrough) return;
       const at = this.earlier.get(t.taskUUID) ?? this.now();
       this.earlier.delete(t.taskUUID);
+      if (t.passthrough) return;
       this.started.set(t.taskUUID, { text: t.text, at });
     });
     engine.on("settled", (o) => {
