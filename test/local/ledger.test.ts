@@ -11,7 +11,7 @@ import type { UpstreamEngine } from "../../src/upstream/engine.js";
 import { Budget } from "../../src/local/ledger/budget.js";
 import { entryOf, KEPT_STRING_CHARS } from "../../src/local/ledger/entry.js";
 import { InvalidHistoryQueryError, parseHistoryQuery } from "../../src/local/ledger/query.js";
-import { Spend } from "../../src/local/ledger/spend.js";
+import { MAX_LABELS_SHOWN, OTHER_LABELS, Spend } from "../../src/local/ledger/spend.js";
 import { MemoryLedgerStore } from "../../src/local/ledger/store.js";
 import type { TaskOutcome } from "../../src/upstream/task.js";
 
@@ -51,6 +51,16 @@ describe("ledger - spend", () => {
     expect(s.freesAt(now, HOUR, 5)).toBe(now); // below the cap already
     expect(s.freesAt(now, HOUR, 3)).toBe(T0 + MIN + HOUR); // the first 2 leaves with its minute bucket
     expect(s.freesAt(now, HOUR, 1)).toBe(T0 + 31 * MIN + HOUR); // both must leave
+  });
+
+  it("spend - a window names the labels that spent most, the rest summed apart", () => {
+    const s = new Spend();
+    for (let i = 0; i < MAX_LABELS_SHOWN + 5; i++) s.add({ at: T0, label: `l${i}`, cost: i + 1 });
+    const w = s.window(T0 + MIN, HOUR);
+    expect(Object.keys(w.byLabel)).toHaveLength(MAX_LABELS_SHOWN + 1);
+    expect(w.byLabel[OTHER_LABELS]).toEqual({ usd: 1 + 2 + 3 + 4 + 5, tasks: 5 }); // the five that spent least
+    expect(w.byLabel[`l${MAX_LABELS_SHOWN + 4}`]).toEqual({ usd: MAX_LABELS_SHOWN + 5, tasks: 1 });
+    expect(w.tasks).toBe(MAX_LABELS_SHOWN + 5);
   });
 
   it("spend - freesAt agrees with the rounded sum the budget refuses on (0.7 + 0.1 reaches 0.8)", () => {

@@ -15,6 +15,13 @@ const HOUR = 3_600_000;
 /** Minute buckets cover windows up to this; longer ones use hour buckets. */
 const FINE_SPAN_MS = 48 * HOUR;
 const COARSE_SPAN_MS = 31 * 24 * HOUR;
+/**
+ * A window names at most this many labels, those that spent most; the rest are summed under
+ * OTHER_LABELS. Labels are bounded per run (maxLabels), not across 30 days of restarts: the
+ * status answer stays small whatever the journal holds.
+ */
+export const MAX_LABELS_SHOWN = 100;
+export const OTHER_LABELS = "(other labels)";
 
 export interface SpendItem {
   readonly at: number;
@@ -124,7 +131,7 @@ export class Spend {
       }
     }
     out.usd = roundUsd(out.usd);
-    for (const l of Object.values(out.byLabel)) l.usd = roundUsd(l.usd);
+    out.byLabel = topLabels(out.byLabel);
     return out;
   }
 
@@ -149,4 +156,20 @@ export class Spend {
     const from = now - windowMs;
     return windowMs > FINE_SPAN_MS ? this.coarse.since(from, now) : this.fine.since(from, now);
   }
+}
+
+/** The MAX_LABELS_SHOWN labels that spent most, the rest summed under OTHER_LABELS; each rounded. */
+function topLabels(byLabel: Record<string, LabelSpend>): Record<string, LabelSpend> {
+  const all = Object.entries(byLabel);
+  const out: Record<string, LabelSpend> = {};
+  const sorted = all.length > MAX_LABELS_SHOWN ? all.sort((a, b) => b[1].usd - a[1].usd) : all;
+  for (const [i, [label, l]] of sorted.entries()) {
+    if (i < MAX_LABELS_SHOWN) out[label] = { usd: roundUsd(l.usd), tasks: l.tasks };
+    else {
+      const o = (out[OTHER_LABELS] ??= { usd: 0, tasks: 0 });
+      o.usd = roundUsd(o.usd + l.usd);
+      o.tasks += l.tasks;
+    }
+  }
+  return out;
 }
