@@ -92,7 +92,7 @@ export const FULL: BenchScale = {
   },
   // Videos render 60 s; 2,000 images of 20 ms on 4 slots take about 10 s of it.
   async: { videos: 20, images: 2_000, timeScale: 1, warmupImages: 200 },
-  listen: { tasks: 10_000, rounds: 4 },
+  listen: { tasks: 10_000, rounds: 6 },
 };
 
 export const QUICK: BenchScale = {
