@@ -16,7 +16,7 @@ import { defaultSocketPath } from "../paths.js";
 import type { FlagValues } from "../util/args.js";
 import { EXIT, int, parseClient, printJson, say, str, usage } from "./args.js";
 import { historyTable } from "./history-table.js";
-import { parseDuration } from "../util/duration.js";
+import { durationAgo } from "../util/duration.js";
 import { rerunInput } from "./history-input.js";
 
 const HISTORY_USAGE = `usage: runware history [--since D] [--until D] [--label TEXT] [--type TASKTYPE] [--limit N] [--cursor C] [--all] [--json]
@@ -60,7 +60,7 @@ function queryOf(values: FlagValues): HistoryQuery {
   set("until", "until");
   // A duration ago is made a time once: pages read later (--all, the next-page command) keep the same bounds.
   for (const key of ["since", "until"] as const) {
-    const ago = query[key] === undefined || !/\d[mhd]$/.test(query[key]) ? undefined : parseDuration(query[key], ["m", "h", "d"]);
+    const ago = query[key] === undefined ? undefined : durationAgo(query[key]);
     if (ago !== undefined) query[key] = new Date(Date.now() - ago).toISOString();
   }
   set("label", "label");

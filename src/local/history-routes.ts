@@ -5,7 +5,7 @@
 import type { ServerResponse } from "node:http";
 import type { Ledger } from "./ledger/ledger.js";
 import { InvalidHistoryQueryError, parseHistoryQuery } from "./ledger/query.js";
-import { sendError, sendJson } from "./http.js";
+import { safeDecode, sendError, sendJson } from "./http.js";
 
 const ENTRY_PATH = /^\/v1\/history\/([^/]+)$/;
 
@@ -18,13 +18,8 @@ export function historyRoute(ledger: Ledger, method: string | undefined, path: s
     return true;
   }
   if (one) {
-    let uuid: string;
-    try {
-      uuid = decodeURIComponent(one[1] as string);
-    } catch {
-      uuid = one[1] as string;
-    }
-    const entry = ledger.find(uuid);
+    const uuid = safeDecode(one[1] as string) ?? "";
+    const entry = uuid === "" ? undefined : ledger.find(uuid);
     if (entry) sendJson(res, 200, { entry });
     else sendError(res, 404, { code: "taskNotFound", message: `no task ${uuid} in the history`, taskUUID: uuid });
     return true;

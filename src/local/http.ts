@@ -143,3 +143,12 @@ export function splitTarget(target: string | undefined): { path: string; query: 
 export function fromBrowser(req: IncomingMessage): boolean {
   return req.headers.origin !== undefined || req.headers.referer !== undefined;
 }
+
+/** A path segment %-decoded; undefined when its escapes are malformed (it cannot name anything then). */
+export function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}

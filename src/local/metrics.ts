@@ -75,66 +75,92 @@ export class DaemonMetrics {
     });
 
     const engine = src.engine;
-    const gauge = (name: string, help: string, value: () => number) =>
+    const traffic = engine.traffic;
+    // Read at each scrape: a value (or one per label set) from the engine, the link or the gate.
+    type Values = () => Iterable<readonly [Record<string, string>, number]>;
+    const one =
+      (value: () => number): Values =>
+      () => [[{}, value()]];
+    const gauge = (name: string, help: string, values: Values, labelNames: string[] = []) =>
       new Gauge({
         name,
         help,
+        labelNames,
         registers: r,
         collect: function (this: Gauge) {
-          this.set(value());
+          for (const [labels, v] of values()) this.set(labels, v);
         },
       });
-    gauge("runware_queue_tasks", "Tasks waiting for an in-flight slot", () => engine.stats().tasks.queued);
-    gauge("runware_queue_bytes", "Encoded bytes of the tasks waiting", () => engine.queuedBytes);
+    const counter = (name: string, help: string, values: Values, labelNames: string[] = []) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: r,
+        collect: function (this: Counter) {
+          this.reset();
+          for (const [labels, v] of values()) this.inc(labels, v);
+        },
+      });
+    gauge(
+      "runware_queue_tasks",
+      "Tasks waiting for an in-flight slot",
+      one(() => engine.stats().tasks.queued),
+    );
+    gauge(
+      "runware_queue_bytes",
+      "Encoded bytes of the tasks waiting",
+      one(() => engine.queuedBytes),
+    );
     gauge(
       "runware_in_flight_tasks",
       "Tasks sent and not yet answered (async ones once acknowledged are polling)",
-      () => engine.stats().tasks.inFlight,
+      one(() => engine.stats().tasks.inFlight),
     );
     gauge(
       "runware_polling_tasks",
       "Async tasks counted against --max-async (sent, or acknowledged and polled)",
-      () => engine.stats().tasks.async,
+      one(() => engine.stats().tasks.async),
     );
-    this.registry.registerMetric(
-      new Gauge({
-        name: "runware_upstream_state",
-        help: "1 for the upstream link's current state",
-        labelNames: ["state"],
-        collect: function (this: Gauge) {
-          const now = engine.stats().upstream.state;
-          for (const s of CONN_STATES) this.set({ state: s }, s === now ? 1 : 0);
-        },
-        registers: [],
-      }),
+    gauge(
+      "runware_upstream_state",
+      "1 for the upstream link's current state",
+      () => {
+        const now = engine.stats().upstream.state;
+        return CONN_STATES.map((state) => [{ state }, state === now ? 1 : 0] as const);
+      },
+      ["state"],
     );
-    const counter = (name: string, help: string, value: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers: r,
-        collect: function (this: Counter) {
-          this.reset();
-          this.inc(value());
-        },
-      });
-    const traffic = engine.traffic;
-    counter("runware_upstream_reconnects_total", "Successful re-authentications after the first", () => engine.stats().upstream.reconnects);
-    counter("runware_heartbeat_misses_total", "Pings Runware left unanswered", () => traffic.heartbeatMisses);
-    counter("runware_upstream_received_bytes_total", "Bytes of frames from Runware", () => traffic.bytesIn);
-    counter("runware_upstream_sent_bytes_total", "Bytes of frames to Runware", () => traffic.bytesOut);
-    counter("runware_local_auth_failures_total", "Failed local token checks on the TCP listener", () => src.authFailures?.() ?? 0);
-    this.registry.registerMetric(
-      new Counter({
-        name: "runware_retries_total",
-        help: "Tasks retried after a transient error, by Runware's code",
-        labelNames: ["code"],
-        collect: function (this: Counter) {
-          this.reset();
-          for (const [code, n] of traffic.retriesByCode) this.inc({ code }, n);
-        },
-        registers: [],
-      }),
+    counter(
+      "runware_upstream_reconnects_total",
+      "Successful re-authentications after the first",
+      one(() => engine.stats().upstream.reconnects),
+    );
+    counter(
+      "runware_heartbeat_misses_total",
+      "Pings Runware left unanswered",
+      one(() => traffic.heartbeatMisses),
+    );
+    counter(
+      "runware_upstream_received_bytes_total",
+      "Bytes of frames from Runware",
+      one(() => traffic.bytesIn),
+    );
+    counter(
+      "runware_upstream_sent_bytes_total",
+      "Bytes of frames to Runware",
+      one(() => traffic.bytesOut),
+    );
+    counter(
+      "runware_local_auth_failures_total",
+      "Failed local token checks on the TCP listener",
+      one(() => src.authFailures?.() ?? 0),
+    );
+    counter(
+      "runware_retries_total",
+      "Tasks retried after a transient error, by Runware's code",
+      () => [...traffic.retriesByCode].map(([code, n]) => [{ code }, n] as const),
+      ["code"],
     );
   }
 

@@ -14,7 +14,7 @@ import type { ByteBudget, Hold } from "./budget.js";
 import { capConnections } from "./connections.js";
 import { readRoute, type ReadRouteOptions } from "./read-routes.js";
 import { authenticatedBody, bearerOf, invalidToken, type TcpGate } from "./tcp-gate.js";
-import { BodyRefused, fromBrowser, readBody, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
+import { BodyRefused, fromBrowser, readBody, safeDecode, sendError, sendJson, sendRawError, splitTarget } from "./http.js";
 import type { DaemonConfig } from "./config.js";
 import { NdjsonWriter } from "./ndjson.js";
 import { labelOrError } from "./label.js";
@@ -256,14 +256,6 @@ export function createLocalServer(service: TaskService, ws: LocalWebSocket, opts
 function responseStarted(socket: Duplex): boolean {
   const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   return current?.headersSent === true;
-}
-
-function safeDecode(s: string): string | undefined {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return undefined;
-  }
 }
 
 /** A task snapshot's results and errors, measured (a snapshot is a copy, so not memoised). */

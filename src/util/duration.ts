@@ -23,3 +23,8 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
+
+/** `90m`, `24h`, `7d` (a unit is required: a bare number here is not a time ago) as milliseconds; else undefined. */
+export function durationAgo(text: string): number | undefined {
+  return /\d[mhd]$/.test(text.trim()) ? parseDuration(text, ["m", "h", "d"]) : undefined;
+}

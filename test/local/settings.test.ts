@@ -9,6 +9,7 @@ import { z } from "zod";
 import { UsageError } from "../../src/errors.js";
 import { daemonFlagSpecs, daemonHelp, defaultSettings, loadDaemonConfig, renderReadmeTable, statusLimits } from "../../src/local/config.js";
 import { API_KEY, SETTINGS, type Setting, type Settings } from "../../src/local/settings.js";
+import { thrown } from "../helpers/thrown.js";
 
 const ENV = { RUNWARE_API_KEY: "settings-fake-key" };
 const ENTRIES = Object.entries(SETTINGS) as Array<[string, Setting]>;
@@ -31,16 +32,6 @@ function otherValue(s: Setting): string {
 /** A value the flag's schema refuses. */
 function badValue(s: Setting): string | undefined {
   return ["not-a-value", ""].find((v) => !s.schema.safeParse(v).success);
-}
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof UsageError) return err;
-    throw err;
-  }
-  throw new Error("no UsageError was thrown");
 }
 
 /** The table of README.md's "## The daemon" section, as its lines. */
@@ -104,7 +95,7 @@ describe("settings - flags", () => {
     for (const [key, s] of SWITCHES) {
       expect(loadDaemonConfig([`--${s.flag}`], ENV)[key as keyof Settings], key).toBe(true);
       expect(loadDaemonConfig([], ENV)[key as keyof Settings], key).toBe(false);
-      expect(usageError(() => loadDaemonConfig([`--${s.flag}=yes`], ENV)).message).toContain(`--${s.flag}`);
+      expect(thrown(UsageError, () => loadDaemonConfig([`--${s.flag}=yes`], ENV)).message).toContain(`--${s.flag}`);
     }
   });
 
@@ -112,7 +103,7 @@ describe("settings - flags", () => {
     for (const [key, s] of VALUED) {
       const bad = badValue(s);
       expect(bad, `${key} has a value its schema refuses`).toBeDefined();
-      const err = usageError(() => loadDaemonConfig([`--${s.flag}=${bad}`], ENV));
+      const err = thrown(UsageError, () => loadDaemonConfig([`--${s.flag}=${bad}`], ENV));
       expect(err.message.startsWith(`--${s.flag}: `), err.message).toBe(true);
       expect(err.code).toBe("usage");
     }
@@ -129,17 +120,17 @@ describe("settings - flags", () => {
         );
       const bad = badValue(s);
       // An empty variable counts as unset, so only a non-empty bad value can be refused.
-      if (bad) expect(usageError(() => loadDaemonConfig([], { ...ENV, [s.env!]: bad })).message).toMatch(new RegExp(`^${s.env}: `));
+      if (bad) expect(thrown(UsageError, () => loadDaemonConfig([], { ...ENV, [s.env!]: bad })).message).toMatch(new RegExp(`^${s.env}: `));
     }
   });
 
   it("settings - an unknown flag is a usage error naming it", () => {
-    expect(usageError(() => loadDaemonConfig(["--frobnicate", "1"], ENV)).message).toContain("--frobnicate");
+    expect(thrown(UsageError, () => loadDaemonConfig(["--frobnicate", "1"], ENV)).message).toContain("--frobnicate");
   });
 
   it("settings - --api-key is refused in both forms, with a hint and without its value", () => {
     for (const argv of [["--api-key", "flag-fake-key-1"], ["--api-key=flag-fake-key-1"]]) {
-      const err = usageError(() => loadDaemonConfig(argv, ENV));
+      const err = thrown(UsageError, () => loadDaemonConfig(argv, ENV));
       expect(err.message).toContain(API_KEY.env);
       expect(err.message).toContain(`--${API_KEY.fileFlag}`);
       expect(err.message).not.toContain("flag-fake-key-1");

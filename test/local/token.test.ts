@@ -7,21 +7,12 @@ import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadOrCreateToken, TokenCheck, TokenFileError } from "../../src/local/token.js";
+import { thrown } from "../helpers/thrown.js";
 import { Cleanup } from "../helpers/cleanup.js";
 import { tempDir } from "../helpers/daemon.js";
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-
-function refusal(fn: () => unknown): TokenFileError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof TokenFileError) return err;
-    throw err;
-  }
-  throw new Error("no TokenFileError");
-}
 
 describe("local token file", () => {
   it("token - made once, 0600, in a 0700 directory, and the same when read again; only it passes the check", () => {
@@ -45,12 +36,14 @@ describe("local token file", () => {
     const linked = join(dir, "linked");
     mkdirSync(linked, { mode: 0o700 });
     symlinkSync(known, join(linked, "token"));
-    expect(refusal(() => loadOrCreateToken(join(linked, "token"))).message).toContain("symlink");
+    expect(thrown(TokenFileError, () => loadOrCreateToken(join(linked, "token"))).message).toContain("symlink");
     expect(statSync(known).mode & 0o777).toBe(0o644); // not chmod'ed through the link
     const open = join(dir, "open");
     mkdirSync(open);
     chmodSync(open, 0o775);
-    expect(refusal(() => loadOrCreateToken(join(open, "token"))).message).toContain("must not be writable by group or others");
+    expect(thrown(TokenFileError, () => loadOrCreateToken(join(open, "token"))).message).toContain(
+      "must not be writable by group or others",
+    );
     // A directory others may read but not write (a home directory) is fine: the file itself is 0600.
     const home = join(dir, "home");
     mkdirSync(home);
@@ -59,6 +52,6 @@ describe("local token file", () => {
     const short = join(dir, "short");
     mkdirSync(short, { mode: 0o700 });
     writeFileSync(join(short, "token"), "abc\n", { mode: 0o600 });
-    expect(refusal(() => loadOrCreateToken(join(short, "token"))).message).toContain("at least 16 characters");
+    expect(thrown(TokenFileError, () => loadOrCreateToken(join(short, "token"))).message).toContain("at least 16 characters");
   });
 });

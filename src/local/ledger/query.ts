@@ -4,7 +4,7 @@
  * id the previous page ended at). Pure: the clock is passed in.
  */
 import { RunwareDaemonError } from "../../errors.js";
-import { parseDuration } from "../../util/duration.js";
+import { durationAgo } from "../../util/duration.js";
 import type { HistoryFilter } from "./store.js";
 
 export const DEFAULT_LIMIT = 50;
@@ -57,7 +57,7 @@ export function parseHistoryQuery(q: URLSearchParams, now: number): HistoryFilte
 
 /** An ISO 8601 time, or a duration before `now`. */
 function instant(parameter: string, text: string, now: number): number {
-  const ago = /\d[mhd]$/.test(text) ? parseDuration(text, ["m", "h", "d"]) : undefined;
+  const ago = durationAgo(text);
   if (ago !== undefined) return now - ago;
   // A date alone or a date and time; Date.parse takes more than ISO 8601, so the shape is checked first.
   const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
